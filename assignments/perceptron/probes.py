@@ -1,0 +1,32 @@
+"""Perceptron probes: what the grader calls in a submission (runs inside the sandbox).
+
+Each probe takes the submission's names and plain-data inputs and returns raw outputs; it holds
+no expected value. The same probe applied to the reference gives the expected outputs.
+"""
+
+import numpy as np
+
+from checklib import raised, unpack
+
+
+def predict(ns, X, w, b):
+    return {"y": ns["predict"](X, w, b)}
+
+
+def accuracy(ns, y_true, y_pred):
+    return {"accuracy": ns["accuracy"](y_true, y_pred)}
+
+
+def accuracy_mismatch(ns, y_true, y_pred):
+    return {"raises": raised(ns["accuracy"], y_true, y_pred)}
+
+
+def better_model(ns, X, y, names, weights, biases):
+    models = {name: (np.array(w), float(b)) for name, w, b in zip(names, weights, biases)}
+    return {"best": ns["better_model"](X, y, models)}
+
+
+def train_perceptron(ns, X, y, epochs, lr):
+    w, b, mistakes = unpack(ns["train_perceptron"](X, y, epochs, lr=lr), 3,
+                            "(w, b, mistakes)")
+    return {"w": w, "b": b, "mistakes": np.asarray(mistakes, dtype=float)}

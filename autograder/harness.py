@@ -1,0 +1,206 @@
+"""The untrusted side of grading: runs inside the sandbox, one fresh process per submission.
+
+It executes the notebook's code cells, then calls the student's functions through the
+assignment's probes and streams the raw return values, as plain data, to the parent over a
+dedicated file descriptor. It never sees an expected value, a test file or the reference: the
+parent judges. Anything the student does here (monkeypatching, fake prints, writing files,
+forging lines on the channel) can at most change the raw values reported for this submission,
+which is no more than writing a correct solution would.
+
+Standalone on purpose: it is copied into the sandbox with checklib.py and probes.py only.
+Usage: python -I harness.py JOB_JSON   (result channel: fd in $NEUROGRADE_RESULT_FD)
+"""
+
+import importlib.util
+import json
+import linecache
+import os
+import random
+import re
+import signal
+import sys
+import time
+import traceback
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402  (after sys.path set-up, by design)
+
+import checklib  # noqa: E402
+
+
+class _Timeout(BaseException):
+    """Raised by the alarm; a BaseException so that `except Exception` in student code misses it."""
+
+
+def _on_alarm(signum, frame):
+    raise _Timeout()
+
+
+class Channel:
+    """Line-delimited JSON to the parent; opened before any student code runs."""
+
+    def __init__(self, fd):
+        self._file = os.fdopen(fd, "w", buffering=1, closefd=True)
+
+    def send(self, **message):
+        try:
+            self._file.write(json.dumps(message) + "\n")
+            self._file.flush()
+        except (OSError, ValueError):
+            # The student closed or broke our descriptor; nothing more can be reported.
+            pass
+
+
+# ---------------------------------------------------------------------------- notebook cells
+
+_CELL_MAGIC_RUN_BODY = {"time", "timeit", "capture", "prun"}
+
+
+def transform_cell(source):
+    """Drop IPython-only syntax (line magics, shell escapes, help) while keeping line numbers.
+
+    Shell escapes are never executed: grading has no business running `!pip install`.
+    """
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split()[0] if lines[0].lstrip()[2:].split() else ""
+        if magic not in _CELL_MAGIC_RUN_BODY:
+            return ""
+        lines = ["pass"] + lines[1:]
+    out = []
+    for line in lines:
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        if stripped.startswith(("%", "!")) or re.match(r"^[\w.]+\?\??$", stripped):
+            out.append(indent + "pass")
+        elif re.match(r"^\w+\s*=\s*[!%]", stripped):
+            # `files = !ls` captures shell output: keep the name defined, run nothing.
+            out.append(indent + stripped.split("=")[0].rstrip() + " = []")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _fake_otter():
+    """Stand-in for otter inside grading: grader.check() must not need test files here."""
+    module = types.ModuleType("otter")
+
+    class Notebook:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    module.Notebook = Notebook
+    return module
+
+
+def student_location(tb):
+    """The deepest traceback frame in the student's cells, as 'cell N, line L: code'."""
+    found = None
+    for frame, lineno in traceback.walk_tb(tb):
+        name = frame.f_code.co_filename
+        if name.startswith("<cell "):
+            found = (name, lineno)
+    if found is None:
+        return None
+    name, lineno = found
+    code = linecache.getline(name, lineno).strip()
+    return f"{name[1:-1]}, line {lineno}: {code}"
+
+
+def describe_exception(exc):
+    message = str(exc)
+    if len(message) > 500:
+        message = message[:500] + "..."
+    return {"type": type(exc).__name__, "message": message,
+            "where": student_location(exc.__traceback__)}
+
+
+def run_cells(cells, namespace, channel, cell_timeout):
+    for cell in cells:
+        number, source = cell["number"], transform_cell(cell["source"])
+        filename = f"<cell {number}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        started = time.monotonic()
+        error = None
+        try:
+            code = compile(source, filename, "exec")
+        except SyntaxError as exc:
+            error = {"type": "SyntaxError", "message": exc.msg,
+                     "where": f"cell {number}, line {exc.lineno}: {(exc.text or '').strip()}"}
+            code = None
+        if code is not None:
+            signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+            try:
+                exec(code, namespace)
+            except _Timeout:
+                error = {"type": "Timeout", "where": f"cell {number}",
+                         "message": f"the cell ran longer than {cell_timeout:g} s and was "
+                                    f"stopped; grading continues with the next cell"}
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt too: keep grading
+                error = describe_exception(exc)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        channel.send(kind="cell", number=number, error=error,
+                     seconds=round(time.monotonic() - started, 3))
+
+
+# ---------------------------------------------------------------------------- probes
+
+def load_probes(path):
+    spec = importlib.util.spec_from_file_location("neurograde_probes", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_checks(checks, probes, namespace, channel, check_timeout):
+    names = checklib.Names(namespace)
+    for check in checks:
+        probe = getattr(probes, check["probe"])
+        try:
+            inputs = checklib.decode(check["inputs"])
+        except ValueError as exc:
+            channel.send(kind="check", id=check["id"], harness_error=str(exc))
+            continue
+        signal.setitimer(signal.ITIMER_REAL, check_timeout)
+        try:
+            outputs = probe(names, **inputs)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            channel.send(kind="check", id=check["id"], outputs=checklib.encode(outputs))
+        except checklib.MissingName as exc:
+            channel.send(kind="check", id=check["id"], missing=exc.name)
+        except _Timeout:
+            channel.send(kind="check", id=check["id"], timeout=check_timeout)
+        except BaseException as exc:
+            channel.send(kind="check", id=check["id"], error=describe_exception(exc))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main(argv):
+    with open(argv[1]) as fh:
+        job = json.load(fh)
+    channel = Channel(int(os.environ["NEUROGRADE_RESULT_FD"]))
+    channel.send(kind="hello", pid=os.getpid())
+    signal.signal(signal.SIGALRM, _on_alarm)
+    sys.modules["otter"] = _fake_otter()
+    probes = load_probes(os.path.join(HERE, "probes.py"))
+    random.seed(0)
+    np.random.seed(0)
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    run_cells(job["cells"], namespace, channel, float(job["cell_timeout"]))
+    run_checks(job["checks"], probes, namespace, channel, float(job["check_timeout"]))
+    channel.send(kind="done")
+    sys.stdout.flush()
+    # Skip interpreter teardown: student objects' __del__ or atexit hooks cannot add anything.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

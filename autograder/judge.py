@@ -1,0 +1,196 @@
+"""Stage 3 (trusted): expected values from the reference, comparison, points, named mistakes.
+
+Runs only in the grading parent. Expected values are computed by calling the same probe on the
+reference namespace, so a probe is written once and means the same thing on both sides; known
+mistakes are detected by calling it on the reference with one function swapped for a wrong
+variant and checking whether the student's raw output matches that variant instead.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import ChainMap
+from dataclasses import asdict, dataclass, field
+
+from . import checklib
+from .execute import CheckRun, Execution
+from .probe import Plan, PlannedCheck
+from .spec import Mistake
+
+RESULT_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Expectations:
+    expected: dict            # check id -> normalized reference outputs
+    variants: dict            # check id -> tuple[(Mistake, normalized outputs)]
+
+
+def _run_probe(plan: Plan, planned: PlannedCheck, namespace) -> object:
+    probe = getattr(plan.assignment.probes, planned.check.probe)
+    inputs = copy.deepcopy(planned.inputs)
+    return checklib.normalize(probe(checklib.Names(namespace), **inputs))
+
+
+def expectations(plan: Plan) -> Expectations:
+    assignment = plan.assignment
+    reference = vars(assignment.reference)
+    expected, variants = {}, {}
+    for planned in plan.checks:
+        expected[planned.id] = _run_probe(plan, planned, reference)
+        found = []
+        question = assignment.question(planned.check.question)
+        for mistake in assignment.mistakes:
+            if mistake.function not in question.defines:
+                continue
+            try:
+                out = _run_probe(plan, planned, ChainMap({mistake.function: mistake.variant},
+                                                         reference))
+            except Exception:
+                continue  # a variant that crashes on these inputs cannot be matched anyway
+            if checklib.compare(out, expected[planned.id], planned.check.tol):
+                found.append((mistake, out))
+        variants[planned.id] = tuple(found)
+    return Expectations(expected, variants)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    question: str
+    name: str
+    hidden: bool
+    points: float
+    score: float
+    status: str                 # passed | failed | missing | error | timeout | not-run
+    feedback: tuple[str, ...] = ()
+    mistake: str | None = None
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: str
+    score: float
+    possible: float
+    status: str                 # passed | partial | failed
+    feedback: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: str
+    assignment: str
+    version: str
+    sha256: str
+    status: str
+    message: str
+    total: float
+    possible: float
+    questions: tuple[QuestionResult, ...]
+    checks: tuple[CheckResult, ...]
+    cell_errors: tuple[dict, ...] = ()
+    seconds: float = 0.0
+    sandbox: str = ""
+    output: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["schema"] = RESULT_SCHEMA
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SubmissionResult":
+        data = {k: v for k, v in data.items() if k != "schema"}
+        data["questions"] = tuple(QuestionResult(**{**q, "feedback": tuple(q["feedback"])})
+                                  for q in data["questions"])
+        data["checks"] = tuple(CheckResult(**{**c, "feedback": tuple(c["feedback"])})
+                               for c in data["checks"])
+        data["cell_errors"] = tuple(data.get("cell_errors", ()))
+        return cls(**data)
+
+
+def _describe_error(err: dict) -> str:
+    where = f" (at {err['where']})" if err.get("where") else ""
+    message = f": {err['message']}" if err.get("message") else ""
+    return f"{err.get('type', 'Error')}{message}{where}"
+
+
+def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, plan: Plan,
+                execution: Execution, lang: str) -> CheckResult:
+    check = planned.check
+    label = f"{'hidden' if check.hidden else 'public'} check '{check.name}'"
+
+    def result(status, score=0.0, feedback=(), mistake=None):
+        return CheckResult(planned.id, check.question, check.name, check.hidden, check.points,
+                           round(score, 6), status, tuple(feedback), mistake)
+
+    if run is None:
+        why = {"timeout": "the submission hit its time limit",
+               "oom": "the submission ran out of memory",
+               "crashed": "the submission's process ended",
+               "invalid": "the notebook could not be read"}.get(execution.status,
+                                                                "the submission stopped")
+        return result("not-run", feedback=[f"{label}: not run: {why} before this check"])
+    if run.missing:
+        note = ""
+        if execution.cell_errors:
+            first = execution.cell_errors[0]
+            note = f" (note: cell {first.get('number')} raised {first.get('type')})"
+        return result("missing", feedback=[f"{label}: {run.missing} is not defined{note}"])
+    if run.error:
+        return result("error", feedback=[f"{label}: raised {_describe_error(run.error)}"])
+    if run.timeout is not None:
+        return result("timeout", feedback=[f"{label}: stopped after {run.timeout:g} s"])
+    if run.garbage:
+        return result("error", feedback=[f"{label}: {run.garbage}"])
+    expected = exp.expected[planned.id]
+    if check.judge:
+        judge_fn = getattr(plan.assignment.judges, check.judge)
+        try:
+            fraction, messages = judge_fn(planned.inputs, run.outputs, expected)
+        except Exception as exc:  # a malformed output must not crash the batch
+            fraction, messages = 0.0, [f"output could not be judged ({type(exc).__name__}: "
+                                       f"{exc})"]
+        fraction = min(1.0, max(0.0, float(fraction)))
+        status = "passed" if fraction >= 1.0 else "failed"
+        return result(status, check.points * fraction,
+                      [f"{label}: {m}" for m in messages])
+    problems = checklib.compare(run.outputs, expected, check.tol)
+    if not problems:
+        return result("passed", check.points)
+    feedback = [f"{label}: {p}" for p in problems[:5]]
+    for mistake, out in exp.variants.get(planned.id, ()):
+        if not checklib.compare(run.outputs, out, check.tol):
+            feedback.append(f"likely mistake: {mistake.text(lang)}")
+            return result("failed", feedback=feedback, mistake=mistake.id)
+    return result("failed", feedback=feedback)
+
+
+def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
+          extra: dict | None = None) -> SubmissionResult:
+    assignment = plan.assignment
+    checks = tuple(judge_check(p, execution.checks.get(p.id), exp, plan, execution, lang)
+                   for p in plan.checks)
+    questions = []
+    for q in assignment.questions:
+        mine = [c for c in checks if c.question == q.id]
+        score = round(sum(c.score for c in mine), 6)
+        status = "passed" if score >= q.points - 1e-9 else ("partial" if score > 0 else "failed")
+        feedback = tuple(f for c in mine for f in c.feedback)
+        questions.append(QuestionResult(q.id, score, q.points, status, feedback))
+    total = round(sum(q.score for q in questions), 6)
+    message = execution.message
+    if execution.cell_errors:
+        errs = "; ".join(f"cell {e.get('number')}: {_describe_error(e)}"
+                         for e in execution.cell_errors[:3])
+        more = len(execution.cell_errors) - 3
+        errs += f" (+{more} more)" if more > 0 else ""
+        message = (message + "; " if message else "") + "cell errors: " + errs
+    return SubmissionResult(
+        submission=execution.submission.stem, assignment=assignment.slug,
+        version=assignment.version, sha256=execution.submission.sha256,
+        status=execution.status, message=message, total=total, possible=assignment.possible,
+        questions=tuple(questions), checks=checks, cell_errors=execution.cell_errors,
+        seconds=execution.seconds, sandbox=execution.sandbox, output=execution.output[-4000:],
+        extra=dict(extra or {}))

@@ -1,0 +1,61 @@
+"""Stage 2a: the probe plan — which submission functions to call, on which inputs.
+
+Inputs of hidden checks are drawn from a grading seed the student never sees; public checks use
+the fixed inputs printed in the notebook. The plan is plain data, so it can be handed to the
+sandbox as is; it holds no expected value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import checklib
+from .spec import Assignment, Check
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    id: str
+    check: Check
+    inputs: dict        # decoded plain data (numpy arrays, numbers, strings)
+
+    def wire(self) -> dict:
+        return {"id": self.id, "probe": self.check.probe, "inputs": checklib.encode(self.inputs)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    assignment: Assignment
+    seed: int
+    checks: tuple[PlannedCheck, ...]
+
+    def by_id(self) -> dict[str, PlannedCheck]:
+        return {c.id: c for c in self.checks}
+
+
+def default_seed(assignment: Assignment) -> int:
+    """A stable grading seed per assignment version; instructors override it with --seed."""
+    digest = hashlib.sha256(f"neurograde:{assignment.slug}:{assignment.version}".encode())
+    return int.from_bytes(digest.digest()[:4], "big")
+
+
+def make_plan(assignment: Assignment, seed: int | None = None, *,
+              include_hidden: bool = True) -> Plan:
+    seed = default_seed(assignment) if seed is None else int(seed)
+    planned = []
+    counters: dict[tuple[str, bool], int] = {}
+    for index, check in enumerate(assignment.checks):
+        key = (check.question, check.hidden)
+        counters[key] = counters.get(key, 0) + 1
+        if check.hidden and not include_hidden:
+            continue
+        # One independent stream per check, so adding a check never shifts another's inputs.
+        rng = np.random.default_rng([seed, index])
+        inputs = checklib.normalize(check.inputs(rng))
+        if not isinstance(inputs, dict):
+            raise TypeError(f"{assignment.slug}: inputs of check {check.name!r} must be a dict")
+        planned.append(PlannedCheck(id=check.id_in(counters[key]), check=check, inputs=inputs))
+    return Plan(assignment=assignment, seed=seed, checks=tuple(planned))

@@ -1,0 +1,202 @@
+"""Release: one assignment source -> student notebook + public otter checks + autograder zip.
+
+The student folder gets the notebook, tests/<qid>.py with the public checks only, and the
+assignment's student files. The autograder zip (otter generate) gets every check, hidden ones
+included, as fixed inputs with expected values computed here from the reference — never the
+reference code itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import tomllib
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+import jinja2
+import nbformat
+
+from . import checklib
+from .judge import expectations
+from .probe import make_plan
+from .spec import LANGUAGES, TEMPLATES_DIR, Assignment, SpecError
+
+NB_META_KEY = "neurograde"
+
+@dataclass(frozen=True)
+class Release:
+    slug: str
+    lang: str
+    student_dir: Path
+    notebook: Path
+    autograder_zip: Path
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
+                              autoescape=False)
+
+def _strings(lang: str) -> dict:
+    return tomllib.loads((TEMPLATES_DIR / "i18n.toml").read_text())[lang]
+
+def release_seed(assignment: Assignment) -> int:
+    digest = hashlib.sha256(f"neurograde-release:{assignment.slug}:{assignment.version}".encode())
+    return int.from_bytes(digest.digest()[:4], "big")
+
+def text_context(assignment: Assignment) -> dict:
+    """Values an assignment's text may use ({{ name }}); its checks module may add more."""
+    return {"slug": assignment.slug, "possible": f"{assignment.possible:g}",
+            **{f"points_{q.id}": f"{q.points:g}" for q in assignment.questions}}
+
+def build_notebook(assignment: Assignment, lang: str) -> nbformat.NotebookNode:
+    if lang not in LANGUAGES:
+        raise SpecError(f"language {lang!r} is not supported; choose one of "
+                        f"{', '.join(LANGUAGES)}")
+    env, t = _env(), _strings(lang)
+    text = assignment.text_sections(lang)
+    stubs = assignment.stub_sections()
+    missing = [s for s in ["intro", "outro", *assignment.question_ids] if s not in text]
+    missing += [f"stub {s}" for s in ["setup", *assignment.question_ids] if s not in stubs]
+    if missing:
+        raise SpecError(f"{assignment.slug}/{lang}: missing sections {missing}")
+    ctx = text_context(assignment)
+
+    def render_text(name: str) -> str:
+        return env.from_string(text[name]).render(**ctx)
+
+    def cell_meta(role: str, qid: str | None = None) -> dict:
+        return {NB_META_KEY: {"role": role, **({"question": qid} if qid else {})}}
+
+    base = {"t": t, "slug": assignment.slug, "version": assignment.version,
+            "possible": f"{assignment.possible:g}"}
+    cells = [
+        nbformat.v4.new_markdown_cell(env.get_template("cells/header.md.j2").render(
+            **base, title=assignment.title.get(lang, assignment.slug),
+            intro=render_text("intro")), metadata=cell_meta("text")),
+        nbformat.v4.new_code_cell(env.get_template("cells/init.py.j2").render(**base),
+                                  metadata=cell_meta("init")),
+        nbformat.v4.new_code_cell(stubs["setup"], metadata=cell_meta("setup")),
+    ]
+    for q in assignment.questions:
+        cells += [
+            nbformat.v4.new_markdown_cell(env.get_template("cells/question.md.j2").render(
+                **base, text=render_text(q.id), points=f"{q.points:g}"), metadata=cell_meta("text", q.id)),
+            nbformat.v4.new_code_cell(stubs[q.id], metadata=cell_meta("stub", q.id)),
+            nbformat.v4.new_code_cell(env.get_template("cells/check.py.j2").render(qid=q.id),
+                                      metadata=cell_meta("check", q.id)),
+        ]
+    cells.append(nbformat.v4.new_markdown_cell(env.get_template("cells/footer.md.j2").render(
+        **base, outro=render_text("outro")), metadata=cell_meta("text")))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata.update({
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+        NB_META_KEY: {"slug": assignment.slug, "version": assignment.version, "lang": lang},
+    })
+    return nb
+
+def _tol_data(tol) -> dict:
+    if isinstance(tol, checklib.Tol):
+        return {"atol": tol.atol, "rtol": tol.rtol}
+    return {key: {"atol": t.atol, "rtol": t.rtol} for key, t in tol.items()}
+
+def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: bool) -> None:
+    """tests/<qid>.py in otter's exception format; public checks only unless include_hidden."""
+    plan = make_plan(assignment, release_seed(assignment), include_hidden=include_hidden)
+    expected = expectations(plan).expected
+    sources = {"checklib": (Path(__file__).parent / "checklib.py").read_text(),
+               "probes": assignment.probes_path.read_text()}
+    if assignment.judges_path:
+        sources["judges"] = assignment.judges_path.read_text()
+    template = _env().get_template("otter_test.py.j2")
+    folder.mkdir(parents=True, exist_ok=True)
+    for q in assignment.questions:
+        planned = [p for p in plan.checks if p.check.question == q.id]
+        cases = [json.dumps({"probe": p.check.probe, "inputs": checklib.encode(p.inputs),
+                             "expected": checklib.encode(expected[p.id]),
+                             "tol": _tol_data(p.check.tol), "judge": p.check.judge})
+                 for p in planned]
+        meta = [{"name": repr(f"{q.id} {'hidden' if p.check.hidden else 'public'}: "
+                              f"{p.check.name}"),
+                 "points": repr(p.check.points), "hidden": repr(p.check.hidden)}
+                for p in planned]
+        text = template.render(slug=assignment.slug, qid=q.id,
+                               audience="all checks" if include_hidden else "public checks",
+                               points=repr(sum(p.check.points for p in planned)),
+                               sources=repr(sources), cases=repr(cases), case_meta=meta)
+        compile(text, f"{q.id}.py", "exec")  # a broken template must fail here, not in class
+        (folder / f"{q.id}.py").write_text(text)
+
+def _requirements(assignment: Assignment) -> str:
+    lines = ["numpy", "scipy"]
+    if assignment.uses_torch:
+        lines.append("torch")
+    return "\n".join(lines) + "\n"
+
+def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
+    base = Path(out_dir) / assignment.slug
+    student = base / "student"
+    autograder = base / "autograder"
+    for folder in (student, autograder):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    nb = build_notebook(assignment, lang)
+    notebook_path = student / f"{assignment.slug}.ipynb"
+    nbformat.write(nb, str(notebook_path))
+    write_otter_tests(assignment, student / "tests", include_hidden=False)
+    files = []
+    for rel in assignment.student_files:
+        src = assignment.folder / "files" / rel
+        if not src.exists():
+            raise SpecError(f"{assignment.slug}: student file {rel} not found in {src.parent}")
+        shutil.copy(src, student / Path(rel).name)
+        files.append(str(student / Path(rel).name))
+    zip_path = autograder / f"{assignment.slug}-autograder.zip"
+    with tempfile.TemporaryDirectory(prefix="neurograde-release-") as tmp:
+        tests = Path(tmp) / "tests"
+        write_otter_tests(assignment, tests, include_hidden=True)
+        requirements = Path(tmp) / "requirements.txt"
+        requirements.write_text(_requirements(assignment))
+        import otter.generate
+        log = StringIO()
+        with redirect_stdout(log), redirect_stderr(log):
+            otter.generate.main(tests_dir=str(tests), output_path=str(zip_path),
+                                requirements=str(requirements), no_environment=True,
+                                no_config=True, files=files, python_version="3.11")
+    if not zip_path.exists():
+        raise RuntimeError(f"otter generate did not write {zip_path}: {log.getvalue()[-500:]}")
+    return Release(assignment.slug, lang, student, notebook_path, zip_path)
+
+def solution_source(assignment: Assignment, qid: str, module, renames: dict | None = None) -> str:
+    """The code of question qid's functions taken from module (reference or a variant map)."""
+    import inspect
+    import re
+    parts = []
+    for name in assignment.question(qid).defines:
+        obj = (renames or {}).get(name) or getattr(module, name)
+        source = inspect.getsource(obj)
+        if obj.__name__ != name:
+            source = re.sub(rf"^(def|class) {re.escape(obj.__name__)}\b", rf"\1 {name}", source,
+                            count=1, flags=re.M)
+        parts.append(source.rstrip())
+    return "\n\n\n".join(parts) + "\n"
+
+def fill_notebook(nb: nbformat.NotebookNode, sources: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of a student notebook whose stub cells are replaced by the given code."""
+    filled = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in filled.cells:
+        meta = cell.get("metadata", {}).get(NB_META_KEY, {})
+        if meta.get("role") == "stub" and meta.get("question") in sources:
+            cell.source = sources[meta["question"]]
+    return filled
+
+def reference_notebook(assignment: Assignment, lang: str) -> nbformat.NotebookNode:
+    nb = build_notebook(assignment, lang)
+    return fill_notebook(nb, {q: solution_source(assignment, q, assignment.reference)
+                              for q in assignment.question_ids})
