@@ -158,9 +158,7 @@ def find_cifar10(data_dir=None) -> Path:
     """Path of the CIFAR-10 source that load_cifar10 would read (archive file or folder).
 
     Order: `data_dir` (strict), $NEUROGRADE_DATA, <repo>/../shared/datasets, the user cache
-    folder; each may be the cifar10 folder itself or a folder holding ``cifar10/``.
-    Raises DataNotFound listing every place looked at.
-    """
+    folder; each may be a cifar10 folder or hold ``cifar10/``.  Else raises DataNotFound."""
     return _locate(data_dir).path
 
 
@@ -362,13 +360,11 @@ def load_cifar10(data_dir=None, split: str = "train", limit: int | None = None,
                  cache_dir=None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Load one CIFAR-10 split as (X uint8 (N,32,32,3) RGB, y int64 (N,), class names).
 
-    `data_dir`: the cifar10 folder, a folder holding ``cifar10/``, or an archive (see
-    find_cifar10 for the search when None).  `limit`: keep the first `limit` images; the
-    official batches are already shuffled and image folders are interleaved by class, so
-    a prefix is roughly class-balanced.  The decoded split is cached as .npy in `cache_dir`
-    (default: <user cache>/neurograde/cifar10-cache), keyed by the source's path, sizes
-    and modification times.
-    """
+    `data_dir`: a cifar10 folder, a folder holding ``cifar10/``, or an archive; None searches
+    (see find_cifar10).  `limit` keeps the first images: official batches are shuffled and
+    image sources are interleaved by class, so any prefix is about class-balanced.  Decoded
+    splits are cached as .npy in `cache_dir` (default <user cache>/neurograde/cifar10-cache),
+    keyed by the source's paths, sizes and modification times."""
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if limit is not None:
@@ -380,19 +376,19 @@ def load_cifar10(data_dir=None, split: str = "train", limit: int | None = None,
     cached = _cache_load(xpath, ypath)
     if cached is not None:
         X, y = cached
+    elif src.kind in ("batches", "tar"):
+        raws = _read_batches(src, split)
+        parts = [_batch_arrays(raws[n], f"{src.path}: {n}") for n in _BATCHES[split]]
+        X = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))
+        y = np.concatenate([p[1] for p in parts])
     else:
-        if src.kind in ("batches", "tar"):
-            raws = _read_batches(src, split)
-            parts = [_batch_arrays(raws[n], f"{src.path}: {n}") for n in _BATCHES[split]]
-            X = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))
-            y = np.concatenate([p[1] for p in parts])
-        else:
-            X, y = _decode_images(src, split)
+        X, y = _decode_images(src, split)
+    if cached is None:
         if len(y) and (y.min() < 0 or y.max() > 9):
             raise ValueError(f"{src.path}: labels outside 0..9 in the {split!r} split")
         _cache_save(xpath, ypath, X, y)
-    if limit is not None:
-        X, y = X[:limit], y[:limit]
+    if limit is not None and limit < len(y):
+        X, y = X[:limit].copy(), y[:limit].copy()   # copy: don't pin the whole split in memory
     return X, y, list(CLASSES)
 
 
@@ -413,10 +409,9 @@ def to_tensor(X):
 def sample_indices(y, per_class: int, seed: int) -> np.ndarray:
     """Sorted int64 indices of `per_class` examples of every label in `y`, fixed by `seed`.
 
-    Uses the raw PCG64 bit stream, which numpy keeps stable across versions (unlike
-    Generator methods), so the same seed picks the same images everywhere; a smaller
-    `per_class` picks a subset of a larger one.
-    """
+    Built on the raw PCG64 bit stream, which numpy keeps stable across versions (Generator
+    methods may change), so a seed picks the same images everywhere; smaller `per_class`
+    gives a subset of larger."""
     y = np.asarray(y)
     if y.ndim != 1 or len(y) == 0 or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"y must be a non-empty 1-D integer array, got {y.dtype} {y.shape}")
