@@ -290,13 +290,14 @@ def _decode_images(src: _Source, split: str) -> tuple[np.ndarray, np.ndarray]:
             try:
                 raw = zf.read(name) if zf else Path(name).read_bytes()
                 with Image.open(io.BytesIO(raw)) as im:
-                    arr = np.asarray(im.convert("RGB"))   # grey/palette/RGBA -> RGB
+                    # Size is known before decoding: refuse big images without inflating them.
+                    if im.size == (32, 32):
+                        X[i] = np.asarray(im.convert("RGB"))   # grey/palette/RGBA -> RGB
             except Exception as err:
                 raise ValueError(f"{where}: cannot read image {name}: {err}") from err
-            if arr.shape != (32, 32, 3):
-                raise ValueError(f"{where}: {name} is {arr.shape[1]}x{arr.shape[0]}, CIFAR-10 needs "
+            if im.size != (32, 32):
+                raise ValueError(f"{where}: {name} is {im.size[0]}x{im.size[1]}, CIFAR-10 needs "
                                  "32x32; resizing silently would change the data, so fix the file")
-            X[i] = arr
     finally:
         if zf:
             zf.close()

@@ -1,0 +1,294 @@
+"""Reference, mistakes and student files of the gradient_descent assignment.
+
+Gradient descent on quadratics has a closed form, x_n = x* + (I - lr A)^n (x0 - x*), which
+the reference is checked against; minibatch SGD is checked against full-batch gradient
+descent, a hand-computed epoch and the least-squares solution.
+"""
+import ast
+import importlib.util
+import inspect
+import re
+import tomllib
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SLUG = "gradient_descent"
+ASSIGNMENT = ROOT / "assignments" / SLUG
+
+
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ref = _load(ROOT / "reference" / f"{SLUG}.py", f"_ref_{SLUG}")
+mistakes = _load(ASSIGNMENT / "mistakes.py", f"_mistakes_{SLUG}")
+CONFIG = tomllib.loads((ASSIGNMENT / "assignment.toml").read_text())
+QUESTION_OF = {fn: q["id"] for q in CONFIG["question"] for fn in q["defines"]}
+
+
+def _stub_sections():
+    text = (ASSIGNMENT / "stubs.py").read_text()
+    parts = re.split(r"^# %% (\w+)\s*$", text, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+# --- the files agree with each other --------------------------------------------------
+
+def test_questions_stubs_and_reference_define_the_same_api():
+    """Every API function is in exactly one question, in the reference with the same
+    signature as its stub, and each stub section defines exactly its question's functions
+    with a body that only raises NotImplementedError."""
+    defined = [fn for q in CONFIG["question"] for fn in q["defines"]]
+    assert len(defined) == len(set(defined))
+    assert CONFIG["slug"] == SLUG and 3 <= len(CONFIG["question"]) <= 5
+    ref_tree = ast.parse((ROOT / "reference" / f"{SLUG}.py").read_text())
+    ref_functions = [n.name for n in ref_tree.body if isinstance(n, ast.FunctionDef)]
+    assert sorted(ref_functions) == sorted(defined)
+    sections = _stub_sections()
+    assert list(sections) == ["setup"] + [q["id"] for q in CONFIG["question"]]
+    namespace = {}
+    exec(compile("".join(sections.values()), "stubs.py", "exec"), namespace)
+    for q in CONFIG["question"]:
+        tree = ast.parse(sections[q["id"]])
+        functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+        assert [f.name for f in functions] == q["defines"]
+        for f in functions:
+            body = f.body[1:] if isinstance(f.body[0].value, ast.Constant) else f.body
+            assert ast.unparse(body[0]) == "raise NotImplementedError" and len(body) == 1
+            assert inspect.signature(namespace[f.name]) == inspect.signature(getattr(ref, f.name))
+
+
+def test_reference_functions_only_use_their_own_question():
+    """Reference imports only numpy as np / torch / math at top level, and each function
+    uses no module global except those imports and functions of its own question, so a
+    question's functions can be pasted into a notebook cell on their own."""
+    tree = ast.parse((ROOT / "reference" / f"{SLUG}.py").read_text())
+    allowed = {"np", "torch", "math"}
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            assert isinstance(node, ast.Import)
+            assert [(a.name, a.asname) for a in node.names] in (
+                [("numpy", "np")], [("torch", None)], [("math", None)])
+    globals_ = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    globals_ |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets}
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        used = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} & globals_
+        foreign = {u for u in used - allowed if QUESTION_OF.get(u) != QUESTION_OF[fn.name]}
+        assert not foreign, f"{fn.name} uses {foreign} from another question or module"
+
+
+def test_mistakes_are_well_formed():
+    """Each mistake has a unique id, replaces an API function with the same signature and
+    has a message in en, es and pt."""
+    ids = [m["id"] for m in mistakes.MISTAKES]
+    assert len(ids) == len(set(ids)) and len(ids) >= 3
+    for m in mistakes.MISTAKES:
+        assert m["function"] in QUESTION_OF
+        assert inspect.signature(m["variant"]) == inspect.signature(getattr(ref, m["function"]))
+        assert set(m["message"]) == {"en", "es", "pt"} and all(m["message"].values())
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+def test_text_has_one_section_per_question(lang):
+    """Notebook text has the sections intro, q1..qn, outro in order and no code."""
+    text = (ASSIGNMENT / "text" / f"{lang}.md").read_text()
+    names = re.findall(r"^<!-- section: (\w+) -->$", text, flags=re.M)
+    assert names == ["intro"] + [q["id"] for q in CONFIG["question"]] + ["outro"]
+    assert "def " not in text and "grader.check(" in text
+    assert set(CONFIG["title"]) == {"en", "es", "pt"}
+
+
+
+# --- the reference is right -----------------------------------------------------------
+
+def _quadratic(d, rng, eigenvalues=None):
+    """Random SPD A = Q diag(lambda) Q^T, b, the gradient and the minimizer."""
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    lam = rng.uniform(0.5, 5.0, size=d) if eigenvalues is None else np.asarray(eigenvalues)
+    A = (Q * lam) @ Q.T
+    A = (A + A.T) / 2
+    b = rng.normal(size=d)
+    return A, b, (lambda x: A @ x - b), np.linalg.solve(A, b)
+
+
+def test_gradient_descent_matches_closed_form():
+    """On a quadratic, row n of the trajectory is x* + (I - lr A)^n (x0 - x*) and row 0
+    is x0; the result is a float (n_steps + 1, d) array."""
+    A, b, grad, x_star = _quadratic(4, np.random.default_rng(0))
+    x0 = np.array([1, -2, 3, 0])                 # ints: the trajectory must still be float
+    path = ref.gradient_descent(grad, x0, 0.1, 25)
+    assert path.shape == (26, 4) and path.dtype == np.float64
+    M = np.eye(4) - 0.1 * A
+    expected = [x_star + np.linalg.matrix_power(M, n) @ (x0 - x_star) for n in range(26)]
+    np.testing.assert_allclose(path, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_descent_zero_steps_and_mutating_gradient():
+    """n_steps = 0 gives just x0 (shape (1, d)); a grad_f that writes into its argument
+    cannot change the recorded trajectory."""
+    assert ref.gradient_descent(lambda x: x, np.array([3.0]), 0.5, 0).tolist() == [[3.0]]
+
+    def rude_grad(x):
+        g = 2 * x
+        x[:] = 1e9
+        return g
+    path = ref.gradient_descent(rude_grad, np.array([1.0, 2.0]), 0.25, 2)
+    np.testing.assert_allclose(path, [[1, 2], [0.5, 1], [0.25, 0.5]])
+
+
+@pytest.mark.parametrize("x0,n_steps", [(np.ones((2, 2)), 3), (np.ones(2), -1)])
+def test_gradient_descent_rejects_bad_input(x0, n_steps):
+    """A 2-D x0 or negative n_steps raises ValueError."""
+    with pytest.raises(ValueError, match="gradient_descent"):
+        ref.gradient_descent(lambda x: x, x0, 0.1, n_steps)
+
+
+def test_max_stable_lr_is_two_over_lambda_max():
+    """For A = Q diag(0.5, 2, 8) Q^T the bound is 2/8; GD converges just below it and
+    diverges just above it."""
+    A, b, grad, x_star = _quadratic(3, np.random.default_rng(1), [0.5, 2.0, 8.0])
+    lr_max = ref.max_stable_lr(A)
+    assert isinstance(lr_max, float) and lr_max == pytest.approx(0.25, rel=1e-12)
+    x0 = np.array([1.0, 1.0, 1.0])
+    below = ref.gradient_descent(grad, x0, 0.99 * lr_max, 2000)[-1]
+    above = ref.gradient_descent(grad, x0, 1.01 * lr_max, 2000)[-1]
+    assert np.linalg.norm(below - x_star) < 1e-6
+    assert np.linalg.norm(above - x_star) > 1e3
+
+
+def test_max_stable_lr_accepts_rounding_asymmetry():
+    """X^T X / m computed in floating point is accepted as symmetric."""
+    X = np.random.default_rng(2).normal(size=(50, 5))
+    A = X.T @ X / 50
+    assert ref.max_stable_lr(A) == pytest.approx(2 / np.linalg.eigvalsh(A)[-1])
+
+
+@pytest.mark.parametrize("A,reason", [
+    (np.ones((2, 3)), "square"),
+    (np.array([[2.0, 1.0], [0.0, 2.0]]), "not symmetric"),
+    (np.array([[1.0, 0.0], [0.0, -1.0]]), "not positive definite"),
+    (np.diag([1.0, 0.0]), "not positive definite"),                   # singular: lambda = 0
+    (np.array([[np.nan, 0.0], [0.0, 1.0]]), "NaN"),
+])
+def test_max_stable_lr_rejects_invalid_matrices(A, reason):
+    """Non-square, non-symmetric, indefinite, singular or non-finite A raise ValueError
+    saying which condition failed."""
+    with pytest.raises(ValueError, match=reason):
+        ref.max_stable_lr(A)
+
+
+def test_steps_to_converge_matches_closed_form():
+    """The answer is the first n with ||A (I - lr A)^n (x0 - x*)|| < tol, computed here from
+    the closed form, for several learning rates."""
+    A, b, grad, x_star = _quadratic(3, np.random.default_rng(3), [1.0, 3.0, 10.0])
+    x0 = np.array([2.0, -1.0, 0.5])
+    for lr in (0.01, 0.1, 0.18):
+        M = np.eye(3) - lr * A
+        norms = [np.linalg.norm(A @ np.linalg.matrix_power(M, n) @ (x0 - x_star))
+                 for n in range(3000)]
+        expected = next(n for n, g in enumerate(norms) if g < 1e-8)
+        assert ref.steps_to_converge(grad, x0, lr, 1e-8, 5000) == expected
+
+
+def test_steps_to_converge_edge_cases():
+    """0 when x0 already satisfies the tolerance; max_steps itself counts; -1 when the
+    tolerance is reached only after max_steps; -1 without warnings when GD diverges."""
+    grad = lambda x: 2.0 * x                                    # f = ||x||^2
+    assert ref.steps_to_converge(grad, np.zeros(2), 0.1, 1e-3, 10) == 0
+    # ||grad(x_n)|| = 2 * 0.5^n: below 1e-3 first at n = 11.
+    assert ref.steps_to_converge(grad, np.array([1.0]), 0.25, 1e-3, 11) == 11
+    assert ref.steps_to_converge(grad, np.array([1.0]), 0.25, 1e-3, 10) == -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ref.steps_to_converge(grad, np.array([1.0]), 1.5, 1e-3, 5000) == -1
+
+
+def _least_squares(rng, m=23, d=3):
+    X = rng.normal(size=(m, d))
+    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=m)
+
+
+def test_full_batch_sgd_is_gradient_descent():
+    """With batch_size >= m every update is a full gradient step on (1/(2m))||Xw - y||^2,
+    so the trajectory equals gradient_descent's (the permutation only reorders sums)."""
+    X, y = _least_squares(np.random.default_rng(4))
+    w0 = np.zeros(3)
+    sgd = ref.minibatch_sgd(X, y, w0, 0.1, 100, 30, np.random.default_rng(5))
+    gd = ref.gradient_descent(lambda w: X.T @ (X @ w - y) / len(y), w0, 0.1, 30)
+    np.testing.assert_allclose(sgd, gd, rtol=1e-10, atol=1e-12)
+
+
+def test_sgd_epoch_by_hand():
+    """m = 3, batch_size = 2, one epoch: batches are perm[:2] then perm[2:] (size 1), with
+    gradients divided by 2 and by 1; rng then stands exactly one permutation further."""
+    X = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    y = np.array([1.0, -1.0, 3.0])
+    rng, replay = np.random.default_rng(6), np.random.default_rng(6)
+    path = ref.minibatch_sgd(X, y, np.array([0.5, 0.5]), 0.3, 2, 1, rng)
+    perm = replay.permutation(3)
+    w = np.array([0.5, 0.5])
+    expected = [w]
+    for idx in (perm[:2], perm[2:]):
+        w = w - 0.3 * X[idx].T @ (X[idx] @ w - y[idx]) / len(idx)
+        expected.append(w)
+    np.testing.assert_allclose(path, expected, rtol=1e-14)
+    assert rng.bit_generator.state == replay.bit_generator.state
+
+
+def test_sgd_shape_and_convergence_to_least_squares():
+    """The trajectory has epochs * ceil(m / batch_size) + 1 rows, starts at w0 (unchanged)
+    and ends near the least-squares solution."""
+    X, y = _least_squares(np.random.default_rng(7), m=200)
+    w0 = np.array([5.0, 5.0, 5.0])
+    path = ref.minibatch_sgd(X, y, w0, 0.05, 32, 60, np.random.default_rng(8))
+    assert path.shape == (60 * 7 + 1, 3)
+    assert path[0].tolist() == [5.0, 5.0, 5.0] and w0.tolist() == [5.0, 5.0, 5.0]
+    w_ls = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert np.linalg.norm(path[-1] - w_ls) < 0.05
+
+
+@pytest.mark.parametrize("kwargs", [dict(y=np.ones(4)), dict(w0=np.ones(2)),
+                                    dict(batch_size=0), dict(epochs=-1)])
+def test_sgd_rejects_bad_input(kwargs):
+    """Mismatched y or w0, batch_size < 1 or epochs < 0 raise ValueError."""
+    args = dict(X=np.ones((5, 3)), y=np.ones(5), w0=np.ones(3), lr=0.1, batch_size=2,
+                epochs=1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="minibatch_sgd"):
+        ref.minibatch_sgd(**{**args, **kwargs})
+
+
+# --- every mistake is detectable ------------------------------------------------------
+
+def _typical_args(function):
+    rng = np.random.default_rng(9)
+    A, b, grad, _ = _quadratic(3, rng, [1.0, 4.0, 10.0])
+    if function == "gradient_descent":
+        return (grad, np.array([1.0, 2.0, -1.0]), 0.1, 10)
+    if function == "max_stable_lr":
+        return (A,)
+    if function == "steps_to_converge":
+        return (grad, np.array([1.0, 2.0, -1.0]), 0.1, 1e-6, 1000)
+    if function == "minibatch_sgd":
+        X, y = _least_squares(rng, m=10)
+        return (X, y, np.zeros(3), 0.1, 4, 3, rng)
+    raise AssertionError(f"no typical input for {function}")
+
+
+def _differs(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("mistake", mistakes.MISTAKES, ids=lambda m: m["id"])
+def test_mistake_differs_from_reference(mistake):
+    """With the same inputs and seed, the wrong variant's output differs from the
+    reference's beyond rtol 1e-6 (or in shape), so the judge can tell them apart."""
+    expected = getattr(ref, mistake["function"])(*_typical_args(mistake["function"]))
+    assert _differs(mistake["variant"](*_typical_args(mistake["function"])), expected)
