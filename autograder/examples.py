@@ -40,6 +40,38 @@ def broken_sources(assignment: Assignment) -> dict[str, str]:
     return sources
 
 
+def _extra_files_hook(assignment: Assignment):
+    """assignments/<slug>/submission_files.py may define write(kind, folder) to add the files
+    a submission carries besides its notebook (e.g. a trained checkpoint)."""
+    path = assignment.folder / "submission_files.py"
+    if not path.exists():
+        return None
+    from .spec import _load_module
+    return _load_module(path, f"neurograde_submission_files_{assignment.slug}").write
+
+
+def _write(assignment: Assignment, nb, target: Path, kind: str) -> Path:
+    """A notebook file, or a folder (notebook + extra files) when the assignment needs one."""
+    hook = _extra_files_hook(assignment)
+    if hook is None:
+        path = target.with_suffix(".ipynb")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(path))
+        return path
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(target / f"{assignment.slug}.ipynb"))
+    hook(kind, target)
+    return target
+
+
+def write_reference_submission(assignment: Assignment, target: Path, lang: str = "en") -> Path:
+    """The reference pasted into the student notebook, as a submission at target(.ipynb)."""
+    nb = fill_notebook(build_notebook(assignment, lang),
+                       {q: solution_source(assignment, q, assignment.reference)
+                        for q in assignment.question_ids})
+    return _write(assignment, nb, Path(target), "correct")
+
+
 def write_examples(assignment: Assignment, out_dir: Path, lang: str = "en") -> list[Path]:
     """Write the example submissions under out_dir and return their paths."""
     out_dir = Path(out_dir)
@@ -51,9 +83,5 @@ def write_examples(assignment: Assignment, out_dir: Path, lang: str = "en") -> l
         "partly_wrong": partly_wrong_sources(assignment),
         "broken": broken_sources(assignment),
     }
-    paths = []
-    for name, sources in variants.items():
-        path = out_dir / f"{assignment.slug}-{name}.ipynb"
-        nbformat.write(fill_notebook(nb, sources), str(path))
-        paths.append(path)
-    return paths
+    return [_write(assignment, fill_notebook(nb, sources), out_dir / f"{assignment.slug}-{name}",
+                   name) for name, sources in variants.items()]
