@@ -1,4 +1,4 @@
-"""Command line: neurograde list | release | grade | demo.
+"""Command line: neurograde list | release | grade | merge | export | demo.
 
 Exit codes: 0 when the command ran (whatever the scores), 2 on usage errors, 1 when the
 environment cannot do what was asked (e.g. no sandbox available).
@@ -48,6 +48,44 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true", help="regrade unchanged submissions")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code without isolation (trusted code only)")
+    g.add_argument("--shard", default=None, metavar="I/N",
+                   help="grade only shard I of N (from 1; split by a stable hash of each "
+                        "submission's name, for CI matrices; join with `neurograde merge`)")
+    g.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="grade on the dask.distributed scheduler at ADDRESS (every worker "
+                        "sandboxes; results land in this --out gradebook)")
+    _export_options(g, required=False)
+
+    m = sub.add_parser("merge", help="join shard gradebooks into one and publish it")
+    m.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
+    m.add_argument("--out", required=True, type=Path, metavar="DIR")
+    m.add_argument("--prefer-newest", action="store_true",
+                   help="on a submission graded differently in two shards keep the newer row "
+                        "(default: stop and name the conflicts)")
+    m.add_argument("--assignment", default=None, metavar="SLUG",
+                   help="needed only when the shards hold several assignments")
+    m.add_argument("--lang", default="en", choices=LANGUAGES, help="feedback language")
+    _export_options(m, required=False)
+
+    e = sub.add_parser("export", help="write LMS exports from an existing gradebook")
+    e.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="folder holding gradebook.sqlite (the --out of grade or merge); "
+                        "exports go to DIR/exports/")
+    e.add_argument("--format", required=True, metavar="FORMATS",
+                   help="comma-separated: canvas,moodle,gradescope")
+    e.add_argument("--roster", type=Path, default=None, metavar="FILE",
+                   help="roster CSV with student id, name, email columns")
+    e.add_argument("--assignment", default=None, metavar="SLUG",
+                   help="needed only when the gradebook holds several assignments")
+
+    s = sub.add_parser("similarity", help="report submissions that share student-written code")
+    s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    s.add_argument("--assignment", required=True, metavar="SLUG")
+    s.add_argument("--out", required=True, type=Path, metavar="DIR")
+    s.add_argument("--threshold", type=float, default=None, metavar="SCORE",
+                   help="flag pairs whose score reaches this fraction (default 0.5)")
+    s.add_argument("--top", type=int, default=None, metavar="N",
+                   help="pairs shown with their matching code, besides flagged ones (default 50)")
 
     d = sub.add_parser("demo", help="release everything and grade the bundled examples")
     d.add_argument("--out", type=Path, default=None, metavar="DIR")
@@ -55,6 +93,24 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
     d.add_argument("--unsafe-no-sandbox", action="store_true")
     return p
+
+
+def _export_options(parser, required: bool) -> None:
+    parser.add_argument("--export", required=required, default=None, metavar="FORMATS",
+                        help="also write LMS exports to DIR/exports/: comma-separated "
+                             "canvas,moodle,gradescope")
+    parser.add_argument("--roster", type=Path, default=None, metavar="FILE",
+                        help="roster CSV (student id, name, email) naming students in exports")
+
+
+def _formats(text: str | None) -> tuple[str, ...]:
+    from .exports import parse_formats
+    if text is None:
+        return ()
+    try:
+        return parse_formats(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_list(args) -> int:
@@ -81,23 +137,80 @@ def cmd_release(args) -> int:
 def cmd_grade(args) -> int:
     from .batch import BatchOptions, grade_batch
     from .collect import CollectError
+    from .distributed import DaskUnavailable, Shard, ShardError
+    from .exports import RosterError
     from .gradebook import format_table
     from .sandbox import SandboxUnavailable
     assignment = load_assignment(args.assignment)
     if args.jobs < 1 or args.timeout <= 0:
         raise UsageError("--jobs must be >= 1 and --timeout > 0")
+    try:
+        shard = Shard.parse(args.shard) if args.shard else None
+    except ShardError as exc:
+        raise UsageError(str(exc)) from None
     options = BatchOptions(jobs=args.jobs, timeout=args.timeout, seed=args.seed, lang=args.lang,
-                           unsafe=args.unsafe_no_sandbox, force=args.force)
+                           unsafe=args.unsafe_no_sandbox, force=args.force, shard=shard,
+                           dask=args.dask, exports=_formats(args.export), roster=args.roster)
     try:
         summary = grade_batch(assignment, args.paths, args.out, options)
-    except CollectError as exc:
+    except (CollectError, RosterError) as exc:
         raise UsageError(str(exc)) from None
-    except SandboxUnavailable as exc:
+    except (SandboxUnavailable, DaskUnavailable) as exc:
         print(f"neurograde: {exc}", file=sys.stderr)
         return ENV_ERROR
     print(format_table(list(summary.results), assignment.question_ids))
+    outside = f", {summary.outside_shard} in other shards" if shard else ""
     print(f"\ngradebook: {args.out / 'grades.csv'}  ({summary.graded} graded, "
-          f"{summary.skipped} unchanged)")
+          f"{summary.skipped} unchanged{outside}); report: {args.out / 'report.html'}")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from .batch import publish
+    from .exports import RosterError, read_roster
+    from .gradebook import Gradebook, GradebookError, format_table, merge, single_assignment
+    formats = _formats(args.export)
+    try:
+        roster = read_roster(args.roster) if args.roster else None
+        rows = merge(args.shards, args.out, prefer_newest=args.prefer_newest)
+        book = Gradebook.open_existing(args.out)
+        try:
+            assignment = load_assignment(single_assignment(book, args.assignment))
+            results = publish(book, assignment, args.out, None, lang=args.lang,
+                              formats=formats, roster=roster,
+                              note=lambda text: print(text, file=sys.stderr))
+        finally:
+            book.close()
+    except RosterError as exc:
+        raise UsageError(str(exc)) from None
+    except GradebookError as exc:
+        print(f"neurograde merge: {exc}", file=sys.stderr)
+        return ENV_ERROR
+    print(format_table(results, assignment.question_ids))
+    print(f"\nmerged {len(args.shards)} gradebook(s), {len(rows)} row(s): "
+          f"{args.out / 'grades.csv'}; report: {args.out / 'report.html'}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .batch import publish
+    from .exports import RosterError, read_roster
+    from .gradebook import Gradebook, GradebookError, single_assignment
+    formats = _formats(args.format)
+    try:
+        roster = read_roster(args.roster) if args.roster else None
+        book = Gradebook.open_existing(args.out)
+        try:
+            assignment = load_assignment(single_assignment(book, args.assignment))
+            publish(book, assignment, args.out, None, reports=False, formats=formats,
+                    roster=roster, note=print)
+        finally:
+            book.close()
+    except RosterError as exc:
+        raise UsageError(str(exc)) from None
+    except GradebookError as exc:
+        print(f"neurograde export: {exc}", file=sys.stderr)
+        return ENV_ERROR
     return 0
 
 
@@ -127,7 +240,35 @@ def cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "release": cmd_release, "grade": cmd_grade, "demo": cmd_demo}
+def cmd_similarity(args) -> int:
+    from .collect import CollectError
+    from .similarity import SimilarityOptions, compare, write_report
+    assignment = load_assignment(args.assignment)
+    given = {name: value for name, value in (("threshold", args.threshold), ("top", args.top))
+             if value is not None}
+    try:
+        options = SimilarityOptions(**given)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        report = compare(assignment, args.paths, options)
+    except CollectError as exc:
+        raise UsageError(str(exc)) from None
+    for skipped in report.skipped:
+        print(f"neurograde similarity: {skipped.message}", file=sys.stderr)
+    html, table = write_report(report, args.out)
+    print(f"{len(report.submissions)} submissions compared, {len(report.skipped)} unreadable, "
+          f"{len(report.flagged)} pair(s) flagged")
+    for pair in report.flagged[:20]:
+        print(f"  {pair.score:4.0%}  {pair.a} <-> {pair.b}  ({pair.matched_tokens} tokens)")
+    if len(report.flagged) > 20:
+        print(f"  ... and {len(report.flagged) - 20} more flagged pairs (see the table)")
+    print(f"report: {html}\ntable:  {table}")
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "release": cmd_release, "grade": cmd_grade, "demo": cmd_demo,
+            "similarity": cmd_similarity, "merge": cmd_merge, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

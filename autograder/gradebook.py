@@ -1,7 +1,14 @@
 """Stage 4: the gradebook — one row per submission, committed as each one finishes.
 
-SQLite is the source of truth (a killed batch loses nothing; a re-run skips what is done);
-grades.csv and results/<stem>.json are exports written from it.
+SQLite is the source of truth: every result is its own committed transaction (WAL journal,
+synchronous=FULL), so a batch killed at any moment (SIGKILL included) loses at most the
+submissions that were still running, and a re-run of the same command grades only those.
+grades.csv and results/<stem>.json are written from the database, each replaced atomically.
+
+A row is *done* when its content hash and autograder version match the current ones and its
+status is not ``internal-error`` (a grader failure says nothing about the student, so a re-run
+retries it). Shard gradebooks are joined with :func:`merge`; see its docstring for the rule on
+conflicting duplicates.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import json
 import os
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .judge import SubmissionResult
@@ -18,6 +26,32 @@ from .judge import SubmissionResult
 DB_NAME = "gradebook.sqlite"
 FIXED_COLUMNS = ("submission", "assignment")
 TAIL_COLUMNS = ("total", "possible", "status", "message")
+RETRIED_STATUSES = ("internal-error",)
+ROW_FIELDS = ("assignment", "submission", "sha256", "autograder_version", "status", "total",
+              "possible", "result_json", "graded_at")
+
+
+class GradebookError(ValueError):
+    """A gradebook that cannot be read or merged; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored row, as merge sees it (the result stays serialized)."""
+    assignment: str
+    submission: str
+    sha256: str
+    autograder_version: str
+    status: str
+    total: float
+    possible: float
+    result_json: str
+    graded_at: float
+
+    def same_grade(self, other: "Row") -> bool:
+        """Same input, same grader, same outcome: the two rows are interchangeable."""
+        return (self.sha256, self.autograder_version, self.status, self.total) == \
+            (other.sha256, other.autograder_version, other.status, other.total)
 
 
 class Gradebook:
@@ -35,20 +69,53 @@ class Gradebook:
             possible REAL NOT NULL, result_json TEXT NOT NULL, graded_at REAL NOT NULL,
             PRIMARY KEY (assignment, submission))""")
 
+    @classmethod
+    def open_existing(cls, folder: Path) -> "Gradebook":
+        """Open the gradebook in folder, refusing (instead of creating) a missing one."""
+        folder = Path(folder)
+        if not (folder / DB_NAME).is_file():
+            raise GradebookError(f"{folder}: no {DB_NAME} here; give the --out folder of a "
+                                 f"`neurograde grade` run")
+        try:
+            return cls(folder)
+        except sqlite3.DatabaseError as exc:
+            raise GradebookError(f"{folder / DB_NAME}: not a readable gradebook ({exc}); "
+                                 f"re-grade into a fresh --out folder") from None
+
     def close(self) -> None:
-        self._db.close()
+        # Fold the WAL back into the main file so the folder can be copied (CI artifacts) as is.
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self._db.close()
 
     def done(self, assignment: str, submission: str, sha256: str, version: str) -> bool:
         row = self._db.execute(
-            "SELECT sha256, autograder_version FROM results WHERE assignment=? AND submission=?",
-            (assignment, submission)).fetchone()
-        return row is not None and row == (sha256, version)
+            "SELECT sha256, autograder_version, status FROM results "
+            "WHERE assignment=? AND submission=?", (assignment, submission)).fetchone()
+        return row is not None and row[:2] == (sha256, version) and \
+            row[2] not in RETRIED_STATUSES
 
     def record(self, result: SubmissionResult, version: str) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?)",
-            (result.assignment, result.submission, result.sha256, version, result.status,
-             result.total, result.possible, json.dumps(result.to_dict()), time.time()))
+        self.put(Row(result.assignment, result.submission, result.sha256, version,
+                     result.status, result.total, result.possible,
+                     json.dumps(result.to_dict()), time.time()))
+
+    def put(self, row: Row) -> None:
+        self._db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?)",
+                         tuple(getattr(row, f) for f in ROW_FIELDS))
+
+    def rows(self) -> list[Row]:
+        found = self._db.execute(f"SELECT {', '.join(ROW_FIELDS)} FROM results "
+                                 "ORDER BY assignment, submission").fetchall()
+        return [Row(*r) for r in found]
+
+    def assignments(self) -> list[str]:
+        return [r[0] for r in self._db.execute(
+            "SELECT DISTINCT assignment FROM results ORDER BY assignment")]
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
 
     def results(self, assignment: str | None = None) -> list[SubmissionResult]:
         query = "SELECT result_json FROM results"
@@ -59,6 +126,12 @@ class Gradebook:
         rows = self._db.execute(query + " ORDER BY assignment, submission", args).fetchall()
         return [SubmissionResult.from_dict(json.loads(r[0])) for r in rows]
 
+    def versions(self, assignment: str) -> dict[str, str]:
+        """submission -> autograder version that graded it."""
+        return dict(self._db.execute(
+            "SELECT submission, autograder_version FROM results WHERE assignment=?",
+            (assignment,)).fetchall())
+
     # -- exports -----------------------------------------------------------------------------
     def export(self, question_ids: list[str], assignment: str | None = None,
                only: set[str] | None = None) -> list[SubmissionResult]:
@@ -68,8 +141,95 @@ class Gradebook:
         folder = self.out_dir / "results"
         folder.mkdir(exist_ok=True)
         for r in results:
-            _atomic_write(folder / f"{r.submission}.json", json.dumps(r.to_dict(), indent=2))
+            atomic_write(folder / f"{r.submission}.json", json.dumps(r.to_dict(), indent=2))
         return results
+
+
+def single_assignment(book: Gradebook, wanted: str | None) -> str:
+    """The assignment whose rows to publish: `wanted`, or the only one in the gradebook."""
+    present = book.assignments()
+    if wanted:
+        if wanted not in present:
+            raise GradebookError(f"{book.path}: no rows for assignment {wanted!r}; it holds "
+                                 f"{', '.join(present) or 'no rows at all'}")
+        return wanted
+    if len(present) != 1:
+        raise GradebookError(f"{book.path}: holds "
+                             f"{'no rows' if not present else 'rows of ' + ', '.join(present)}"
+                             f"; name one with --assignment")
+    return present[0]
+
+
+def merge(sources: list[Path], out_dir: Path, prefer_newest: bool = False) -> list[Row]:
+    """Join shard gradebooks (and any rows already in out_dir) into out_dir's gradebook.
+
+    Rule for a submission present in more than one source: rows with the same content hash,
+    autograder version, status and total are the same grade and one is kept. Any other pair is
+    a *conflict*: by default nothing is written and GradebookError names every conflicting
+    submission with the folders and times involved, because silently picking one could publish
+    a grade for a file that is no longer the one submitted. With prefer_newest=True the row
+    graded last wins. Returns the rows of the merged gradebook.
+    """
+    out_dir = Path(out_dir)
+    if not sources:
+        raise GradebookError("merge needs at least one shard folder (the --out of a "
+                             "`neurograde grade --shard I/N` run)")
+    # The out folder's own rows (a repeated merge) take part like any shard; a source that
+    # *is* the out folder is read once.
+    resolved = out_dir.resolve()
+    had_rows = (out_dir / DB_NAME).exists()
+    books = [Gradebook.open_existing(s) for s in dict.fromkeys(Path(s) for s in sources)
+             if Path(s).resolve() != resolved]
+    target = Gradebook(out_dir)
+    targets = ([(target, out_dir)] if had_rows else []) + [(b, b.out_dir) for b in books]
+    chosen: dict[tuple[str, str], tuple[Row, Path]] = {}
+    conflicts: dict[tuple[str, str], list[tuple[Row, Path]]] = {}
+    try:
+        for book, where in targets:
+            for row in book.rows():
+                key = (row.assignment, row.submission)
+                if key not in chosen:
+                    chosen[key] = (row, where)
+                    continue
+                kept, kept_where = chosen[key]
+                if not kept.same_grade(row):
+                    conflicts.setdefault(key, [(kept, kept_where)]).append((row, where))
+                if row.graded_at > kept.graded_at:
+                    chosen[key] = (row, where)
+        if conflicts and not prefer_newest:
+            raise GradebookError(_conflict_message(conflicts))
+        for row, _ in chosen.values():
+            target.put(row)
+        return target.rows()
+    finally:
+        for book in books:
+            book.close()
+        target.close()
+
+
+def _conflict_message(conflicts) -> str:
+    lines = [f"{len(conflicts)} submission(s) were graded differently in more than one "
+             f"gradebook:"]
+    for (assignment, submission), rows in sorted(conflicts.items()):
+        seen = "; ".join(
+            f"{where}: {row.status} {row.total:g}/{row.possible:g}, content "
+            f"{row.sha256[:10]}, grader {row.autograder_version}, graded "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(row.graded_at))} UTC"
+            for row, where in rows)
+        lines.append(f"  {assignment}/{submission}: {seen}")
+    lines.append("Each submission must be graded in one shard only. Remove the stale shard "
+                 "folder, merge into a fresh --out folder, or pass --prefer-newest to keep "
+                 "the row graded last.")
+    return "\n".join(lines)
+
+
+def question_ids_of(results: list[SubmissionResult]) -> list[str]:
+    """Question ids in first-seen order (a gradebook read without its assignment spec)."""
+    seen: dict[str, None] = {}
+    for r in results:
+        for q in r.questions:
+            seen.setdefault(q.id, None)
+    return list(seen)
 
 
 def csv_rows(results: list[SubmissionResult], question_ids: list[str]) -> list[dict]:
@@ -111,7 +271,9 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Replace path in one step, so a kill mid-write leaves the old file or the new one."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+

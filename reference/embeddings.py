@@ -177,9 +177,9 @@ def analogy_accuracy(E, vocab, questions, restrict_vocab=30000):
         if isinstance(q, str) or len(q) != 4:
             raise ValueError(f"analogy_accuracy: each question must be (a, b, c, expected), "
                              f"got {q!r}; drop section names first, e.g. [q[1:] for q in qs]")
-        key = [str(w).upper() for w in q]
-        if all(w in ok for w in key):
-            rows.append([ok[w] for w in key])
+        ids = [ok.get(str(w).upper()) for w in q]
+        if None not in ids:
+            rows.append(ids)
     if not rows:
         return 0.0, 0
     Q = np.array(rows, dtype=np.intp)                  # (m, 4): a, b, c, expected

@@ -11,7 +11,7 @@ import numpy as np
 
 def preactivation_variance(n_in, var_w, var_x):
     """Var(z) = n_in Var(w) Var(x) for z = sum_i w_i x_i, all independent, zero mean."""
-    return n_in * var_w * var_x
+    return float(n_in * var_w * var_x)
 
 
 # --- q2 -------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import importlib.util
 import inspect
 import re
 import tomllib
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +102,23 @@ def test_text_has_one_section_per_question(lang):
     names = re.findall(r"^<!-- section: (\w+) -->$", text, flags=re.M)
     assert names == ["intro"] + [q["id"] for q in CONFIG["question"]] + ["outro"]
     assert "def " not in text and "grader.check(" in text
+    assert not re.search(r"\{\{|\{%|\{#", text), "the release renders text with jinja2"
     assert set(CONFIG["title"]) == {"en", "es", "pt"}
+
+
+def test_student_files_hold_no_reference_code():
+    """No line of a reference function body (16+ characters, not in the stubs or its
+    docstring) appears in the stubs or the notebook text."""
+    student = (ASSIGNMENT / "stubs.py").read_text() + "".join(
+        (ASSIGNMENT / "text" / f"{lang}.md").read_text() for lang in ("en", "es", "pt"))
+    stubs = (ASSIGNMENT / "stubs.py").read_text()
+    for name in QUESTION_OF:
+        fn = getattr(ref, name)
+        for line in inspect.getsource(fn).splitlines()[1:]:
+            text = line.strip()
+            if len(text) >= 16 and text not in stubs and text not in (fn.__doc__ or "") \
+                    and not text.startswith(("#", '"""')):
+                assert text not in student, f"{name}: {text!r}"
 
 
 

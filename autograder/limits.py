@@ -1,0 +1,174 @@
+"""Resource limits of one submission: rlimits set in the process itself, and a cgroup per run.
+
+cgroup v1 memory + pids (+ freezer when present) are used when writable (we are root);
+RLIMIT_AS is never used because it breaks ``import torch`` (huge virtual reservations).
+Without cgroups, RLIMIT_DATA bounds memory and RLIMIT_NPROC processes. CPU time and file size
+are always rlimits; the wall clock is enforced by the caller, which kills the whole cgroup
+(frozen first, so a fork bomb cannot outrun the kill) or process group.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_PARENT = "neurograde"
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float = 300.0
+    cpu_seconds: int = 600
+    memory_mb: int = 2048
+    max_pids: int = 64
+    file_mb: int = 64
+    tmp_mb: int = 256
+    output_kb: int = 64
+    channel_mb: int = 256
+
+    def rlimits(self, memory_by_cgroup: bool, uid_dropped: bool) -> dict[str, int]:
+        """The rlimits of a run, as plain data (the warm worker applies them in its child)."""
+        caps = {"RLIMIT_CPU": int(self.cpu_seconds),
+                "RLIMIT_FSIZE": self.file_mb * 1024 * 1024,
+                "RLIMIT_CORE": 0}
+        if not memory_by_cgroup:
+            caps["RLIMIT_DATA"] = self.memory_mb * 1024 * 1024
+            if uid_dropped:
+                # Counted per uid, so shared by every concurrent run of the sandbox uid: a
+                # coarse bound only, for machines without the pids cgroup.
+                caps["RLIMIT_NPROC"] = self.max_pids * max(4, os.cpu_count() or 1)
+        return caps
+
+
+def set_rlimits(caps: dict[str, int]) -> None:
+    """Lower soft and hard limits (a process can never raise them again)."""
+    for name, value in caps.items():
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (ValueError, OSError, AttributeError):
+            pass  # e.g. a hard limit already lower than ours: keep the stricter one
+
+
+def apply_rlimits(limits: Limits, memory_by_cgroup: bool, uid_dropped: bool = False) -> None:
+    """Runs in the child between fork and exec (preexec_fn)."""
+    set_rlimits(limits.rlimits(memory_by_cgroup, uid_dropped))
+
+
+def cgroups_available() -> bool:
+    for controller in ("memory", "pids"):
+        base = CGROUP_ROOT / controller
+        if not (base / "cgroup.procs").exists() or not os.access(base, os.W_OK):
+            return False
+    return True
+
+
+class CGroup:
+    """A per-run cgroup v1 set (memory + pids, freezer if present); no-op when disabled."""
+
+    def __init__(self, enabled: bool, limits: Limits, label: str = "run"):
+        self.enabled = enabled
+        self.name = f"{CGROUP_PARENT}/{label}-{uuid.uuid4().hex[:12]}"
+        self.paths: dict[str, Path] = {}
+        if not enabled:
+            return
+        controllers = ["memory", "pids"]
+        if (CGROUP_ROOT / "freezer" / "cgroup.procs").exists():
+            controllers.append("freezer")
+        for controller in controllers:
+            path = CGROUP_ROOT / controller / self.name
+            path.mkdir(parents=True, exist_ok=True)
+            self.paths[controller] = path
+        mem = self.paths["memory"]
+        limit = str(limits.memory_mb * 1024 * 1024)
+        (mem / "memory.limit_in_bytes").write_text(limit)
+        swap = mem / "memory.memsw.limit_in_bytes"
+        if swap.exists():
+            try:
+                swap.write_text(limit)
+            except OSError:
+                pass
+        (self.paths["pids"] / "pids.max").write_text(str(limits.max_pids))
+
+    def enter(self) -> None:
+        """Runs in the child between fork and exec: move ourselves into the groups."""
+        self.add(os.getpid())
+
+    def add(self, pid: int) -> None:
+        for path in self.paths.values():
+            (path / "cgroup.procs").write_text(str(pid))
+
+    def pids(self) -> list[int]:
+        found: set[int] = set()
+        for path in self.paths.values():
+            try:
+                found.update(int(p) for p in (path / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                pass
+        return sorted(found)
+
+    def oom_killed(self) -> bool:
+        if not self.enabled:
+            return False
+        mem = self.paths["memory"]
+        try:
+            for line in (mem / "memory.oom_control").read_text().splitlines():
+                if line.startswith("oom_kill ") and int(line.split()[1]) > 0:
+                    return True
+            return int((mem / "memory.failcnt").read_text()) > 0 and \
+                int((mem / "memory.max_usage_in_bytes").read_text()) >= \
+                int((mem / "memory.limit_in_bytes").read_text()) * 0.98
+        except (OSError, ValueError):
+            return False
+
+    def kill_all(self) -> None:
+        """SIGKILL every process in the group; frozen first so none can fork meanwhile."""
+        if not self.enabled:
+            return
+        freezer = self.paths.get("freezer")
+        frozen = freezer is not None and self._freeze(freezer)
+        for _ in range(100):
+            pids = self.pids()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            if frozen:
+                break  # nobody can fork while frozen; the kills land when we thaw
+            time.sleep(0.005)
+        if frozen:
+            try:
+                (freezer / "freezer.state").write_text("THAWED")
+            except OSError:
+                pass
+
+    @staticmethod
+    def _freeze(path: Path) -> bool:
+        try:
+            (path / "freezer.state").write_text("FROZEN")
+            for _ in range(200):
+                if (path / "freezer.state").read_text().strip() == "FROZEN":
+                    return True
+                time.sleep(0.002)
+        except OSError:
+            pass
+        return False
+
+    def remove(self) -> None:
+        for path in self.paths.values():
+            for _ in range(100):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    self.kill_all()
+                    time.sleep(0.02)

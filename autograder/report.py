@@ -1,0 +1,287 @@
+"""Stage 5: reports — a feedback page per student and a class report, as self-contained HTML.
+
+Both are rendered from gradebook results with the jinja2 templates in templates/ and carry
+their matplotlib plots inline (base64 PNG), so a page can be mailed or uploaded as one file.
+
+What a feedback page shows: score per question, each check's name, whether it is public or
+hidden, its points and status, the judge's feedback (measured error and tolerance, shapes,
+the exception and the student's own line), the named mistake, the notebook's cell errors and
+a plot of points per question. What it never shows: inputs of hidden checks or expected values
+(the results hold neither), and the notebook's captured stdout — a student's function may print
+the hidden inputs it is called with, so that text stays in the instructor's results/*.json.
+
+Pages are only rewritten when their content would change: each carries a fingerprint of its
+result, the templates and this module, so re-running a batch of 1,000 does not redraw 1,000
+plots.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import statistics
+import tomllib
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+
+from .gradebook import atomic_write
+from .judge import CheckResult, SubmissionResult
+from .spec import ROOT, Assignment
+
+TEMPLATES = ROOT / "templates"
+FINGERPRINT_TAG = '<meta name="neurograde-fingerprint" content="{}">'
+COLORS = {"passed": "#2e7d32", "partial": "#f9a825", "failed": "#c62828"}
+STATUS_COLORS = {"ok": "#2e7d32", "timeout": "#ef6c00", "oom": "#6a1b9a", "crashed": "#c62828",
+                 "invalid": "#5d4037", "internal-error": "#455a64"}
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True)
+
+
+@lru_cache(maxsize=1)
+def _labels_all() -> dict:
+    return tomllib.loads((TEMPLATES / "report_i18n.toml").read_text(encoding="utf-8"))
+
+
+def labels(lang: str) -> dict:
+    table = _labels_all()
+    return {**table["en"], **table.get(lang, {})}
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in ("feedback.html.j2", "report.html.j2", "_style.html.j2", "report_i18n.toml"):
+        digest.update((TEMPLATES / name).read_bytes())
+    return digest.hexdigest()
+
+
+# -- plots -------------------------------------------------------------------------------------
+
+def _figure(width: float, height: float):
+    # Figure without pyplot: no global state, safe in threads, no display backend needed.
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width, height), dpi=100)
+    fig.patch.set_facecolor("white")
+    return fig
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def question_plot(result: SubmissionResult) -> str:
+    questions = list(result.questions)
+    fig = _figure(6.4, 0.45 * len(questions) + 0.9)
+    ax = fig.add_subplot()
+    names = [q.id for q in questions][::-1]
+    fractions = [q.score / q.possible if q.possible else 0.0 for q in questions][::-1]
+    colors = [COLORS.get(q.status, "#757575") for q in questions][::-1]
+    ax.barh(names, [1.0] * len(names), color="#eeeeee")
+    ax.barh(names, fractions, color=colors)
+    for y, q in enumerate(questions[::-1]):
+        ax.text(1.02, y, f"{q.score:g} / {q.possible:g}", va="center", fontsize=10)
+    ax.set_xlim(0, 1.25)
+    ax.set_xticks([0, 0.5, 1.0], ["0%", "50%", "100%"])
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("Points per question", fontsize=11, loc="left")
+    return _png(fig)
+
+
+def class_plots(results: list[SubmissionResult], assignment: Assignment,
+                difficulty: list[dict], statuses: dict, mistakes: list[dict]) -> dict:
+    import numpy as np
+    plots = {}
+    totals = np.array([r.total for r in results], dtype=float)
+    possible = float(assignment.possible) or 1.0
+    fig = _figure(7.5, 3.4)
+    ax = fig.add_subplot()
+    bins = np.linspace(0, possible, int(min(20, max(possible, 1))) + 1)
+    ax.hist(np.clip(totals, 0, possible), bins=bins, color="#1565c0", edgecolor="white")
+    if len(totals):
+        ax.axvline(totals.mean(), color="#c62828", linestyle="--",
+                   label=f"mean {totals.mean():.2f}")
+        ax.legend(frameon=False)
+    ax.set_xlabel(f"total points (of {possible:g})")
+    ax.set_ylabel("submissions")
+    ax.spines[["top", "right"]].set_visible(False)
+    plots["distribution"] = _png(fig)
+
+    fig = _figure(7.5, 3.2)
+    ax = fig.add_subplot()
+    ids = [d["id"] for d in difficulty]
+    means = [d["fraction"] for d in difficulty]
+    bars = ax.bar(ids, means, color=[_difficulty_color(m) for m in means])
+    for bar, m in zip(bars, means):
+        ax.text(bar.get_x() + bar.get_width() / 2, m + 0.02, f"{100 * m:.0f}%", ha="center",
+                fontsize=9)
+    ax.set_ylim(0, 1.12)
+    ax.set_ylabel("mean score / possible")
+    ax.spines[["top", "right"]].set_visible(False)
+    plots["difficulty"] = _png(fig)
+
+    fig = _figure(7.5, 2.8)
+    ax = fig.add_subplot()
+    names = list(statuses)
+    counts = [statuses[n] for n in names]
+    bars = ax.bar(names, counts, color=[STATUS_COLORS.get(n, "#757575") for n in names])
+    for bar, c in zip(bars, counts):
+        ax.text(bar.get_x() + bar.get_width() / 2, c, str(c), ha="center", va="bottom",
+                fontsize=9)
+    ax.set_ylabel("submissions")
+    ax.set_ylim(0, max(counts + [1]) * 1.2)
+    ax.spines[["top", "right"]].set_visible(False)
+    plots["statuses"] = _png(fig)
+
+    if mistakes:
+        top = mistakes[:8][::-1]
+        fig = _figure(7.5, 0.4 * len(top) + 0.9)
+        ax = fig.add_subplot()
+        ax.barh([_shorten(m["text"], 60) for m in top], [m["count"] for m in top],
+                color="#8e24aa")
+        ax.set_xlabel("submissions with this mistake")
+        ax.spines[["top", "right"]].set_visible(False)
+        plots["mistakes"] = _png(fig)
+    return plots
+
+
+def _difficulty_color(fraction: float) -> str:
+    return COLORS["passed"] if fraction >= 0.75 else COLORS["partial"] if fraction >= 0.4 \
+        else COLORS["failed"]
+
+
+def _shorten(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+# -- feedback page -------------------------------------------------------------------------
+
+def _check_view(check: CheckResult, mistake_texts: dict, lang: str) -> dict:
+    label = f"{'hidden' if check.hidden else 'public'} check '{check.name}': "
+    lines = []
+    for line in check.feedback:
+        if check.mistake and line.startswith("likely mistake:"):
+            continue  # shown once, in the student's language, as the named mistake below
+        lines.append(line[len(label):] if line.startswith(label) else line)
+    return {"name": check.name, "hidden": check.hidden, "points": check.points,
+            "score": check.score, "status": check.status, "lines": lines,
+            "mistake": mistake_texts.get(check.mistake) if check.mistake else None}
+
+
+def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str) -> dict:
+    mistake_texts = {m.id: m.text(lang) for m in assignment.mistakes}
+    questions = []
+    for q in result.questions:
+        checks = [_check_view(c, mistake_texts, lang) for c in result.checks
+                  if c.question == q.id]
+        mistakes = list(dict.fromkeys(c["mistake"] for c in checks if c["mistake"]))
+        questions.append({"id": q.id, "score": q.score, "possible": q.possible,
+                          "status": q.status, "checks": checks, "mistakes": mistakes,
+                          "lines": [] if checks else list(q.feedback)})
+    errors = [{"number": e.get("number"), "type": e.get("type") or "Error",
+               "message": e.get("message") or "", "where": e.get("where") or ""}
+              for e in result.cell_errors]
+    return {"t": labels(lang), "lang": lang, "result": result, "questions": questions,
+            "title": assignment.title.get(lang) or assignment.title.get("en") or
+            assignment.slug, "cell_errors": errors,
+            "stopped": result.message if result.status != "ok" else "",
+            "plot": question_plot(result) if result.questions else None,
+            "has_hidden": any(c.hidden for c in result.checks)}
+
+
+def render_feedback(result: SubmissionResult, assignment: Assignment, lang: str = "en") -> str:
+    page = _env().get_template("feedback.html.j2").render(
+        **feedback_context(result, assignment, lang))
+    return _stamp(page, _fingerprint(result, lang))
+
+
+def _fingerprint(result: SubmissionResult, lang: str) -> str:
+    data = json.dumps(result.to_dict(), sort_keys=True) + lang + _code_fingerprint()
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def _stamp(page: str, fingerprint: str) -> str:
+    return page.replace("<head>", "<head>\n" + FINGERPRINT_TAG.format(fingerprint), 1)
+
+
+def _current_fingerprint(path: Path) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            head = fh.read(600)
+    except OSError:
+        return None
+    marker = '<meta name="neurograde-fingerprint" content="'
+    start = head.find(marker)
+    return head[start + len(marker):].split('"', 1)[0] if start >= 0 else None
+
+
+# -- class report --------------------------------------------------------------------------
+
+def class_context(results: list[SubmissionResult], assignment: Assignment) -> dict:
+    totals = [r.total for r in results]
+    difficulty = []
+    for q in assignment.questions:
+        scores = [s.score for r in results for s in r.questions if s.id == q.id]
+        mean = statistics.fmean(scores) if scores else 0.0
+        difficulty.append({"id": q.id, "points": q.points, "mean": mean,
+                           "fraction": mean / q.points if q.points else 0.0,
+                           "full": sum(s >= q.points - 1e-9 for s in scores),
+                           "zero": sum(s <= 1e-9 for s in scores)})
+    statuses = dict(sorted(Counter(r.status for r in results).items(),
+                           key=lambda kv: (kv[0] != "ok", -kv[1], kv[0])))
+    texts = {m.id: m.text("en") for m in assignment.mistakes}
+    per_mistake = Counter(m for r in results for m in {c.mistake for c in r.checks if c.mistake})
+    mistakes = [{"id": k, "text": texts.get(k, k), "count": n}
+                for k, n in sorted(per_mistake.items(), key=lambda kv: (-kv[1], kv[0]))]
+    rows = [{"name": r.submission, "link": "feedback/" + quote(r.submission) + ".html",
+             "scores": {q.id: q.score for q in r.questions}, "total": r.total,
+             "status": r.status, "message": _shorten(r.message, 160)} for r in results]
+    summary = {"count": len(results), "possible": assignment.possible,
+               "mean": statistics.fmean(totals) if totals else 0.0,
+               "median": statistics.median(totals) if totals else 0.0,
+               "stdev": statistics.pstdev(totals) if totals else 0.0,
+               "full": sum(t >= assignment.possible - 1e-9 for t in totals),
+               "not_ok": sum(r.status != "ok" for r in results)}
+    return {"title": assignment.title.get("en") or assignment.slug, "slug": assignment.slug,
+            "question_ids": assignment.question_ids, "summary": summary,
+            "difficulty": difficulty, "statuses": statuses, "mistakes": mistakes,
+            "rows": rows, "versions": sorted({r.version for r in results}),
+            "plots": class_plots(results, assignment, difficulty, statuses, mistakes)
+            if results else {}}
+
+
+def render_report(results: list[SubmissionResult], assignment: Assignment) -> str:
+    return _env().get_template("report.html.j2").render(**class_context(results, assignment))
+
+
+def write_reports(results: list[SubmissionResult], assignment: Assignment, out_dir: Path,
+                  lang: str = "en") -> int:
+    """Write OUT/feedback/<name>.html (only those that changed) and OUT/report.html.
+
+    Returns how many feedback pages were (re)written.
+    """
+    out_dir = Path(out_dir)
+    folder = out_dir / "feedback"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for result in results:
+        path = folder / f"{result.submission}.html"
+        if _current_fingerprint(path) == _fingerprint(result, lang):
+            continue
+        atomic_write(path, render_feedback(result, assignment, lang))
+        written += 1
+    atomic_write(out_dir / "report.html", render_report(results, assignment))
+    return written
+
