@@ -265,7 +265,9 @@ def summary_line(result: SubmissionResult) -> str:
 
 def gradescope_json(result: SubmissionResult) -> dict:
     tests = []
-    for number, check in enumerate(result.checks, start=1):
+    per_question: dict[str, int] = {}
+    for check in result.checks:
+        per_question[check.question] = number = per_question.get(check.question, 0) + 1
         status = "passed" if check.score >= check.points - 1e-9 else "failed"
         tests.append({
             "name": f"{check.question}: {check.name}" + (" (hidden)" if check.hidden else ""),

@@ -96,13 +96,13 @@ def question_plot(result: SubmissionResult) -> str:
     ax.set_xlim(0, 1.25)
     ax.set_xticks([0, 0.5, 1.0], ["0%", "50%", "100%"])
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Points per question", fontsize=11, loc="left")
     return _png(fig)
 
 
 def class_plots(results: list[SubmissionResult], assignment: Assignment,
                 difficulty: list[dict], statuses: dict, mistakes: list[dict]) -> dict:
     import numpy as np
+    from matplotlib.ticker import MaxNLocator
     plots = {}
     totals = np.array([r.total for r in results], dtype=float)
     possible = float(assignment.possible) or 1.0
@@ -113,9 +113,10 @@ def class_plots(results: list[SubmissionResult], assignment: Assignment,
     if len(totals):
         ax.axvline(totals.mean(), color="#c62828", linestyle="--",
                    label=f"mean {totals.mean():.2f}")
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1)
     ax.set_xlabel(f"total points (of {possible:g})")
     ax.set_ylabel("submissions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     plots["distribution"] = _png(fig)
 
@@ -136,7 +137,10 @@ def class_plots(results: list[SubmissionResult], assignment: Assignment,
     ax = fig.add_subplot()
     names = list(statuses)
     counts = [statuses[n] for n in names]
-    bars = ax.bar(names, counts, color=[STATUS_COLORS.get(n, "#757575") for n in names])
+    bars = ax.bar(names, counts, width=0.6,
+                  color=[STATUS_COLORS.get(n, "#757575") for n in names])
+    ax.set_xlim(-0.5 - max(0, 3 - len(names)) / 2, len(names) - 0.5 + max(0, 3 - len(names)) / 2)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     for bar, c in zip(bars, counts):
         ax.text(bar.get_x() + bar.get_width() / 2, c, str(c), ha="center", va="bottom",
                 fontsize=9)
@@ -149,9 +153,10 @@ def class_plots(results: list[SubmissionResult], assignment: Assignment,
         top = mistakes[:8][::-1]
         fig = _figure(7.5, 0.4 * len(top) + 0.9)
         ax = fig.add_subplot()
-        ax.barh([_shorten(m["text"], 60) for m in top], [m["count"] for m in top],
-                color="#8e24aa")
-        ax.set_xlabel("submissions with this mistake")
+        # Ids as labels: the full texts would squeeze the bars; the table below has them.
+        ax.barh([m["id"] for m in top], [m["count"] for m in top], color="#8e24aa")
+        ax.set_xlabel("submissions with this mistake (see the table for what each means)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
         plots["mistakes"] = _png(fig)
     return plots

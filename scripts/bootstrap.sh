@@ -12,6 +12,13 @@ if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-ge
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
 fi
 
+# Headless Chromium renders the HTML class report in the tests (tests/test_report_browser.py).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[bootstrap] installing chromium (renders the class report in tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+fi
+
 # Debian's interpreter lives under /usr, which the sandbox mounts read-only; a pyenv
 # interpreter under /root is unreadable for the unprivileged grading uid.
 PY="${NEUROGRADE_PYTHON:-}"
@@ -28,7 +35,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     mkdir -p "$(dirname "$VENV")"
     "$PY" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import autograder, torch, otter, nbclient' 2>/dev/null \
+if ! "$VENV/bin/python" -c 'import autograder, torch, otter, nbclient, distributed' 2>/dev/null \
         || [ pyproject.toml -nt "$VENV/.neurograde-installed" ]; then
     echo "[bootstrap] installing neurograde and its dependencies into $VENV"
     "$VENV/bin/pip" install -q -e . 2>&1 | grep -v "is ignored: it is neither" || true
