@@ -87,9 +87,6 @@ def internal_error(sub: Submission, assignment: Assignment, exc: BaseException,
                             0.0, assignment.possible, questions, (), sandbox=box)
 
 
-_internal_error = internal_error  # the earlier private name
-
-
 @dataclass(frozen=True)
 class Grader:
     """Everything needed to grade one submission; built once per batch or per dask worker."""

@@ -301,6 +301,10 @@ def apply(spec):
         seccomp_filter()
     if os.geteuid() == 0 and not spec.get("allow_root"):
         raise ConfineError(errno.EPERM, "refusing to run student code as root")
+    if spec.get("dumpable", True):
+        # A uid switch made us non-dumpable (/proc/self owned by root); restore the ordinary
+        # state now that no capability is left to protect (ptrace is denied or namespaced).
+        prctl(PR_SET_DUMPABLE, 1, what="prctl(PR_SET_DUMPABLE)")
 
 
 def _has_capability(number):

@@ -30,6 +30,9 @@ from .judge import SubmissionResult
 from .probe import Plan
 
 
+CONNECT_SECONDS = 30   # how long to wait for the scheduler before giving up
+
+
 class ShardError(ValueError):
     pass
 
@@ -158,7 +161,7 @@ def grade_on_dask(address: str, plan: Plan, version: str, todo: list[Submission]
                               "environment, on the client and on every worker") from None
     from .batch import internal_error
     try:
-        client = Client(address, timeout=30)
+        client = Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as exc:
         raise DaskUnavailable(f"cannot reach the dask scheduler at {address} ({exc}); start "
                               f"one with `dask scheduler` and workers with `dask worker "

@@ -1,21 +1,19 @@
-"""Stage 2b: run one submission in a fresh isolated process and collect its raw outputs.
+"""Stage 2b: run one submission isolated and collect its raw outputs.
 
-The parent reads the notebook (a broken file never reaches the sandbox), prepares a private
-work folder (a copy of the submission's files + job.json), starts harness.py under the sandbox
-with a wall-clock deadline, and reads line-delimited JSON from fd 3. Results that arrived
-before a hang, crash or OOM are kept; what did not run is reported as such by the judge.
+The parent reads the notebook (a broken file never reaches the sandbox) and builds the job
+(cells, probe calls with their inputs, timeouts). The job runs in a child forked from a warm
+worker (warmpool.py, worker.py) or, where that is unavailable or fails, in a fresh interpreter
+(runner.run_fresh); either way in its own sandbox, cgroup and work folder, with a wall-clock
+deadline, reporting line-delimited JSON on a pipe. Results that arrived before a hang, crash
+or OOM are kept; what did not run is reported as such by the judge.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +23,12 @@ import nbformat
 from . import checklib, sandbox
 from .collect import Submission
 from .probe import Plan
+from .runner import RawRun, run_fresh
+from .warmpool import run_warm
 
-HARNESS_FILES = ("harness.py", "checklib.py")
+
+class SandboxSetupError(RuntimeError):
+    """The sandbox could not be set up for a submission (a grader problem, not the student's)."""
 
 
 @dataclass(frozen=True)
@@ -68,62 +70,12 @@ def notebook_cells(path: Path) -> list[dict]:
     return cells
 
 
-def _prepare(submission: Submission, plan: Plan, cells: list[dict], base: Path,
-             cell_timeout: float, check_timeout: float) -> tuple[Path, Path]:
-    harness_dir = base / "harness"
-    work_dir = base / "work"
-    harness_dir.mkdir()
-    work_dir.mkdir()
-    here = Path(__file__).parent
-    for name in HARNESS_FILES:
-        shutil.copy(here / name, harness_dir / name)
-    shutil.copy(plan.assignment.probes_path, harness_dir / "probes.py")
-    for path in submission.files:
-        target = work_dir / path.relative_to(submission.root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, target)
-    job = {"cells": cells, "checks": [c.wire() for c in plan.checks],
-           "cell_timeout": cell_timeout, "check_timeout": check_timeout}
-    (harness_dir / "job.json").write_text(json.dumps(job))
-    for root, dirs, files in os.walk(base):
-        os.chmod(root, 0o755)
-        for name in files:
-            os.chmod(os.path.join(root, name), 0o644)
-    if os.geteuid() == 0:
-        for root, dirs, files in os.walk(work_dir):
-            os.chown(root, sandbox.SANDBOX_UID, sandbox.SANDBOX_GID)
-            for name in files:
-                os.chown(os.path.join(root, name), sandbox.SANDBOX_UID, sandbox.SANDBOX_GID)
-    return harness_dir, work_dir
-
-
-class _Reader(threading.Thread):
-    """Drains a pipe, keeping at most `cap` bytes so a flood cannot exhaust our memory."""
-
-    def __init__(self, fd: int, cap: int):
-        super().__init__(daemon=True)
-        self.fd, self.cap = fd, cap
-        self.chunks: list[bytes] = []
-        self.kept = 0
-        self.dropped = 0
-
-    def run(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.fd, 1 << 16)
-            except OSError:
-                break
-            if not chunk:
-                break
-            room = self.cap - self.kept
-            if room > 0:
-                self.chunks.append(chunk[:room])
-                self.kept += min(room, len(chunk))
-            self.dropped += max(0, len(chunk) - max(room, 0))
-        os.close(self.fd)
-
-    def data(self) -> bytes:
-        return b"".join(self.chunks)
+def make_job(plan: Plan, cells: list[dict], wall_seconds: float) -> dict:
+    """Everything the harness needs, as plain data: no expected value, no reference."""
+    assignment = plan.assignment
+    return {"cells": cells, "checks": [c.wire() for c in plan.checks],
+            "cell_timeout": min(assignment.cell_timeout, wall_seconds),
+            "check_timeout": max(5.0, min(wall_seconds, assignment.timeout) / 2)}
 
 
 def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
@@ -135,112 +87,101 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
     except ValueError as exc:
         return Execution(submission, "invalid", f"{submission.notebook.name}: {exc}",
                          sandbox=box.describe())
-    with tempfile.TemporaryDirectory(prefix="neurograde-run-") as tmp:
-        base = Path(tmp)
-        os.chmod(base, 0o755)
-        check_timeout = max(5.0, min(limits.wall_seconds, assignment.timeout) / 2)
-        harness_dir, work_dir = _prepare(submission, plan, cells, base,
-                                         min(assignment.cell_timeout, limits.wall_seconds),
-                                         check_timeout)
-        res_r, res_w = os.pipe()
-        if box.mode == "none":
-            argv = [sys.executable, "-I", str(harness_dir / "harness.py"),
-                    str(harness_dir / "job.json")]
-            cwd = str(work_dir)
-            env = {**sandbox.sandbox_env(res_w), "HOME": str(work_dir)}
-        else:
-            argv = [sys.executable, "-I", "/harness/harness.py", "/harness/job.json"]
-            cwd, env = None, None
-        cmd = sandbox.command(box, harness_dir, work_dir, argv, limits, result_fd=res_w)
-        result = _run(cmd, cwd, env, box, limits, res_r, res_w)
-    return _interpret(submission, result, limits, box, time.monotonic() - started)
+    job = make_job(plan, cells, limits.wall_seconds)
+    result, path = None, "fresh process"
+    if box.warm:
+        result = run_warm(submission, job, assignment.probes_path, assignment.uses_torch, box,
+                          limits)
+        path = "fresh process" if result is None else "warm worker"
+    if result is None:
+        with tempfile.TemporaryDirectory(prefix="neurograde-run-") as tmp:
+            os.chmod(tmp, 0o755)
+            result = run_fresh(submission, job, assignment.probes_path, box, limits, Path(tmp))
+    return _interpret(submission, result, limits, f"{box.describe()}, {path}",
+                      time.monotonic() - started, {c.id for c in plan.checks})
 
 
-def _run(cmd, cwd, env, box, limits, res_r, res_w) -> dict:
-    cgroup = sandbox.CGroup(box.use_cgroups, limits)
-    out_r, out_w = os.pipe()
-
-    def preexec():
-        cgroup.enter()
-        sandbox.apply_rlimits(limits, memory_by_cgroup=box.use_cgroups)
-
-    channel = _Reader(res_r, limits.channel_mb * 1024 * 1024)
-    output = _Reader(out_r, limits.output_kb * 1024)
-    timed_out = False
-    try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out_w,
-                                stderr=out_w, pass_fds=(res_w,), preexec_fn=preexec,
-                                start_new_session=True)
-    finally:
-        os.close(res_w)
-        os.close(out_w)
-    channel.start()
-    output.start()
-    try:
-        proc.wait(timeout=limits.wall_seconds)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    cgroup.kill_all()
-    proc.wait()
-    channel.join(timeout=10)
-    output.join(timeout=10)
-    oom = cgroup.oom_killed()
-    cgroup.remove()
-    return {"returncode": proc.returncode, "timed_out": timed_out, "oom": oom,
-            "channel": channel.data(), "channel_dropped": channel.dropped,
-            "output": output.data(), "output_dropped": output.dropped}
+MAX_CELL_ERRORS = 50
 
 
-def _interpret(submission, result, limits, box, seconds) -> Execution:
+def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits,
+               where: str, seconds: float, known_ids: set[str]) -> Execution:
+    """Turn the raw run into an Execution. The channel is untrusted (student code could write
+    to it): malformed lines are counted and ignored, unknown check ids dropped, the first report
+    of a check id wins, and everything kept is validated and size-capped."""
     checks: dict[str, CheckRun] = {}
-    cell_errors = []
-    done = False
+    cell_errors: list[dict] = []
+    done = started = False
     garbage_lines = 0
-    for line in result["channel"].splitlines():
+    for line in result.channel.splitlines():
         try:
             message = json.loads(line)
             kind = message["kind"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, IndexError):
             garbage_lines += 1
             continue
-        if kind == "cell" and message.get("error"):
-            cell_errors.append({"number": message.get("number"), **message["error"]})
-        elif kind == "check" and isinstance(message.get("id"), str):
+        if kind == "sandbox-error" and not started:
+            raise SandboxSetupError(f"the sandbox could not be set up for "
+                                    f"{submission.stem}: {str(message.get('message'))[:500]}")
+        if kind == "cell":
+            started = True
+            error = message.get("error")
+            if isinstance(error, dict) and len(cell_errors) < MAX_CELL_ERRORS:
+                cell_errors.append({"number": _int_or_none(message.get("number")),
+                                    **_clean_error(error)})
+        elif kind == "check" and message.get("id") in known_ids:
+            started = True
             if message["id"] in checks:
                 continue  # a second report for the same check is a forgery: keep the first
             checks[message["id"]] = _check_run(message)
         elif kind == "done":
             done = True
-    output = result["output"].decode("utf-8", errors="replace")
-    if result["output_dropped"]:
-        output += f"\n[... {result['output_dropped']} more bytes of output dropped]"
-    rc = result["returncode"]
-    if result["timed_out"]:
+        elif kind != "hello":
+            garbage_lines += 1
+    output = result.output.decode("utf-8", errors="replace")
+    if result.output_dropped:
+        output += f"\n[... {result.output_dropped} more bytes of output dropped]"
+    rc = result.returncode
+    if result.timed_out:
         status, message = "timeout", (f"stopped after the {limits.wall_seconds:g} s wall-clock "
                                       f"limit")
-    elif result["oom"] or rc in (-9,) and not done and _looks_oom(output):
+    elif result.oom or (rc == -signal.SIGKILL and not done and _looks_oom(output)):
         status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
-    elif result["channel_dropped"]:
+    elif result.channel_dropped:
         status, message = "crashed", "sent more than the allowed amount of result data"
     elif not done:
-        reason = f"signal {-rc}" if rc and rc < 0 else f"exit code {rc}"
-        if rc == -24 or rc == -signal.SIGXCPU:
+        reason = f"signal {-rc}" if rc is not None and rc < 0 else f"exit code {rc}"
+        if rc == -signal.SIGXCPU:
             status, message = "timeout", f"used more than {limits.cpu_seconds} s of CPU time"
         elif _looks_oom(output):
             status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
         else:
             status, message = "crashed", f"the process ended early ({reason})"
+    elif _raised_memory_error(checks, cell_errors):
+        # Without a memory cgroup (RLIMIT_DATA) an allocation fails with MemoryError instead of
+        # the OOM killer: same limit, same status.
+        status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
     else:
         status, message = "ok", ""
     if garbage_lines:
         message = (message + "; " if message else "") + \
             f"{garbage_lines} malformed line(s) on the result channel were ignored"
     return Execution(submission, status, message, checks, tuple(cell_errors), output,
-                     round(seconds, 3), box.describe())
+                     round(seconds, 3), where)
+
+
+def _int_or_none(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _clean_error(err: dict) -> dict:
+    return {k: str(err.get(k))[:600] if err.get(k) is not None else None
+            for k in ("type", "message", "where")}
+
+
+def _raised_memory_error(checks: dict[str, CheckRun], cell_errors: list[dict]) -> bool:
+    errors = [run.error for run in checks.values() if run.error] + cell_errors
+    return any(err.get("type") == "MemoryError" for err in errors)
 
 
 def _looks_oom(output: str) -> bool:
@@ -251,14 +192,12 @@ def _check_run(message: dict) -> CheckRun:
     if "outputs" in message:
         try:
             return CheckRun(outputs=checklib.decode(message["outputs"]))
-        except (ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # untrusted data: whatever fails to decode is garbage
             return CheckRun(garbage=f"returned data that cannot be read ({exc})")
     if isinstance(message.get("missing"), str):
         return CheckRun(missing=message["missing"][:100])
     if isinstance(message.get("error"), dict):
-        err = message["error"]
-        return CheckRun(error={k: str(err.get(k))[:600] if err.get(k) is not None else None
-                               for k in ("type", "message", "where")})
-    if message.get("timeout") is not None:
+        return CheckRun(error=_clean_error(message["error"]))
+    if isinstance(message.get("timeout"), (int, float)):
         return CheckRun(timeout=float(message["timeout"]))
     return CheckRun(garbage="the harness could not run this check")

@@ -1,4 +1,4 @@
-"""The untrusted side of grading: runs inside the sandbox, one fresh process per submission.
+"""The untrusted side of grading: runs inside the sandbox, one process per submission.
 
 It executes the notebook's code cells, then calls the student's functions through the
 assignment's probes and streams the raw return values, as plain data, to the parent over a
@@ -7,8 +7,9 @@ parent judges. Anything the student does here (monkeypatching, fake prints, writ
 forging lines on the channel) can at most change the raw values reported for this submission,
 which is no more than writing a correct solution would.
 
-Standalone on purpose: it is copied into the sandbox with checklib.py and probes.py only.
-Usage: python -I harness.py JOB_JSON   (result channel: fd in $NEUROGRADE_RESULT_FD)
+Standalone on purpose: it is copied into the sandbox with checklib.py, confine.py and probes.py.
+Usage: python -I harness.py JOB_JSON   (result channel: fd in $NEUROGRADE_RESULT_FD);
+the warm worker (worker.py) imports it and calls grade() in a forked child instead.
 """
 
 import importlib.util
@@ -183,14 +184,11 @@ def run_checks(checks, probes, namespace, channel, check_timeout):
             signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def main(argv):
-    with open(argv[1]) as fh:
-        job = json.load(fh)
-    channel = Channel(int(os.environ["NEUROGRADE_RESULT_FD"]))
+def grade(job, channel, probes):
+    """Run the cells and checks of one job, report them, and end this process."""
     channel.send(kind="hello", pid=os.getpid())
     signal.signal(signal.SIGALRM, _on_alarm)
     sys.modules["otter"] = _fake_otter()
-    probes = load_probes(os.path.join(HERE, "probes.py"))
     random.seed(0)
     np.random.seed(0)
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -200,6 +198,27 @@ def main(argv):
     sys.stdout.flush()
     # Skip interpreter teardown: student objects' __del__ or atexit hooks cannot add anything.
     os._exit(0)
+
+
+def confine_or_exit(spec, channel):
+    """Apply the parent's confinement spec (confine.py); never run student code without it."""
+    if spec is None:
+        return
+    try:
+        import confine
+        confine.apply(spec)
+    except Exception as exc:  # any failure here means: not isolated, so stop
+        channel.send(kind="sandbox-error", message=f"{type(exc).__name__}: {exc}"[:500])
+        os._exit(70)
+
+
+def main(argv):
+    with open(argv[1]) as fh:
+        job = json.load(fh)
+    channel = Channel(int(os.environ["NEUROGRADE_RESULT_FD"]))
+    probes = load_probes(os.path.join(HERE, "probes.py"))
+    confine_or_exit(job.get("confine"), channel)
+    grade(job, channel, probes)
 
 
 if __name__ == "__main__":

@@ -70,14 +70,16 @@ def cgroups_available() -> bool:
 class CGroup:
     """A per-run cgroup v1 set (memory + pids, freezer if present); no-op when disabled."""
 
-    def __init__(self, enabled: bool, limits: Limits, label: str = "run"):
+    def __init__(self, enabled: bool, limits: Limits, label: str = "run", freezer: bool = True):
         self.enabled = enabled
         self.name = f"{CGROUP_PARENT}/{label}-{uuid.uuid4().hex[:12]}"
         self.paths: dict[str, Path] = {}
         if not enabled:
             return
         controllers = ["memory", "pids"]
-        if (CGROUP_ROOT / "freezer" / "cgroup.procs").exists():
+        # Each controller costs a task migration (milliseconds on cgroup v1): the freezer is
+        # only worth it where no pid namespace ends the whole run with its init.
+        if freezer and (CGROUP_ROOT / "freezer" / "cgroup.procs").exists():
             controllers.append("freezer")
         for controller in controllers:
             path = CGROUP_ROOT / controller / self.name
@@ -127,7 +129,7 @@ class CGroup:
 
     def kill_all(self) -> None:
         """SIGKILL every process in the group; frozen first so none can fork meanwhile."""
-        if not self.enabled:
+        if not self.enabled or not self.pids():
             return
         freezer = self.paths.get("freezer")
         frozen = freezer is not None and self._freeze(freezer)

@@ -55,10 +55,13 @@ class Progress:
             print(line, file=self.stream, flush=True)
         elif self.mode == "bar":
             self._last = f"{result.submission} {result.total:g}/{result.possible:g}"
+            redraw = self.done == self.total
             if result.status != "ok":
                 self._clear_bar()
-                print(f"{line}  {result.message[:120]}", file=self.stream, flush=True)
-            self._draw(force=self.done == self.total)
+                text = f"{line}  {result.message}" if result.message else line
+                print(text[:_width() - 1], file=self.stream, flush=True)
+                redraw = True  # the bar was just erased: put it back at once
+            self._draw(force=redraw)
 
     def close(self) -> None:
         """Leave the final bar on screen; later notes print as plain lines."""
@@ -91,14 +94,17 @@ class Progress:
         elapsed = max(now - self._started, 1e-9)
         rate = self.done / elapsed
         left = (self.total - self.done) / rate if rate > 0 else None
-        width = shutil.get_terminal_size((100, 24)).columns
         cells = 24
         filled = int(cells * self.done / self.total) if self.total else cells
         bar = "#" * filled + "-" * (cells - filled)
         eta = "--:--" if left is None else _clock_text(left)
         text = (f"[{bar}] {self.done}/{self.total} {100 * self.done / self.total:3.0f}% "
                 f"{rate:5.1f}/s eta {eta}  {self._last}")
-        return text[:max(20, width - 1)]
+        return text[:_width() - 1]
+
+
+def _width() -> int:
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
 
 
 def _clock_text(seconds: float) -> str:

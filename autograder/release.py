@@ -24,7 +24,7 @@ import nbformat
 from . import checklib
 from .judge import expectations
 from .probe import make_plan
-from .spec import LANGUAGES, TEMPLATES_DIR, Assignment, SpecError
+from .spec import LANGUAGES, ROOT, TEMPLATES_DIR, Assignment, SpecError
 
 NB_META_KEY = "neurograde"
 
@@ -138,6 +138,15 @@ def _requirements(assignment: Assignment) -> str:
         lines.append("torch")
     return "\n".join(lines) + "\n"
 
+def _student_file(assignment: Assignment, rel: str) -> Path:
+    """A student file: files/<rel> in the assignment folder, else <rel> from the repository
+    root (e.g. autograder/data/cifar10.py, so students load data with the grader's loader)."""
+    for src in (assignment.folder / "files" / rel, ROOT / rel):
+        if src.is_file():
+            return src
+    raise SpecError(f"{assignment.slug}: student file {rel} not found in "
+                    f"{assignment.folder / 'files'} or {ROOT}")
+
 def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
     base = Path(out_dir) / assignment.slug
     student = base / "student"
@@ -152,9 +161,7 @@ def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
     write_otter_tests(assignment, student / "tests", include_hidden=False)
     files = []
     for rel in assignment.student_files:
-        src = assignment.folder / "files" / rel
-        if not src.exists():
-            raise SpecError(f"{assignment.slug}: student file {rel} not found in {src.parent}")
+        src = _student_file(assignment, rel)
         shutil.copy(src, student / Path(rel).name)
         files.append(str(student / Path(rel).name))
     zip_path = autograder / f"{assignment.slug}-autograder.zip"
@@ -188,11 +195,14 @@ def solution_source(assignment: Assignment, qid: str, module, renames: dict | No
     return "\n\n\n".join(parts) + "\n"
 
 def fill_notebook(nb: nbformat.NotebookNode, sources: dict[str, str]) -> nbformat.NotebookNode:
-    """A copy of a student notebook whose stub cells are replaced by the given code."""
+    """A copy of a student notebook whose stub cells are replaced by the given code.
+
+    Blank code keeps the stub: a question that defines no names (e.g. the autoencoder's
+    "train or load your model" cell) has nothing to replace."""
     filled = nbformat.from_dict(json.loads(json.dumps(nb)))
     for cell in filled.cells:
         meta = cell.get("metadata", {}).get(NB_META_KEY, {})
-        if meta.get("role") == "stub" and meta.get("question") in sources:
+        if meta.get("role") == "stub" and sources.get(meta.get("question"), "").strip():
             cell.source = sources[meta["question"]]
     return filled
 

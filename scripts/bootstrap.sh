@@ -12,8 +12,10 @@ if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-ge
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
 fi
 
-# Headless Chromium renders the HTML class report in the tests (tests/test_report_browser.py).
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+# Headless Chromium renders the HTML class report in the tests (tests/test_report_browser.py);
+# grading itself does not need it (NEUROGRADE_SKIP_CHROMIUM=1 skips it, e.g. in grading CI).
+if [ -z "${NEUROGRADE_SKIP_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+        && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "[bootstrap] installing chromium (renders the class report in tests)"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null

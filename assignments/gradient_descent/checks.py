@@ -1,0 +1,227 @@
+"""Gradient-descent checks: inputs and tolerances (trusted side). Points add up per question.
+
+Public checks use the setup cell's quadratic (A_demo, b_demo) and small fixed problems;
+hidden checks draw random symmetric positive definite matrices, data and seeds from the
+grading rng. Trajectories are compared entry by entry to rtol 1e-10 (the operations are the
+same up to summation order, which costs ~1e-16 per step on these stable runs); step counts
+and raised exceptions exactly.
+"""
+
+import numpy as np
+
+from autograder.checklib import EXACT, Tol
+from autograder.spec import Check
+
+PATH = Tol(atol=1e-10, rtol=1e-10)
+LR = Tol(atol=0.0, rtol=1e-9)
+
+A_DEMO = np.array([[5.5, 4.5], [4.5, 5.5]])       # eigenvalues 1 and 10
+B_DEMO = np.array([1.0, -1.0])
+
+
+def _spd(rng, d, low=0.5, high=5.0):
+    """A random symmetric positive definite matrix with eigenvalues in [low, high]."""
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    lam = rng.uniform(low, high, size=d)
+    A = (Q * lam) @ Q.T
+    return (A + A.T) / 2
+
+
+def _random_quadratic(rng):
+    d = int(rng.integers(2, 7))
+    A = _spd(rng, d)
+    lr = float(rng.uniform(0.2, 1.8) / np.linalg.eigvalsh(A)[-1])
+    return dict(A=A, b=rng.normal(size=d), x0=rng.normal(size=d), lr=lr, n_steps=30)
+
+
+def _smooth(rng):
+    d = int(rng.integers(2, 6))
+    return dict(c=rng.normal(size=d), x0=rng.normal(scale=3.0, size=d),
+                lr=float(rng.uniform(0.3, 1.5)), n_steps=25)
+
+
+def _bad_gd_input(rng):
+    d = int(rng.integers(2, 5))
+    return dict(x0_matrix=rng.normal(size=(d, 2)), x0=rng.normal(size=d),
+                n_steps=-int(rng.integers(1, 5)))
+
+
+def _random_spd(rng):
+    return dict(A=_spd(rng, int(rng.integers(2, 8)), 0.1, 20.0))
+
+
+def _stability(rng):
+    d = int(rng.integers(2, 6))
+    A = _spd(rng, d)
+    return dict(A=A, b=rng.normal(size=d), x0=rng.normal(size=d),
+                factors=[0.5, 0.9, 1.1, 1.5], n_steps=500)
+
+
+def _rounding_asymmetry(rng):
+    # (Q * lam) @ Q^T without symmetrizing: symmetric only up to rounding (~1e-16).
+    while True:
+        d = int(rng.integers(3, 7))
+        Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        A = (Q * rng.uniform(0.5, 5.0, size=d)) @ Q.T
+        if np.any(A != A.T):
+            return dict(A=A)
+
+
+def _random_invalid(rng):
+    d = int(rng.integers(2, 6))
+    asymmetric = _spd(rng, d)
+    asymmetric[0, 1] += 0.5
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    lam = rng.uniform(0.5, 5.0, size=d)
+    lam[int(rng.integers(d))] = -float(rng.uniform(0.5, 2.0))
+    indefinite = (Q * lam) @ Q.T
+    return dict(matrices={"non_square": rng.normal(size=(d, d + 1)),
+                          "non_symmetric": asymmetric,
+                          "indefinite": (indefinite + indefinite.T) / 2})
+
+
+def _gradient_norms(A, b, x0, lr, n_steps):
+    x, norms = np.array(x0, dtype=float), []
+    for _ in range(n_steps + 1):
+        g = A @ x - b
+        norms.append(float(np.linalg.norm(g)))
+        x = x - lr * g
+    return norms
+
+
+def _converging(rng, shift=0):
+    """A run whose gradient norm first drops below tol at step n (n in 1..150).
+
+    tol sits at the geometric mean of ||grad f(x_{n-1})|| and ||grad f(x_n)||, so rounding
+    in the student's arithmetic cannot move the answer; max_steps = n + shift.
+    """
+    d = int(rng.integers(2, 6))
+    A = _spd(rng, d)
+    lr = float(rng.uniform(0.2, 1.0) / np.linalg.eigvalsh(A)[-1])
+    b, x0 = rng.normal(size=d), rng.normal(scale=3.0, size=d)
+    norms = _gradient_norms(A, b, x0, lr, 150)
+    # Below 2/lambda_max the gradient norm decreases monotonically, so n is the first step
+    # under tol, as long as the norms stay well above the rounding floor (~1e-16 ||b||).
+    usable = [k for k in range(1, 151) if norms[k] > 1e-9 * norms[0]]
+    n = int(rng.choice(usable[-130:]))
+    tol = float(np.sqrt(norms[n - 1] * norms[n]))
+    return dict(A=A, b=b, x0=x0, lr=lr, tol=tol, max_steps=n + shift)
+
+
+def _random_converging(rng):
+    inputs = _converging(rng)
+    inputs["max_steps"] += 1000
+    return inputs
+
+
+def _diverging(rng):
+    d = int(rng.integers(2, 6))
+    A = _spd(rng, d)
+    lr = float(rng.uniform(1.05, 1.5) * 2.0 / np.linalg.eigvalsh(A)[-1])
+    return dict(A=A, b=rng.normal(size=d), x0=rng.normal(size=d), lr=lr, tol=1e-6,
+                max_steps=5000)
+
+
+def _least_squares(rng, m, d):
+    X = rng.normal(size=(m, d))
+    y = X @ rng.normal(size=d) + 0.1 * rng.normal(size=m)
+    return X, y
+
+
+def _random_sgd(rng):
+    # batch_size never divides m, so the last batch of every epoch is smaller.
+    while True:
+        m, batch_size = int(rng.integers(11, 40)), int(rng.integers(2, 8))
+        if m % batch_size:
+            break
+    d = int(rng.integers(2, 5))
+    X, y = _least_squares(rng, m, d)
+    return dict(X=X, y=y, w0=rng.normal(size=d), lr=0.05, batch_size=batch_size,
+                epochs=int(rng.integers(2, 5)), seed=int(rng.integers(2**31)))
+
+
+def _sgd_batch_one(rng):
+    m, d = int(rng.integers(6, 15)), int(rng.integers(2, 4))
+    X, y = _least_squares(rng, m, d)
+    return dict(X=X, y=y, w0=np.zeros(d), lr=0.05, batch_size=1, epochs=2,
+                seed=int(rng.integers(2**31)))
+
+
+def _bad_sgd_input(rng):
+    m, d = int(rng.integers(4, 10)), int(rng.integers(2, 4))
+    X, y = _least_squares(rng, m, d)
+    return dict(X=X, y=y, w0=np.zeros(d))
+
+
+SMALL_X = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [-1.0, 0.5], [0.5, -1.0]])
+SMALL_Y = np.array([1.0, -1.0, 3.0, 0.0, 2.0])
+
+
+def checks():
+    return [
+        # q1: gradient descent
+        Check("q1", "5 steps on the setup quadratic", "gradient_descent",
+              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.array([2.0, 1.0]), lr=0.1, n_steps=5),
+              points=0.5, tol={"path": PATH}),
+        Check("q1", "0 steps give x0 as the only row", "gradient_descent",
+              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.array([2.0, 1.0]), lr=0.1, n_steps=0),
+              points=0.25, tol={"path": PATH}),
+        Check("q1", "30 steps on a random quadratic", "gradient_descent", _random_quadratic,
+              points=0.5, hidden=True, tol={"path": PATH}),
+        Check("q1", "25 steps on a non-quadratic function", "gradient_descent_smooth", _smooth,
+              points=0.5, hidden=True, tol={"path": PATH}),
+        Check("q1", "2-D x0 and negative n_steps raise ValueError",
+              "gradient_descent_bad_input", _bad_gd_input, points=0.25, hidden=True,
+              tol=EXACT),
+        # q2: the largest stable learning rate
+        Check("q2", "diagonal matrix diag(1, 4, 0.5)", "max_stable_lr",
+              lambda rng: dict(A=np.diag([1.0, 4.0, 0.5])), points=0.25, tol={"lr_max": LR}),
+        Check("q2", "the setup matrix A_demo", "max_stable_lr",
+              lambda rng: dict(A=A_DEMO), points=0.25, tol={"lr_max": LR}),
+        Check("q2", "non-square, non-symmetric and indefinite matrices raise ValueError",
+              "max_stable_lr_invalid",
+              lambda rng: dict(matrices={"non_square": np.ones((2, 3)),
+                                         "non_symmetric": np.array([[2.0, 1.0], [0.0, 2.0]]),
+                                         "indefinite": np.array([[1.0, 0.0], [0.0, -1.0]])}),
+              points=0.5, tol=EXACT),
+        Check("q2", "random symmetric positive definite matrix", "max_stable_lr", _random_spd,
+              points=0.5, hidden=True, tol={"lr_max": LR}),
+        Check("q2", "converges below the bound and diverges above it", "stability",
+              _stability, points=1.0, hidden=True,
+              tol={"lr_max": LR, "converged": EXACT, "diverged": EXACT}),
+        Check("q2", "matrix symmetric up to rounding is accepted", "max_stable_lr",
+              _rounding_asymmetry, points=0.25, hidden=True, tol={"lr_max": LR}),
+        Check("q2", "random invalid matrices raise ValueError", "max_stable_lr_invalid",
+              _random_invalid, points=0.25, hidden=True, tol=EXACT),
+        # q3: steps to converge
+        Check("q3", "setup quadratic, lr = 0.1, tol = 1e-6", "steps_to_converge",
+              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.array([2.0, 1.0]), lr=0.1, tol=1e-6,
+                               max_steps=1000), points=0.25, tol=EXACT),
+        Check("q3", "x0 at the minimizer takes 0 steps", "steps_to_converge",
+              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.linalg.solve(A_DEMO, B_DEMO), lr=0.1,
+                               tol=1e-6, max_steps=1000), points=0.25, tol=EXACT),
+        Check("q3", "lr = 0.25 above the limit 0.2 gives -1", "steps_to_converge",
+              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.array([2.0, 1.0]), lr=0.25, tol=1e-6,
+                               max_steps=1000), points=0.25, tol=EXACT),
+        Check("q3", "random quadratic, learning rate and tolerance", "steps_to_converge",
+              _random_converging, points=0.5, hidden=True, tol=EXACT),
+        Check("q3", "tolerance first met exactly at max_steps", "steps_to_converge",
+              _converging, points=0.25, hidden=True, tol=EXACT),
+        Check("q3", "tolerance met one step after max_steps gives -1", "steps_to_converge",
+              lambda rng: _converging(rng, shift=-1), points=0.25, hidden=True, tol=EXACT),
+        Check("q3", "random diverging run gives -1", "steps_to_converge", _diverging,
+              points=0.25, hidden=True, tol=EXACT),
+        # q4: minibatch SGD
+        Check("q4", "full batch is gradient descent", "minibatch_sgd",
+              lambda rng: dict(X=SMALL_X, y=SMALL_Y, w0=np.zeros(2), lr=0.1, batch_size=5,
+                               epochs=4, seed=0), points=0.5, tol={"path": PATH}),
+        Check("q4", "one epoch of batches 2, 2, 1 on a small problem", "minibatch_sgd",
+              lambda rng: dict(X=SMALL_X, y=SMALL_Y, w0=np.array([0.5, 0.5]), lr=0.1,
+                               batch_size=2, epochs=1, seed=1), points=0.5, tol={"path": PATH}),
+        Check("q4", "random data, batch size not dividing m, several epochs", "minibatch_sgd",
+              _random_sgd, points=1.0, hidden=True, tol={"path": PATH}),
+        Check("q4", "batch size 1 with a random seed", "minibatch_sgd", _sgd_batch_one,
+              points=0.5, hidden=True, tol={"path": PATH}),
+        Check("q4", "inconsistent shapes, batch_size 0, negative epochs raise ValueError",
+              "minibatch_sgd_bad_input", _bad_sgd_input, points=0.5, hidden=True, tol=EXACT),
+    ]

@@ -1,0 +1,103 @@
+"""Gradient-descent probes: what the grader calls in a submission (runs inside the sandbox).
+
+Each probe takes the submission's names and plain-data inputs and returns raw outputs; it holds
+no expected value. Gradients are built here from plain data (A, b for the quadratic
+f(x) = 0.5 x^T A x - b^T x, whose gradient is A x - b), and random generators from a seed.
+"""
+
+import numpy as np
+
+from checklib import MissingName, Raised
+
+
+def _value_error(fn, *args):
+    """Like checklib.raised, but any subclass of ValueError (np.linalg.LinAlgError is one)
+    counts as the ValueError the functions must raise."""
+    try:
+        fn(*args)
+    except MissingName:
+        raise
+    except ValueError:
+        return Raised("ValueError")
+    except Exception as exc:  # which exception is the point of the check
+        return Raised(type(exc).__name__)
+    return Raised(None)
+
+
+def _quadratic_gradient(A, b):
+    A, b = np.array(A, dtype=float), np.array(b, dtype=float)
+    return lambda x: A @ x - b
+
+
+def _smooth_gradient(c):
+    # f(x) = sum(log cosh(x - c)) + 0.05 ||x||^2: not quadratic, and bounded curvature.
+    c = np.array(c, dtype=float)
+    return lambda x: np.tanh(x - c) + 0.1 * x
+
+
+def gradient_descent(ns, A, b, x0, lr, n_steps):
+    return {"path": ns["gradient_descent"](_quadratic_gradient(A, b), x0, lr, n_steps)}
+
+
+def gradient_descent_smooth(ns, c, x0, lr, n_steps):
+    return {"path": ns["gradient_descent"](_smooth_gradient(c), x0, lr, n_steps)}
+
+
+def gradient_descent_bad_input(ns, x0_matrix, x0, n_steps):
+    grad = lambda x: 2.0 * x
+    return {"x0_not_1d": _value_error(ns["gradient_descent"], grad, x0_matrix, 0.1, 3),
+            "negative_steps": _value_error(ns["gradient_descent"], grad, x0, 0.1, n_steps)}
+
+
+def max_stable_lr(ns, A):
+    return {"lr_max": ns["max_stable_lr"](A)}
+
+
+def max_stable_lr_invalid(ns, matrices):
+    """matrices: dict name -> matrix that is not symmetric positive definite."""
+    return {name: _value_error(ns["max_stable_lr"], A) for name, A in matrices.items()}
+
+
+def stability(ns, A, b, x0, factors, n_steps):
+    """Runs gradient descent here (not with the student's) at factor * max_stable_lr(A).
+
+    Reports for each factor whether the error ||x_n - x*|| shrank below 1e-6 of its start
+    (converged) or grew above 1e6 times it (diverged) after n_steps.
+    """
+    A, b, x = np.array(A, dtype=float), np.array(b, dtype=float), np.array(x0, dtype=float)
+    lr_max = ns["max_stable_lr"](A)
+    x_star = np.linalg.solve(A, b)
+    start = np.linalg.norm(x - x_star)
+    converged, diverged = [], []
+    for factor in factors:
+        lr = factor * float(lr_max)
+        y = x.copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(n_steps):
+                y = y - lr * (A @ y - b)
+            ratio = np.linalg.norm(y - x_star) / start
+        converged.append(bool(ratio < 1e-6))
+        diverged.append(bool(not ratio <= 1e6))
+    return {"lr_max": lr_max, "converged": converged, "diverged": diverged}
+
+
+def steps_to_converge(ns, A, b, x0, lr, tol, max_steps):
+    # Diverging runs overflow on purpose; their warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        steps = ns["steps_to_converge"](_quadratic_gradient(A, b), x0, lr, tol, max_steps)
+    return {"steps": steps}
+
+
+def minibatch_sgd(ns, X, y, w0, lr, batch_size, epochs, seed):
+    rng = np.random.default_rng(seed)
+    return {"path": ns["minibatch_sgd"](X, y, w0, lr, batch_size, epochs, rng)}
+
+
+def minibatch_sgd_bad_input(ns, X, y, w0):
+    def call(y=y, w0=w0, batch_size=2, epochs=1):
+        return _value_error(ns["minibatch_sgd"], X, y, w0, 0.1, batch_size, epochs,
+                            np.random.default_rng(0))
+    return {"y_length": call(y=np.append(y, 1.0)),
+            "w0_length": call(w0=np.append(w0, 1.0)),
+            "batch_size_zero": call(batch_size=0),
+            "negative_epochs": call(epochs=-1)}

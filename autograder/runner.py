@@ -1,0 +1,175 @@
+"""Running one prepared job under the sandbox: the fresh-process path and what both paths share.
+
+A run's raw outcome is a `RawRun` (exit status, whether the wall clock or the memory limit
+ended it, the bytes from the result channel and from stdout/stderr, each capped). execute.py
+turns it into an Execution; warmpool.py produces the same from a warm worker's child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import sandbox
+from .collect import Submission
+from .limits import CGroup, Limits, apply_rlimits
+
+
+@dataclass(frozen=True)
+class RawRun:
+    returncode: int | None   # negative: killed by that signal; None: unknown
+    timed_out: bool
+    oom: bool
+    channel: bytes
+    channel_dropped: int
+    output: bytes
+    output_dropped: int
+
+
+class Reader(threading.Thread):
+    """Drains a pipe, keeping at most `cap` bytes so a flood cannot exhaust our memory.
+
+    It keeps reading (and counting) past the cap, so the writer never blocks on a full pipe:
+    a flood costs the submission its own wall-clock time, nothing else.
+    """
+
+    def __init__(self, fd: int, cap: int):
+        super().__init__(daemon=True)
+        self.fd, self.cap = fd, cap
+        self.chunks: list[bytes] = []
+        self.kept = 0
+        self.dropped = 0
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            room = self.cap - self.kept
+            if room > 0:
+                self.chunks.append(chunk[:room])
+                self.kept += min(room, len(chunk))
+            self.dropped += max(0, len(chunk) - max(room, 0))
+        os.close(self.fd)
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def copy_submission(submission: Submission, work_dir: Path, owner: int | None) -> None:
+    """The submission's files into its private work folder, owned by the sandbox uid."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    for path in submission.files:
+        target = work_dir / path.relative_to(submission.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    for root, dirs, files in os.walk(work_dir):
+        os.chmod(root, 0o755)
+        if owner is not None:
+            os.chown(root, owner, owner)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+            if owner is not None:
+                os.chown(os.path.join(root, name), owner, owner)
+
+
+def private_dir(path: Path, owner: int | None) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    if owner is not None:
+        os.chown(path, owner, owner)
+    return path
+
+
+def install_harness(harness_dir: Path, probes_path: Path) -> None:
+    """The sandbox-side modules plus the assignment's probes, read-only for the sandbox."""
+    harness_dir.mkdir(parents=True, exist_ok=True)
+    for name in sandbox.SANDBOX_FILES:
+        shutil.copyfile(sandbox.HERE / name, harness_dir / name)
+    shutil.copyfile(probes_path, harness_dir / "probes.py")
+    os.chmod(harness_dir, 0o755)
+    for name in os.listdir(harness_dir):
+        os.chmod(harness_dir / name, 0o644)
+
+
+def owner_for(box: sandbox.Sandbox) -> int | None:
+    return sandbox.SANDBOX_UID if box.drop_uid and os.geteuid() == 0 else None
+
+
+def run_fresh(submission: Submission, job: dict, probes_path: Path, box: sandbox.Sandbox,
+              limits: Limits, base: Path) -> RawRun:
+    """One new interpreter for this submission, in a sandbox of its own (the fallback path)."""
+    owner = owner_for(box)
+    harness_dir, work_dir = base / "harness", base / "work"
+    install_harness(harness_dir, probes_path)
+    copy_submission(submission, work_dir, owner)
+    tmp_dir = private_dir(base / "tmp", owner)
+    if box.namespaces:
+        job = {**job, "confine": box.confinement(Path("/harness"), [Path("/work")])}
+    else:
+        job = {**job, "confine": box.confinement(harness_dir, [work_dir, tmp_dir])}
+    (harness_dir / "job.json").write_text(json.dumps(job))
+    os.chmod(harness_dir / "job.json", 0o644)
+    res_r, res_w = os.pipe()
+    if box.namespaces:
+        argv = [sys.executable, "-I", "/harness/harness.py", "/harness/job.json"]
+        cwd, env = None, None
+    else:
+        argv = [sys.executable, "-I", str(harness_dir / "harness.py"),
+                str(harness_dir / "job.json")]
+        cwd, env = str(work_dir), sandbox.host_env(work_dir, tmp_dir, res_w)
+    cmd = sandbox.command(box, harness_dir, work_dir, argv, limits, result_fd=res_w)
+    return _run(cmd, cwd, env, box, limits, res_r, res_w)
+
+
+def _run(cmd, cwd, env, box, limits, res_r, res_w) -> RawRun:
+    cgroup = CGroup(box.use_cgroups, limits)
+    out_r, out_w = os.pipe()
+
+    def preexec():
+        cgroup.enter()
+        apply_rlimits(limits, memory_by_cgroup=box.use_cgroups, uid_dropped=box.drop_uid)
+
+    channel = Reader(res_r, limits.channel_mb * 1024 * 1024)
+    output = Reader(out_r, limits.output_kb * 1024)
+    timed_out = False
+    try:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out_w,
+                                stderr=out_w, pass_fds=(res_w,), preexec_fn=preexec,
+                                start_new_session=True)
+    except BaseException:
+        for fd in (res_r, out_r):
+            os.close(fd)
+        cgroup.remove()
+        raise
+    finally:
+        os.close(res_w)
+        os.close(out_w)
+    channel.start()
+    output.start()
+    try:
+        proc.wait(timeout=limits.wall_seconds)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    cgroup.kill_all()
+    proc.wait()
+    channel.join(timeout=10)
+    output.join(timeout=10)
+    oom = cgroup.oom_killed()
+    cgroup.remove()
+    return RawRun(proc.returncode, timed_out, oom, channel.data(), channel.dropped,
+                  output.data(), output.dropped)

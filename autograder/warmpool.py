@@ -1,0 +1,330 @@
+"""The trusted side of warm workers: start them, hand them submissions, restart or give up.
+
+One worker (worker.py, inside the sandbox) per job slot and assignment, started on first use
+and reused for the next submissions of the batch; each submission still gets its own forked
+child, its own cgroup, work folder, pipes and limits. The pool never lets a problem with a
+worker reach a grade: a worker that cannot start, dies or stops answering is replaced, the
+submission is re-run in a fresh process (runner.run_fresh), and after repeated failures the
+pool stops trying for that assignment (every submission then takes the fresh path).
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from . import sandbox
+from .collect import Submission
+from .limits import CGroup, Limits
+from .runner import RawRun, Reader, copy_submission, install_harness, owner_for, private_dir
+
+START_TIMEOUT = 120.0   # torch takes seconds to import on a cold cache
+HANDSHAKE_TIMEOUT = 10.0
+STATUS_GRACE = 10.0     # after a kill, how long the worker may take to report the status
+IDLE_SECONDS = 300      # a worker nobody uses exits on its own
+MAX_FAILURES = 3
+
+
+class WorkerBroken(RuntimeError):
+    """The worker (not the submission) failed: the caller re-runs the job in a fresh process."""
+
+
+class WarmWorker:
+    def __init__(self, box: sandbox.Sandbox, probes_path: Path, uses_torch: bool):
+        self.box = box
+        self.base = Path(tempfile.mkdtemp(prefix="neurograde-worker-"))
+        os.chmod(self.base, 0o755)
+        self.harness_dir = self.base / "harness"
+        self.spool = self.base / "spool"
+        install_harness(self.harness_dir, probes_path)
+        self.spool.mkdir()
+        os.chmod(self.spool, 0o755)
+        inside = Path("/harness") if box.namespaces else self.harness_dir
+        self.spool_inside = Path("/spool") if box.namespaces else self.spool
+        config = {"probes": str(inside / "probes.py"), "torch": uses_torch,
+                  "namespaces": box.namespaces, "die_with_parent": not box.namespaces,
+                  "idle_seconds": IDLE_SECONDS,
+                  "test_confine": box.confinement(inside, []) or {}}
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = [sys.executable, "-I", str(inside / "worker.py"), str(theirs.fileno()),
+                json.dumps(config)]
+        cmd = sandbox.worker_command(box, self.harness_dir, self.spool, argv, Limits())
+        self.log = open(self.base / "worker.log", "wb")
+        env = None if box.namespaces else sandbox.host_env(self.spool, self.spool)
+        try:
+            self.proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), cwd=self.spool,
+                                         env=env, stdin=subprocess.DEVNULL, stdout=self.log,
+                                         stderr=self.log, start_new_session=True)
+        except OSError as exc:
+            self.close()
+            raise WorkerBroken(f"cannot start a warm worker: {exc}") from None
+        finally:
+            theirs.close()
+        self.control.settimeout(START_TIMEOUT)
+        try:
+            hello = json.loads(self.control.recv(1 << 16) or b"{}")
+        except (OSError, ValueError):
+            hello = {}
+        if not hello.get("ready"):
+            reason = hello.get("error") or self._log_tail() or "no answer"
+            self.close()
+            raise WorkerBroken(f"the warm worker did not start: {reason}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _log_tail(self) -> str:
+        try:
+            return (self.base / "worker.log").read_bytes()[-400:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        self.log.close() if hasattr(self, "log") else None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    # -- one submission -------------------------------------------------------------------
+    def run(self, submission: Submission, job: dict, limits: Limits) -> RawRun:
+        owner = owner_for(self.box)
+        token = uuid.uuid4().hex
+        folder = self.spool / token
+        folder.mkdir()
+        os.chmod(folder, 0o755)
+        try:
+            copy_submission(submission, folder / "work", owner)
+            tmp = private_dir(folder / "tmp", owner)
+            inside = self.spool_inside / token
+            if self.box.namespaces:
+                spec = self.box.confinement(Path("/harness"), [Path("/work")])
+                env = sandbox.sandbox_env(3)
+            else:
+                spec = self.box.confinement(self.harness_dir, [folder / "work", tmp])
+                env = sandbox.host_env(folder / "work", tmp, 3)
+            (folder / "job.json").write_text(json.dumps({**job, "confine": spec}))
+            os.chmod(folder / "job.json", 0o644)
+            request = {"job": str(inside / "job.json"), "work": str(inside / "work"),
+                       "tmp_bytes": limits.tmp_mb * 1024 * 1024, "env": env,
+                       "rlimits": limits.rlimits(self.box.use_cgroups, self.box.drop_uid),
+                       "confine": spec}
+            return self._run(request, limits)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _run(self, request: dict, limits: Limits) -> RawRun:
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        sync, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sync.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        try:
+            socket.send_fds(self.control, [json.dumps(request).encode()],
+                            [res_w, out_w, theirs.fileno()])
+        except OSError as exc:
+            for fd in (res_r, out_r):
+                os.close(fd)
+            raise WorkerBroken(f"the warm worker is gone ({exc})") from None
+        finally:
+            os.close(res_w)
+            os.close(out_w)
+            theirs.close()
+        channel = Reader(res_r, limits.channel_mb * 1024 * 1024)
+        output = Reader(out_r, limits.output_kb * 1024)
+        channel.start()
+        output.start()
+        cgroup = CGroup(self.box.use_cgroups, limits, freezer=not self.box.namespaces)
+        pid = None
+        status, timed_out, ended = None, False, False
+        try:
+            pid = self._handshake(sync, cgroup)
+            status, timed_out, ended = self._wait(sync, time.monotonic() + limits.wall_seconds)
+            if not ended:
+                self._kill(cgroup, pid)
+                late, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
+                status = late if status is None else status
+        finally:
+            if pid is not None:
+                # Normally a no-op: the worker closes the socket only once the submission's
+                # pid namespace (or, without one, its process) is gone.
+                self._kill(cgroup, pid)
+            sync.close()
+            channel.join(timeout=10)
+            output.join(timeout=10)
+            oom = cgroup.oom_killed()
+            cgroup.remove()
+        if status is None or not ended:
+            raise WorkerBroken("the warm worker did not report how the submission ended")
+        return RawRun(os.waitstatus_to_exitcode(status), timed_out, oom, channel.data(),
+                      channel.dropped, output.data(), output.dropped)
+
+    def _handshake(self, sync: socket.socket, cgroup: CGroup) -> int:
+        """The child's pid (translated by the kernel), moved into its cgroup before it starts."""
+        sync.settimeout(HANDSHAKE_TIMEOUT)
+        try:
+            message, ancillary, _, _ = sync.recvmsg(16, socket.CMSG_SPACE(12))
+        except OSError:
+            message, ancillary = b"", []
+        creds = [data for level, kind, data in ancillary
+                 if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
+        if message != b"ready" or not creds:
+            raise WorkerBroken("the warm worker did not start the submission's child")
+        pid = struct.unpack("3i", creds[0][:12])[0]
+        try:
+            cgroup.add(pid)
+            sync.send(b"go")
+        except OSError as exc:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            raise WorkerBroken(f"cannot confine the submission's child: {exc}") from None
+        return pid
+
+    @staticmethod
+    def _wait(sync: socket.socket, deadline: float) -> tuple[int | None, bool, bool]:
+        """(first wait status reported, deadline passed, worker closed the socket).
+
+        The first status is the grader's own (from its pid-1 parent, or from the worker when
+        there is no namespace); the worker then reports its child and closes the socket."""
+        status = None
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return status, True, False
+            sync.settimeout(left)
+            try:
+                message = sync.recv(256)
+            except socket.timeout:
+                return status, True, False
+            except OSError:
+                return status, False, True
+            if not message:
+                return status, False, True
+            try:
+                value = int(json.loads(message)["status"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            status = value if status is None else status
+
+    def _kill(self, cgroup: CGroup, pid: int) -> None:
+        cgroup.kill_all()
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the child's session; also covers no-cgroup hosts
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class WorkerPool:
+    """Idle workers by key; a thread checks one out for one submission at a time."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle: list[tuple[tuple, WarmWorker]] = []
+        self._failures: dict[tuple, int] = {}
+        self.notes: dict[tuple, str] = {}
+
+    @staticmethod
+    def key(box: sandbox.Sandbox, probes_path: Path, uses_torch: bool) -> tuple:
+        digest = hashlib.sha256(Path(probes_path).read_bytes()).hexdigest()
+        return (box, str(probes_path), digest, uses_torch)
+
+    def usable(self, key: tuple) -> bool:
+        return self._failures.get(key, 0) < MAX_FAILURES
+
+    @contextmanager
+    def checkout(self, key: tuple) -> Iterator[WarmWorker]:
+        worker = None
+        stale = []
+        with self._lock:
+            keep = []
+            for k, w in self._idle:
+                if k == key and worker is None and w.alive():
+                    worker = w
+                elif k == key and w.alive():
+                    keep.append((k, w))
+                else:
+                    stale.append(w)  # dead, or another assignment's: batches rarely interleave
+            self._idle = keep
+        for w in stale:
+            w.close()
+        if worker is None:
+            box, probes_path, _, uses_torch = key
+            worker = WarmWorker(box, Path(probes_path), uses_torch)
+        healthy = False
+        try:
+            yield worker
+            healthy = True
+        finally:
+            if healthy and worker.alive():
+                with self._lock:
+                    self._idle.append((key, worker))
+                    self._failures[key] = 0
+            else:
+                worker.close()
+
+    def failed(self, key: tuple, reason: str) -> None:
+        with self._lock:
+            self._failures[key] = self._failures.get(key, 0) + 1
+            if self._failures[key] >= MAX_FAILURES and key not in self.notes:
+                self.notes[key] = reason
+                print(f"neurograde: warm workers keep failing ({reason}); grading with a fresh "
+                      f"process per submission from now on", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for _, worker in idle:
+            worker.close()
+
+
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def pool() -> WorkerPool:
+    """The process-wide pool, created on first use (closed at exit)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = WorkerPool()
+            atexit.register(_POOL.close)
+        return _POOL
+
+
+def run_warm(submission: Submission, job: dict, probes_path: Path, uses_torch: bool,
+             box: sandbox.Sandbox, limits: Limits) -> RawRun | None:
+    """The run through a warm worker, or None when the caller should use a fresh process."""
+    workers = pool()
+    key = workers.key(box, probes_path, uses_torch)
+    if not workers.usable(key):
+        return None
+    try:
+        with workers.checkout(key) as worker:
+            return worker.run(submission, job, limits)
+    except WorkerBroken as exc:
+        workers.failed(key, str(exc))
+        return None

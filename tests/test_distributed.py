@@ -1,0 +1,179 @@
+"""Scale: deterministic shards + merge, grading on a dask cluster, the example CI workflow."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import autograder.distributed as distributed
+from autograder.batch import BatchOptions, grade_batch
+from autograder.distributed import DaskUnavailable, Shard, ShardError, TaskSpec, shard_of
+from autograder.gradebook import Gradebook
+from classroom import cli, read_csv, write_class
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNT = 12
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory, perceptron):
+    folder = tmp_path_factory.mktemp("dist") / "subs"
+    write_class(perceptron, folder, COUNT)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def local_run(klass, perceptron, tmp_path_factory):
+    out = tmp_path_factory.mktemp("local")
+    summary = grade_batch(perceptron, [klass], out, BatchOptions(jobs=2, timeout=60,
+                                                                 quiet=True, reports=False))
+    return out, summary
+
+
+def _scores(results):
+    return {r.submission: (r.status, r.total, tuple(q.score for q in r.questions), r.message)
+            for r in results}
+
+
+def test_shards_partition_names_and_adding_one_moves_no_other():
+    """Does every name land in exactly one of N shards, roughly evenly, and keep its shard
+    when other submissions are added?"""
+    names = [f"student-{i}" for i in range(400)]
+    for count in (1, 3, 4):
+        shards = [Shard(i, count) for i in range(1, count + 1)]
+        assert all(sum(s.selects(n) for s in shards) == 1 for n in names)
+        sizes = [sum(s.selects(n) for n in names) for s in shards]
+        assert min(sizes) > 400 / count * 0.7
+    before = {n: shard_of(n, 4) for n in names}
+    assert {n: shard_of(n, 4) for n in names + ["new-1", "new-2"]
+            if n in before} == before
+    # Pinned: the split is a pure function of the name, the same on every machine and run.
+    assert [shard_of(n, 4) for n in ("alice", "bob", "s00", "s01")] == [4, 3, 4, 3]
+
+
+@pytest.mark.parametrize("text, needle", [("0/3", "1 <= I <= N"), ("4/3", "1 <= I <= N"),
+                                          ("a/b", "expected I/N"), ("3", "expected I/N")])
+def test_bad_shard_values_are_explained(text, needle):
+    """Is a malformed --shard refused with the expected form?"""
+    with pytest.raises(ShardError, match=needle):
+        Shard.parse(text)
+
+
+def test_cli_shards_then_merge_equal_one_run(klass, local_run, tmp_path):
+    """Do three `grade --shard i/3` runs joined with `neurograde merge` give the same
+    grades.csv as one unsharded run, with the report and the exports written?"""
+    local_out, _ = local_run
+    shard_dirs, graded = [], 0
+    for i in (1, 2, 3):
+        out = tmp_path / f"shard-{i}"
+        proc = cli("grade", "--assignment", "perceptron", klass, "--out", out, "--jobs", "2",
+                   "--shard", f"{i}/3")
+        assert proc.returncode == 0, proc.stderr
+        assert "in other shards" in proc.stdout
+        graded += len(read_csv(out / "grades.csv"))
+        shard_dirs.append(out)
+    assert graded == COUNT
+    proc = cli("merge", *shard_dirs, "--out", tmp_path / "merged", "--export", "canvas")
+    assert proc.returncode == 0, proc.stderr
+    assert read_csv(tmp_path / "merged" / "grades.csv") == read_csv(local_out / "grades.csv")
+    assert (tmp_path / "merged" / "report.html").exists()
+    assert len(list((tmp_path / "merged" / "feedback").glob("*.html"))) == COUNT
+    assert len(read_csv(tmp_path / "merged" / "exports" / "canvas.csv")) == COUNT + 1
+    proc = cli("grade", "--assignment", "perceptron", klass, "--out", tmp_path / "x",
+               "--shard", "0/3")
+    assert proc.returncode == 2 and "numbered from 1" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed_pkg = pytest.importorskip("distributed")
+    with distributed_pkg.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                      dashboard_address=None, protocol="tcp",
+                                      host="127.0.0.1") as local:
+        yield local
+
+
+def test_dask_cluster_grades_like_a_local_run(klass, perceptron, local_run, cluster, tmp_path):
+    """Graded on a dask LocalCluster, does every submission land in the one client gradebook
+    with the same scores as a local run, and does a re-run skip them all?"""
+    _, local = local_run
+    out = tmp_path / "out"
+    options = BatchOptions(timeout=60, quiet=True, reports=False,
+                           dask=cluster.scheduler_address)
+    summary = grade_batch(perceptron, [klass], out, options)
+    assert summary.graded == COUNT
+    assert _scores(summary.results) == _scores(local.results)
+    assert all(r.extra.get("dask_worker", "").startswith("tcp://127.0.0.1")
+               for r in summary.results if r.status != "invalid")
+    book = Gradebook(out)
+    assert book.count() == COUNT
+    book.close()
+    again = grade_batch(perceptron, [klass], out, options)
+    assert (again.graded, again.skipped) == (0, COUNT)
+
+
+def test_cli_dask_over_tcp(klass, local_run, cluster, tmp_path):
+    """Does `neurograde grade --dask tcp://...` from another process grade through the
+    cluster (submissions shipped as bytes) and write the usual grades.csv?"""
+    local_out, _ = local_run
+    proc = cli("grade", "--assignment", "perceptron", klass, "--out", tmp_path / "out",
+               "--dask", cluster.scheduler_address)
+    assert proc.returncode == 0, proc.stderr
+    assert "dask scheduler" in proc.stderr
+    assert read_csv(tmp_path / "out" / "grades.csv") == read_csv(local_out / "grades.csv")
+
+
+def test_failed_dask_tasks_become_rows_that_are_retried(klass, perceptron, cluster, tmp_path,
+                                                        monkeypatch):
+    """When every task fails on the workers, does each submission still get one row
+    (internal-error, saying why), and does the next run grade them properly?"""
+    def broken(spec):
+        raise RuntimeError("worker cannot build its grader")
+
+    out = tmp_path / "out"
+    options = BatchOptions(timeout=60, quiet=True, reports=False,
+                           dask=cluster.scheduler_address)
+    monkeypatch.setattr(distributed, "_grader_for", broken)  # in-process workers see it
+    failed = grade_batch(perceptron, [klass], out, options)
+    assert {r.status for r in failed.results} == {"internal-error"}
+    assert "worker cannot build its grader" in failed.results[0].message
+    monkeypatch.undo()
+    fixed = grade_batch(perceptron, [klass], out, options)
+    assert fixed.graded == COUNT and "internal-error" not in {r.status for r in fixed.results}
+
+
+def test_worker_with_other_version_refuses(perceptron):
+    """Does a worker whose autograder differs from the client's refuse, saying what to do?"""
+    spec = TaskSpec("perceptron", 1, "0.0.0+other", 60.0, "en", False)
+    with pytest.raises(RuntimeError, match="install the same neurograde commit"):
+        distributed._grader_for(spec)
+
+
+def test_unreachable_scheduler_is_an_environment_error(klass, perceptron, tmp_path,
+                                                       monkeypatch):
+    """Is a scheduler that cannot be reached reported with the address and what to start?"""
+    monkeypatch.setattr(distributed, "CONNECT_SECONDS", 1)
+    options = BatchOptions(timeout=60, quiet=True, reports=False, dask="tcp://127.0.0.1:9")
+    with pytest.raises(DaskUnavailable, match="cannot reach the dask scheduler at "
+                                              "tcp://127.0.0.1:9.*dask scheduler"):
+        grade_batch(perceptron, [klass], tmp_path / "out", options)
+
+
+def test_example_workflow_grades_shards_and_merges():
+    """Does the example GitHub Actions workflow run on push, install with bootstrap.sh, grade
+    one shard per matrix entry (total taken from the matrix), merge and upload the result?"""
+    text = (ROOT / ".github" / "workflows" / "grade.yml").read_text()
+    flow = yaml.safe_load(text)
+    triggers = flow.get("on", flow.get(True))
+    assert "push" in triggers
+    grade, merge = flow["jobs"]["grade"], flow["jobs"]["merge"]
+    assert grade["strategy"]["matrix"]["shard"] == list(range(1, 5))
+    runs = "\n".join(step.get("run", "") for step in grade["steps"])
+    assert "scripts/bootstrap.sh" in runs
+    assert '--shard "${{ matrix.shard }}/${{ strategy.job-total }}"' in runs
+    assert merge["needs"] == "grade"
+    merge_runs = "\n".join(step.get("run", "") for step in merge["steps"])
+    assert '"$NEUROGRADE" merge shards/shard-* --out gradebook' in merge_runs
+    uploads = [s for s in merge["steps"] if s.get("uses", "").startswith(
+        "actions/upload-artifact")]
+    assert uploads and uploads[0]["with"]["path"] == "gradebook/"

@@ -1,0 +1,200 @@
+"""Feedback pages and the class report: what they show, and what they never show."""
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from autograder.batch import BatchOptions, grade_batch
+from autograder.exports import write_exports
+from autograder.judge import expectations
+from autograder.probe import make_plan
+from autograder.report import write_reports
+from classroom import write_class
+from conftest import notebook_with
+
+LEAKY = '''
+import numpy as np
+print("LEAK-cell")
+
+def predict(X, w, b):
+    print("LEAK-predict", np.asarray(X).tolist(), np.asarray(w).tolist(), b)
+    return np.zeros(len(X))
+
+def accuracy(y_true, y_pred):
+    print("LEAK-accuracy", list(y_true), list(y_pred))
+    return 0.5
+
+def better_model(X, y, models):
+    print("LEAK-better", np.asarray(X).tolist(), {k: (np.asarray(w).tolist(), b)
+                                                   for k, (w, b) in models.items()})
+    return "nope"
+
+def train_perceptron(X, y, epochs, lr=1.0):
+    print("LEAK-train", np.asarray(X).tolist(), list(y))
+    return np.ones(np.shape(X)[1]), 1.0, [0] * epochs
+'''
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at: images and table rows by table id."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.images, self.tables, self._table, self._row = [], {}, None, None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs)
+        elif tag == "table":
+            self._table = attrs.get("id")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._row.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self._row is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._row:
+            self._row[-1] += data.strip()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, perceptron):
+    base = tmp_path_factory.mktemp("report")
+    subs = base / "subs"
+    write_class(perceptron, subs, 5)              # correct, partly wrong, broken, half, garbage
+    notebook_with([LEAKY], subs / "leaky.ipynb")
+    notebook_with(["while True:\n    pass"], subs / "spinner.ipynb")
+    out = base / "out"
+    summary = grade_batch(perceptron, [subs], out, BatchOptions(jobs=2, timeout=4, quiet=True))
+    return out, {r.submission: r for r in summary.results}
+
+
+def _decimals(value, found: set[str]) -> set[str]:
+    """Every non-integer float in value, as the decimal text a print of it would show."""
+    if isinstance(value, dict):
+        for v in value.values():
+            _decimals(v, found)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _decimals(v, found)
+    elif hasattr(value, "tolist"):
+        _decimals(value.tolist(), found)
+    elif isinstance(value, float) and value != int(value):
+        text = repr(round(value, 6))
+        if len(text.split(".")[1]) >= 2:  # "1.5" is also a score; "-3.47" is not
+            found.add(text)
+    return found
+
+
+def _secret_numbers(perceptron) -> set[str]:
+    """Inputs of hidden checks and expected values (minus numbers public checks print)."""
+    plan = make_plan(perceptron)
+    exp = expectations(plan)
+    secret, public = set(), set()
+    for planned in plan.checks:
+        if planned.check.hidden:
+            _decimals(planned.inputs, secret)
+            _decimals(exp.expected[planned.id], secret)
+        else:
+            _decimals(planned.inputs, public)
+    return secret - public
+
+
+def _visible_text(html: str) -> str:
+    """The page without its stylesheet and image data (CSS sizes are not data)."""
+    html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
+
+
+def _leaks(text: str, secrets: set[str]) -> list[str]:
+    return [s for s in secrets if re.search(r"(?<![\d.])" + re.escape(s) + r"(?!\d)", text)]
+
+
+def test_feedback_never_shows_hidden_inputs_expected_values_or_stdout(graded, perceptron):
+    """Does no feedback page (nor Gradescope file) contain a hidden input, an expected value or
+    the notebook's printed output — even for a student who prints every input it receives?"""
+    out, results = graded
+    secrets = _secret_numbers(perceptron)
+    assert len(secrets) > 50
+    raw = results["leaky"].output
+    assert "LEAK-" in raw and _leaks(raw, secrets), \
+        "the leaky student must really have printed hidden inputs for this test to mean much"
+    for page in (out / "feedback").glob("*.html"):
+        text = _visible_text(page.read_text())
+        assert "LEAK" not in text, page.name
+        assert not _leaks(text, secrets), (page.name, _leaks(text, secrets)[:5])
+    write_exports(list(results.values()), perceptron, out / "exports", ("gradescope",), None)
+    for path in (out / "exports" / "gradescope").glob("*/results.json"):
+        text = path.read_text()
+        assert "LEAK" not in text and not _leaks(text, secrets), path
+    # The class report is the instructor's (its means may equal some input by chance), but it
+    # does not carry student output either.
+    assert "LEAK" not in (out / "report.html").read_text()
+
+
+def test_feedback_page_content(graded, perceptron):
+    """Does a feedback page give the score per question, the named mistake in words, the
+    failed check's measured error, cell errors, run status, and an embedded plot?"""
+    out, results = graded
+    wrong = (out / "feedback" / "s01.html").read_text()
+    page = Page(wrong)
+    assert page.images and page.images[0]["src"].startswith("data:image/png;base64,")
+    assert "Likely mistake:" in wrong
+    assert "use &gt;= 0, not &gt; 0" in wrong         # the mistake text, escaped
+    assert "1.5 / 2" in wrong and "8 / 10" in wrong
+    assert "largest error 2" in wrong and "hidden check &#39;points" not in wrong
+    broken = (out / "feedback" / "s02.html").read_text()
+    assert "Errors while running your notebook" in broken and "SyntaxError" in broken
+    spinner = (out / "feedback" / "spinner.html").read_text()
+    assert "The grader stopped your notebook" in spinner and "timeout" in spinner
+    assert "Errors" not in (out / "feedback" / "s00.html").read_text()
+
+
+def test_feedback_language(graded, perceptron, tmp_path):
+    """Is the page's own text in the feedback language (Spanish here)?"""
+    _, results = graded
+    write_reports([results["s01"]], perceptron, tmp_path, lang="es")
+    text = (tmp_path / "feedback" / "s01.html").read_text()
+    assert 'lang="es"' in text and "Error probable" in text and "Pregunta q1" in text
+
+
+def test_pages_are_rewritten_only_when_they_change(graded, perceptron, tmp_path):
+    """Does a second write skip unchanged feedback pages and rewrite those whose result
+    (here: language) changed?"""
+    _, results = graded
+    items = list(results.values())
+    assert write_reports(items, perceptron, tmp_path) == len(items)
+    assert write_reports(items, perceptron, tmp_path) == 0
+    assert write_reports(items[:2], perceptron, tmp_path, lang="pt") == 2
+
+
+def test_class_report_numbers_and_tables(graded, perceptron):
+    """Does report.html hold the plots, a row per submission linking its feedback page, status
+    counts with the timeout and the unreadable file, and difficulty = mean / possible?"""
+    out, results = graded
+    page = Page((out / "report.html").read_text())
+    assert len(page.images) >= 3
+    assert all(img["src"].startswith("data:image/png;base64,") for img in page.images)
+    rows = page.tables["submissions"][1:]
+    assert sorted(r[0] for r in rows) == sorted(results)
+    statuses = dict((r[0], int(r[1])) for r in page.tables["statuses"][1:])
+    assert statuses["timeout"] == 1 and statuses["invalid"] == 1
+    assert sum(statuses.values()) == len(results)
+    q4 = next(r for r in page.tables["questions"][1:] if r[0] == "q4")
+    mean = sum(q.score for r in results.values() for q in r.questions if q.id == "q4") \
+        / len(results)
+    assert q4[3] == f"{100 * mean / 4:.0f}%"
+    assert 'href="feedback/s00.html"' in (out / "report.html").read_text()
+    assert json.loads((out / "results" / "leaky.json").read_text())["submission"] == "leaky"
