@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -56,8 +56,7 @@ class BatchSummary:
     skipped: int
     results: tuple[SubmissionResult, ...]
     sandbox: str
-    outside_shard: int = 0
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    outside_shard: int = 0    # submissions found but left to other shards
 
 
 def autograder_version(assignment: Assignment, seed: int) -> str:

@@ -103,9 +103,12 @@ def _export_options(parser, required: bool) -> None:
                         help="roster CSV (student id, name, email) naming students in exports")
 
 
-def _formats(text: str | None) -> tuple[str, ...]:
+def _formats(text: str | None, roster: Path | None = None) -> tuple[str, ...]:
     from .exports import parse_formats
     if text is None:
+        if roster is not None:
+            raise UsageError("--roster only names students in LMS exports; add --export "
+                             "canvas,moodle,gradescope (or drop --roster)")
         return ()
     try:
         return parse_formats(text)
@@ -150,7 +153,8 @@ def cmd_grade(args) -> int:
         raise UsageError(str(exc)) from None
     options = BatchOptions(jobs=args.jobs, timeout=args.timeout, seed=args.seed, lang=args.lang,
                            unsafe=args.unsafe_no_sandbox, force=args.force, shard=shard,
-                           dask=args.dask, exports=_formats(args.export), roster=args.roster)
+                           dask=args.dask, exports=_formats(args.export, args.roster),
+                           roster=args.roster)
     try:
         summary = grade_batch(assignment, args.paths, args.out, options)
     except (CollectError, RosterError) as exc:
@@ -169,7 +173,7 @@ def cmd_merge(args) -> int:
     from .batch import publish
     from .exports import RosterError, read_roster
     from .gradebook import Gradebook, GradebookError, format_table, merge, single_assignment
-    formats = _formats(args.export)
+    formats = _formats(args.export, args.roster)
     try:
         roster = read_roster(args.roster) if args.roster else None
         rows = merge(args.shards, args.out, prefer_newest=args.prefer_newest)

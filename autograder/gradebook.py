@@ -102,8 +102,14 @@ class Gradebook:
                      json.dumps(result.to_dict()), time.time()))
 
     def put(self, row: Row) -> None:
-        self._db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?)",
-                         tuple(getattr(row, f) for f in ROW_FIELDS))
+        self.put_many([row])
+
+    def put_many(self, rows: list[Row]) -> None:
+        """Store rows in one transaction: all of them or, if killed, none."""
+        with self._db:  # sqlite3's context manager commits, or rolls back on an exception
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?)",
+                                 [tuple(getattr(r, f) for f in ROW_FIELDS) for r in rows])
 
     def rows(self) -> list[Row]:
         found = self._db.execute(f"SELECT {', '.join(ROW_FIELDS)} FROM results "
@@ -178,33 +184,33 @@ def merge(sources: list[Path], out_dir: Path, prefer_newest: bool = False) -> li
     # *is* the out folder is read once.
     resolved = out_dir.resolve()
     had_rows = (out_dir / DB_NAME).exists()
-    books = [Gradebook.open_existing(s) for s in dict.fromkeys(Path(s) for s in sources)
-             if Path(s).resolve() != resolved]
-    target = Gradebook(out_dir)
-    targets = ([(target, out_dir)] if had_rows else []) + [(b, b.out_dir) for b in books]
-    chosen: dict[tuple[str, str], tuple[Row, Path]] = {}
-    conflicts: dict[tuple[str, str], list[tuple[Row, Path]]] = {}
+    books: list[Gradebook] = []
+    target: Gradebook | None = None
     try:
-        for book, where in targets:
+        for source in dict.fromkeys(Path(s) for s in sources):
+            if source.resolve() != resolved:
+                books.append(Gradebook.open_existing(source))
+        target = Gradebook(out_dir)
+        chosen: dict[tuple[str, str], tuple[Row, Path]] = {}
+        conflicts: dict[tuple[str, str], list[tuple[Row, Path]]] = {}
+        for book in ([target] if had_rows else []) + books:
             for row in book.rows():
                 key = (row.assignment, row.submission)
                 if key not in chosen:
-                    chosen[key] = (row, where)
+                    chosen[key] = (row, book.out_dir)
                     continue
                 kept, kept_where = chosen[key]
                 if not kept.same_grade(row):
-                    conflicts.setdefault(key, [(kept, kept_where)]).append((row, where))
+                    conflicts.setdefault(key, [(kept, kept_where)]).append((row, book.out_dir))
                 if row.graded_at > kept.graded_at:
-                    chosen[key] = (row, where)
+                    chosen[key] = (row, book.out_dir)
         if conflicts and not prefer_newest:
             raise GradebookError(_conflict_message(conflicts))
-        for row, _ in chosen.values():
-            target.put(row)
+        target.put_many([row for row, _ in chosen.values()])
         return target.rows()
     finally:
-        for book in books:
+        for book in books + ([target] if target else []):
             book.close()
-        target.close()
 
 
 def _conflict_message(conflicts) -> str:

@@ -1,6 +1,6 @@
 """Resource limits of one submission: rlimits set in the process itself, and a cgroup per run.
 
-cgroup v1 memory + pids (+ freezer when present) are used when writable (we are root);
+cgroup v1 memory + pids (+ cpu and freezer when present) are used when writable (we are root);
 RLIMIT_AS is never used because it breaks ``import torch`` (huge virtual reservations).
 Without cgroups, RLIMIT_DATA bounds memory and RLIMIT_NPROC processes. CPU time and file size
 are always rlimits; the wall clock is enforced by the caller, which kills the whole cgroup
@@ -30,10 +30,14 @@ class Limits:
     tmp_mb: int = 256
     output_kb: int = 64
     channel_mb: int = 256
+    cpus: int = 1          # CPU bandwidth per submission (cgroup cpu quota), in CPUs
 
-    def rlimits(self, memory_by_cgroup: bool, uid_dropped: bool) -> dict[str, int]:
-        """The rlimits of a run, as plain data (the warm worker applies them in its child)."""
-        caps = {"RLIMIT_CPU": int(self.cpu_seconds),
+    def rlimits(self, memory_by_cgroup: bool, uid_dropped: bool) -> dict[str, int | tuple]:
+        """The rlimits of a run, as plain data (the warm worker applies them in its child):
+        a number sets soft and hard limit alike, a pair sets (soft, hard)."""
+        # CPU: SIGXCPU at the soft limit (reported as a CPU timeout); the hard limit, a little
+        # later, kills a process that ignores SIGXCPU.
+        caps = {"RLIMIT_CPU": (int(self.cpu_seconds), int(self.cpu_seconds) + 2),
                 "RLIMIT_FSIZE": self.file_mb * 1024 * 1024,
                 "RLIMIT_CORE": 0}
         if not memory_by_cgroup:
@@ -45,11 +49,12 @@ class Limits:
         return caps
 
 
-def set_rlimits(caps: dict[str, int]) -> None:
+def set_rlimits(caps: dict[str, int | tuple]) -> None:
     """Lower soft and hard limits (a process can never raise them again)."""
     for name, value in caps.items():
+        pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
         try:
-            resource.setrlimit(getattr(resource, name), (value, value))
+            resource.setrlimit(getattr(resource, name), pair)
         except (ValueError, OSError, AttributeError):
             pass  # e.g. a hard limit already lower than ours: keep the stricter one
 
@@ -77,6 +82,12 @@ class CGroup:
         if not enabled:
             return
         controllers = ["memory", "pids"]
+        # A cpu group of its own makes the scheduler share CPU per submission, not per
+        # process: a fork bomb gets one CPU at most, not the machine, so the other
+        # submissions of the batch keep their pace.
+        if (CGROUP_ROOT / "cpu" / "cgroup.procs").exists() and os.access(CGROUP_ROOT / "cpu",
+                                                                         os.W_OK):
+            controllers.append("cpu")
         # Each controller costs a task migration (milliseconds on cgroup v1): the freezer is
         # only worth it where no pid namespace ends the whole run with its init.
         if freezer and (CGROUP_ROOT / "freezer" / "cgroup.procs").exists():
@@ -95,6 +106,13 @@ class CGroup:
             except OSError:
                 pass
         (self.paths["pids"] / "pids.max").write_text(str(limits.max_pids))
+        cpu = self.paths.get("cpu")
+        if cpu is not None:
+            try:
+                period = int((cpu / "cpu.cfs_period_us").read_text())
+                (cpu / "cpu.cfs_quota_us").write_text(str(period * limits.cpus))
+            except (OSError, ValueError):
+                pass  # fair sharing between groups still applies
 
     def enter(self) -> None:
         """Runs in the child between fork and exec: move ourselves into the groups."""

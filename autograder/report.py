@@ -192,9 +192,15 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
         checks = [_check_view(c, mistake_texts, lang) for c in result.checks
                   if c.question == q.id]
         mistakes = list(dict.fromkeys(c["mistake"] for c in checks if c["mistake"]))
+        common = list(q.feedback) if not checks else []
+        if len(checks) > 1 and checks[0]["lines"] and \
+                all(c["lines"] == checks[0]["lines"] for c in checks):
+            # One cause for every check (not run, function missing): say it once.
+            common = checks[0]["lines"]
+            checks = [{**c, "lines": []} for c in checks]
         questions.append({"id": q.id, "score": q.score, "possible": q.possible,
                           "status": q.status, "checks": checks, "mistakes": mistakes,
-                          "lines": [] if checks else list(q.feedback)})
+                          "lines": common})
     errors = [{"number": e.get("number"), "type": e.get("type") or "Error",
                "message": e.get("message") or "", "where": e.get("where") or ""}
               for e in result.cell_errors]
@@ -202,7 +208,9 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
             "title": assignment.title.get(lang) or assignment.title.get("en") or
             assignment.slug, "cell_errors": errors,
             "stopped": result.message if result.status != "ok" else "",
-            "plot": question_plot(result) if result.questions else None,
+            # The plot helps where a student has some points but not all: it shows where
+            # the rest went. At 0 or full marks the cards say everything.
+            "plot": question_plot(result) if 0 < result.total < result.possible else None,
             "has_hidden": any(c.hidden for c in result.checks)}
 
 

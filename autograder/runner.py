@@ -7,6 +7,7 @@ turns it into an Execution; warmpool.py produces the same from a warm worker's c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -129,7 +130,12 @@ def run_fresh(submission: Submission, job: dict, probes_path: Path, box: sandbox
                 str(harness_dir / "job.json")]
         cwd, env = str(work_dir), sandbox.host_env(work_dir, tmp_dir, res_w)
     cmd = sandbox.command(box, harness_dir, work_dir, argv, limits, result_fd=res_w)
-    return _run(cmd, cwd, env, box, limits, res_r, res_w)
+    raw = _run(cmd, cwd, env, box, limits, res_r, res_w)
+    code = raw.returncode
+    if box.namespaces and code is not None and 128 < code <= 128 + 64:
+        # bubblewrap's init exits with 128 + N when the harness died of signal N.
+        raw = dataclasses.replace(raw, returncode=-(code - 128))
+    return raw
 
 
 def _run(cmd, cwd, env, box, limits, res_r, res_w) -> RawRun:

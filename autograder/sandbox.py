@@ -128,7 +128,7 @@ def select(allow_unsafe: bool = False) -> Sandbox:
     """The selection itself; every probe is a module-level function so tests can replace it."""
     if allow_unsafe:
         return Sandbox(mode="none", drop_uid=False, use_cgroups=False, warm=_warm_wanted())
-    root = os.geteuid() == 0
+    root = _is_root()
     cgroups = root and cgroups_available()
     problems: list[str] = []
     if root:
@@ -179,6 +179,10 @@ def select(allow_unsafe: bool = False) -> Sandbox:
         "cannot isolate submissions: " + "; ".join(problems)
         + ". Fix one of these, or pass --unsafe-no-sandbox to run student code without "
           "isolation (only for code you trust).")
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
 
 
 def _which(name: str) -> str | None:
@@ -233,6 +237,11 @@ def _trial_run(candidate: Sandbox) -> str | None:
 
 # ---------------------------------------------------------------------------- command lines
 
+# The root of bwrap's view is a tmpfs owned by the sandbox uid: writable, and in a warm worker
+# shared by its successive children, unless made read-only once everything is mounted.
+_READ_ONLY_ROOT = ("--remount-ro", "/")
+
+
 def _bwrap_prefix(box: Sandbox, limits: Limits, caps: tuple[str, ...]) -> list[str]:
     cmd: list[str] = []
     if box.mode == "bwrap":
@@ -281,7 +290,7 @@ def command(sandbox: Sandbox, harness_dir: Path, work_dir: Path, argv: list[str]
     caps = () if sandbox.mode == "bwrap" else ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
     cmd = _bwrap_prefix(sandbox, limits, caps)
     cmd += ["--ro-bind", str(harness_dir), "/harness",
-            "--bind", str(work_dir), "/work", "--chdir", "/work"]
+            "--bind", str(work_dir), "/work", "--chdir", "/work", *_READ_ONLY_ROOT]
     for key, value in sandbox_env(result_fd).items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"] + list(argv)
@@ -299,7 +308,7 @@ def worker_command(sandbox: Sandbox, harness_dir: Path, spool_dir: Path, argv: l
         caps += ("CAP_SETUID", "CAP_SETGID")
     cmd = _bwrap_prefix(sandbox, limits, caps)
     cmd += ["--ro-bind", str(harness_dir), "/harness", "--bind", str(spool_dir), "/spool",
-            "--dir", "/work", "--chdir", "/"]
+            "--dir", "/work", "--chdir", "/", *_READ_ONLY_ROOT]
     for key, value in sandbox_env(3).items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"] + list(argv)

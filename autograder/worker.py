@@ -230,8 +230,9 @@ def _report_failure(fd, exc):
 def _set_rlimits(caps):
     import resource
     for name, value in caps.items():
+        pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
         try:
-            resource.setrlimit(getattr(resource, name), (value, value))
+            resource.setrlimit(getattr(resource, name), pair)
         except (ValueError, OSError, AttributeError):
             pass  # a stricter hard limit is already in place
 

@@ -198,3 +198,11 @@ def test_class_report_numbers_and_tables(graded, perceptron):
     assert q4[3] == f"{100 * mean / 4:.0f}%"
     assert 'href="feedback/s00.html"' in (out / "report.html").read_text()
     assert json.loads((out / "results" / "leaky.json").read_text())["submission"] == "leaky"
+
+
+def test_an_empty_shard_still_gets_a_report(perceptron, tmp_path):
+    """Does a batch with no submissions (an empty shard) write a report instead of failing?"""
+    assert write_reports([], perceptron, tmp_path) == 0
+    text = (tmp_path / "report.html").read_text()
+    assert "0 submission(s)" in text and Page(text).tables["submissions"] == [
+        ["submission", "q1", "q2", "q3", "q4", "total", "status", "message"]]

@@ -90,7 +90,7 @@ def _tied(rng, latent_dim, hidden, n=6):
 
 def _train_epoch(images, batch_size=8, epochs=1, noise_std=0.0, with_labels=False):
     return dict(images=images, batch_size=batch_size, epochs=epochs, noise_std=noise_std,
-                lr=2.0, with_labels=with_labels)
+                lr=30.0, with_labels=with_labels)
 
 
 def _pca(rng, n_train, n_test, k, crop):

@@ -215,10 +215,16 @@ def encoder_features(ns, images, latent_dim, dropout):
 
 def _short(exc):
     text = " ".join(str(exc).split())
-    for marker in ("Unsupported global:", "Unsupported operand"):
-        if marker in text:  # torch's weights_only refusal: keep the part that names the object
-            text = text[text.index(marker):]
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
+
+
+def _pickled_global(exc):
+    """The object torch's weights_only loader refused, e.g. '__main__.Autoencoder', or None."""
+    text = " ".join(str(exc).split())
+    marker = "Unsupported global: GLOBAL "
+    if marker not in text:
+        return None
+    return text[text.index(marker) + len(marker):].split(" ")[0]
 
 
 def load_checkpoint(ns):
@@ -231,20 +237,25 @@ def load_checkpoint(ns):
             f"{CHECKPOINT} not found next to the notebook: save your trained model with "
             f"torch.save(model.state_dict(), '{CHECKPOINT}') and submit that file with the "
             f"notebook")
+    save = f"torch.save(model.state_dict(), '{CHECKPOINT}')"
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ValueError(
-            f"{CHECKPOINT} was refused: it must be a plain state_dict, loadable with "
-            f"torch.load(..., weights_only=True); save model.state_dict(), not the model or "
-            f"other objects ({type(exc).__name__}: {_short(exc)})") from None
+        refused = _pickled_global(exc)
+        if refused:
+            raise ValueError(
+                f"{CHECKPOINT} was refused: it holds a pickled object ({refused}), and the "
+                f"grader loads only plain state_dicts, with torch.load(..., weights_only=True); "
+                f"save the weights alone with {save}, not the model or other objects") from None
+        raise ValueError(f"{CHECKPOINT} is not a checkpoint written by torch.save "
+                         f"({type(exc).__name__}: {_short(exc)}); save it with {save}") from None
     if not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
         kinds = sorted({type(v).__name__ for v in state.values()}) if isinstance(state, dict) \
             else [type(state).__name__]
         raise ValueError(
             f"{CHECKPOINT} was refused: it must be a state_dict (parameter names -> tensors), "
-            f"it holds {', '.join(kinds)}; save torch.save(model.state_dict(), '{CHECKPOINT}')")
+            f"it holds {', '.join(kinds)}; save the weights alone with {save}")
     model = ns["Autoencoder"](LATENT_DIM)
     try:
         model.load_state_dict(state)

@@ -65,7 +65,7 @@ def _questions():
 
 
 def _clear(scores, k):
-    """Are the top k + 1 scores (question words already at -inf) pairwise MARGIN apart?"""
+    """Are consecutive scores among the top k + 1 (excluded words at -inf) MARGIN apart?"""
     top = np.sort(scores[np.isfinite(scores)])[::-1][:k + 1]
     return bool(np.all(-np.diff(top) > MARGIN))
 
@@ -187,12 +187,15 @@ def _answerable_and_clear(rows, restrict):
     best candidate is MARGIN ahead of the second: both are decided the same in any precision."""
     vocab, U = _glove()[1], _unit()[:restrict]
     index = {w.upper(): i for i, w in reversed(list(enumerate(vocab[:restrict])))}
-    kept = []
-    for row in rows:
-        ids = [index.get(w.upper()) for w in row[1:]]
-        if None in ids or _clear(_analogy_scores(U, *ids[:3]), 1):
-            kept.append(row)
-    return kept
+    ids = [[index.get(w.upper()) for w in row[1:]] for row in rows]
+    answerable = [i for i, q in enumerate(ids) if None not in q]
+    Q = np.array([ids[i] for i in answerable], dtype=np.intp).reshape(-1, 4)
+    queries = U[Q[:, 1]] - U[Q[:, 0]] + U[Q[:, 2]]
+    S = (queries / np.linalg.norm(queries, axis=1, keepdims=True)) @ U.T
+    S[np.arange(len(Q))[:, None], Q[:, :3]] = -np.inf
+    top2 = -np.partition(-S, 1, axis=1)[:, :2]
+    unclear = {answerable[j] for j in np.flatnonzero(top2[:, 0] - top2[:, 1] <= MARGIN)}
+    return [row for i, row in enumerate(rows) if i not in unclear]
 
 
 def _question_sample(rng, size):

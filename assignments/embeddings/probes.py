@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from checklib import Raised, WrongReturn, unpack
+from checklib import Raised, WrongReturn
 
 _GLOVE = {}
 
@@ -175,14 +175,18 @@ def analogy_accuracy(ns, restrict_vocabs, questions=None, E=None, vocab=None, li
                 fh.write(" ".join(q) + "\n")
         given = path
     else:
-        given = [tuple(q) for q in questions]
+        given = None
     accuracy, answered = [], []
     try:
         for restrict in restrict_vocabs:
-            result = ns["analogy_accuracy"](E, list(vocab), given, restrict_vocab=restrict)
-            acc, n = unpack(result, 2, f"(accuracy, n_answered) for restrict_vocab={restrict}")
-            accuracy.append(acc)
-            answered.append(n)
+            arg = given if given is not None else [tuple(q) for q in questions]
+            result = ns["analogy_accuracy"](E, list(vocab), arg, restrict_vocab=restrict)
+            if not (isinstance(result, (list, tuple)) and len(result) == 2):
+                raise WrongReturn(f"analogy_accuracy(E, vocab, questions, restrict_vocab="
+                                  f"{restrict}) should return (accuracy, n_answered); it "
+                                  f"returned {_describe(result)}")
+            accuracy.append(result[0])
+            answered.append(result[1])
     finally:
         if path is not None:
             os.unlink(path)

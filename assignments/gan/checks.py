@@ -88,11 +88,6 @@ def _dstar_equal(rng):
     return dict(pr_x=p, pg_x=p.copy())
 
 
-def _maximizes(rng):
-    xs, pr, pg = _mixtures_on_grid(rng)
-    return dict(pr_x=pr, pg_x=pg, xs=xs, seed=int(rng.integers(2**31)))
-
-
 # ---------------------------------------------------------------------------- q2
 
 def _logistic(xs, slope, shift):
@@ -116,6 +111,11 @@ def _value_equal(rng):
     xs = np.linspace(-8.0, 8.0, 1601)
     p = _mixture(rng, xs)
     return dict(d_x=np.full(xs.shape, 0.5), pr_x=p, pg_x=p.copy(), xs=xs)
+
+
+def _maximizes(rng):
+    xs, pr, pg = _mixtures_on_grid(rng)
+    return dict(pr_x=pr, pg_x=pg, xs=xs, seed=int(rng.integers(2**31)))
 
 
 def _value_at_optimum(rng):
@@ -160,19 +160,17 @@ def checks():
         # q1: the optimal discriminator
         Check("q1", "small arrays, including points where both densities vanish",
               "optimal_discriminator", lambda rng: dict(pr_x=SMALL_PR, pg_x=SMALL_PG),
-              points=0.75, tol={"d": VALUES}),
+              points=1.0, tol={"d": VALUES}),
         Check("q1", "different shapes and a negative density raise ValueError",
               "optimal_discriminator_invalid", lambda rng: dict(pr_x=SMALL_PR, pg_x=SMALL_PG),
               points=0.25, tol=EXACT),
         Check("q1", "Gaussian mixtures on a grid", "optimal_discriminator", _dstar_mixtures,
-              points=0.5, hidden=True, tol={"d": VALUES}),
+              points=0.75, hidden=True, tol={"d": VALUES}),
         Check("q1", "overlapping uniforms: D* is 1, 0 or 1/2 off the overlap",
-              "optimal_discriminator", _dstar_uniforms, points=0.5, hidden=True,
+              "optimal_discriminator", _dstar_uniforms, points=0.75, hidden=True,
               tol={"d": VALUES}),
         Check("q1", "p_g = p_r gives D* = 1/2 everywhere", "optimal_discriminator",
               _dstar_equal, points=0.25, hidden=True, tol={"d": VALUES}),
-        Check("q1", "no perturbation of your D* gets a higher value", "d_star_maximizes",
-              _maximizes, points=0.75, hidden=True, judge="d_star_maximizes"),
         # q2: the value function
         Check("q2", "logistic discriminator, N(0, 1) against N(1.5, 0.8^2)", "gan_value",
               lambda rng: dict(d_x=_logistic(XS, 0.8, -0.3), pr_x=_normal(XS, 0.0, 1.0),
@@ -193,13 +191,17 @@ def checks():
                                xs=np.array([-2.0, -1.0, 0.0, 1.0, 2.0])),
               points=0.25, tol=EXACT),
         Check("q2", "logistic discriminator, random mixtures on an uneven grid", "gan_value",
-              _value_random, points=1.0, hidden=True, tol={"value": VALUES}),
+              _value_random, points=0.75, hidden=True, tol={"value": VALUES}),
         Check("q2", "densities that vanish on part of the grid, D* there", "gan_value",
               _value_vanishing, points=0.5, hidden=True, tol={"value": VALUES}),
         Check("q2", "p_g = p_r and D = 1/2 give V = -2 log 2", "gan_value", _value_equal,
-              points=0.5, hidden=True, tol={"value": VALUES}),
+              points=0.25, hidden=True, tol={"value": VALUES}),
         Check("q2", "value at D* of random mixtures", "gan_value", _value_at_optimum,
-              points=0.5, hidden=True, tol={"value": VALUES}),
+              points=0.25, hidden=True, tol={"value": VALUES}),
+        # Uses the student's optimal_discriminator (q1) too: otter runs a question's checks
+        # where its check cell stands, so a check may only use functions defined above it.
+        Check("q2", "no perturbation of your D* gets a higher value", "d_star_maximizes",
+              _maximizes, points=0.75, hidden=True, judge="d_star_maximizes"),
         # q3: Jensen-Shannon divergence
         Check("q3", "JSD(p, p) = 0", "jensen_shannon",
               lambda rng: dict(pr_x=_normal(XS, 0.0, 1.0), pg_x=_normal(XS, 0.0, 1.0), xs=XS),

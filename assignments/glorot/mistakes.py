@@ -1,7 +1,9 @@
 """Known wrong variants of the glorot API, used by the judge to name misconceptions.
 
-Random variants make exactly one draw call, like the reference, so the judge can replay
-them with the probe's seed and compare bit for bit.
+Each variant is the reference with one mistake: it keeps the reference's input validation
+(ValueError), so a submission that forgets the validation is never mistaken for a variant on
+the ValueError checks. Random variants make exactly one draw call, like the reference, so the
+judge can replay them with the probe's seed and compare bit for bit.
 """
 import numpy as np
 
@@ -12,42 +14,61 @@ def preactivation_variance__no_fan_in(n_in, var_w, var_x):
 
 
 def glorot_variance__lecun(n_in, n_out):
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
     return 1.0 / n_in
 
 
 def glorot_variance__no_factor_2(n_in, n_out):
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
     return 1.0 / (n_in + n_out)
 
 
 def glorot_uniform_limit__variance_as_limit(n_in, n_out):
     # The normal's standard deviation used as the uniform's half-width.
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
     return float(np.sqrt(2.0 / (n_in + n_out)))
 
 
 def glorot_uniform_limit__no_sqrt(n_in, n_out):
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
     return 6.0 / (n_in + n_out)
 
 
 def glorot_uniform__not_centered(n_in, n_out, rng):
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
     limit = np.sqrt(6.0 / (n_in + n_out))
     return rng.uniform(0.0, limit, size=(n_in, n_out))
 
 
 def glorot_uniform__transposed(n_in, n_out, rng):
     # torch.nn.Linear stores weights as (out, in); here W is (in, out).
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
     limit = np.sqrt(6.0 / (n_in + n_out))
     return rng.uniform(-limit, limit, size=(n_out, n_in))
 
 
 def glorot_normal__variance_as_scale(n_in, n_out, rng):
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
     return rng.normal(0.0, 2.0 / (n_in + n_out), size=(n_in, n_out))
 
 
 def glorot_normal__uniform_limit_as_std(n_in, n_out, rng):
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
     return rng.normal(0.0, np.sqrt(6.0 / (n_in + n_out)), size=(n_in, n_out))
 
 
 def activation_variances__include_input(init, n_layers, width, X, rng):
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or n_layers < 1:
+        raise ValueError("X must be 2-D and n_layers >= 1")
     A = np.asarray(X, dtype=float)
     variances = [float(np.var(A))]
     for _ in range(n_layers):
@@ -58,6 +79,9 @@ def activation_variances__include_input(init, n_layers, width, X, rng):
 
 def activation_variances__preactivation(init, n_layers, width, X, rng):
     # Records Var(Z_l) instead of Var(A_l) = Var(tanh(Z_l)).
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or n_layers < 1:
+        raise ValueError("X must be 2-D and n_layers >= 1")
     A = np.asarray(X, dtype=float)
     variances = []
     for _ in range(n_layers):

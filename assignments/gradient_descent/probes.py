@@ -72,7 +72,7 @@ def stability(ns, A, b, x0, factors, n_steps):
     for factor in factors:
         lr = factor * float(lr_max)
         y = x.copy()
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             for _ in range(n_steps):
                 y = y - lr * (A @ y - b)
             ratio = np.linalg.norm(y - x_star) / start
@@ -83,7 +83,7 @@ def stability(ns, A, b, x0, factors, n_steps):
 
 def steps_to_converge(ns, A, b, x0, lr, tol, max_steps):
     # Diverging runs overflow on purpose; their warnings would only be noise.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         steps = ns["steps_to_converge"](_quadratic_gradient(A, b), x0, lr, tol, max_steps)
     return {"steps": steps}
 

@@ -2,6 +2,8 @@
 
 Each variant is a self-contained torch replacement of one API function with the same
 signature; vae_loss variants inline the correct terms and get only the combination wrong.
+Variants keep the reference's input validation (ValueError), so a submission that forgets
+the validation is never mistaken for a variant on the ValueError checks.
 """
 import torch
 
@@ -16,20 +18,32 @@ def reparameterize__logvar_as_std(mu, logvar, eps):
 
 
 def kl_divergence__sign(mu, logvar):
+    if mu.shape != logvar.shape or mu.dim() < 2:
+        raise ValueError("mu and logvar must both be (batch, latent)")
     return 0.5 * torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar), dim=1)
 
 
 def kl_divergence__no_half(mu, logvar):
+    if mu.shape != logvar.shape or mu.dim() < 2:
+        raise ValueError("mu and logvar must both be (batch, latent)")
     return -torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar), dim=1)
 
 
 def kl_divergence__mean_over_latent(mu, logvar):
+    if mu.shape != logvar.shape or mu.dim() < 2:
+        raise ValueError("mu and logvar must both be (batch, latent)")
     return -0.5 * torch.mean(1 + logvar - mu ** 2 - torch.exp(logvar), dim=1)
 
 
 def reconstruction_loss__mean_over_features(x, x_hat, kind="mse"):
     # What F.mse_loss / F.binary_cross_entropy return with their default reduction,
     # applied per example: a mean over the features instead of a sum.
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"unknown kind {kind!r}; valid kinds are 'mse' and 'bce'")
+    if x.shape != x_hat.shape or x.dim() < 1:
+        raise ValueError("x and x_hat must have the same shape")
+    if kind == "bce" and bool(((x_hat < 0) | (x_hat > 1)).any()):
+        raise ValueError("kind='bce' needs x_hat in [0, 1]")
     if kind == "mse":
         per_feature = (x_hat - x) ** 2
     else:
@@ -39,6 +53,12 @@ def reconstruction_loss__mean_over_features(x, x_hat, kind="mse"):
 
 def reconstruction_loss__bce_swapped(x, x_hat, kind="mse"):
     # Passes (target, prediction) to binary_cross_entropy, whose order is (input, target).
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"unknown kind {kind!r}; valid kinds are 'mse' and 'bce'")
+    if x.shape != x_hat.shape or x.dim() < 1:
+        raise ValueError("x and x_hat must have the same shape")
+    if kind == "bce" and bool(((x_hat < 0) | (x_hat > 1)).any()):
+        raise ValueError("kind='bce' needs x_hat in [0, 1]")
     if kind == "mse":
         per_feature = (x_hat - x) ** 2
     else:
@@ -47,6 +67,12 @@ def reconstruction_loss__bce_swapped(x, x_hat, kind="mse"):
 
 
 def vae_loss__sum_over_batch(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"unknown kind {kind!r}; valid kinds are 'mse' and 'bce'")
+    if x.shape != x_hat.shape or mu.shape != logvar.shape or mu.dim() < 2:
+        raise ValueError("x, x_hat and mu, logvar must have matching shapes")
+    if kind == "bce" and bool(((x_hat < 0) | (x_hat > 1)).any()):
+        raise ValueError("kind='bce' needs x_hat in [0, 1]")
     per_feature = ((x_hat - x) ** 2 if kind == "mse" else
                    torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="none"))
     recon = per_feature.reshape(x.shape[0], -1).sum(dim=1)
@@ -55,6 +81,12 @@ def vae_loss__sum_over_batch(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
 
 
 def vae_loss__beta_on_reconstruction(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"unknown kind {kind!r}; valid kinds are 'mse' and 'bce'")
+    if x.shape != x_hat.shape or mu.shape != logvar.shape or mu.dim() < 2:
+        raise ValueError("x, x_hat and mu, logvar must have matching shapes")
+    if kind == "bce" and bool(((x_hat < 0) | (x_hat > 1)).any()):
+        raise ValueError("kind='bce' needs x_hat in [0, 1]")
     per_feature = ((x_hat - x) ** 2 if kind == "mse" else
                    torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="none"))
     recon = per_feature.reshape(x.shape[0], -1).sum(dim=1)
@@ -64,6 +96,12 @@ def vae_loss__beta_on_reconstruction(x, x_hat, mu, logvar, beta=1.0, kind="mse")
 
 def vae_loss__kl_subtracted(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
     # Sign slip from maximizing the ELBO = E[log p(x|z)] - KL while minimizing a loss.
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"unknown kind {kind!r}; valid kinds are 'mse' and 'bce'")
+    if x.shape != x_hat.shape or mu.shape != logvar.shape or mu.dim() < 2:
+        raise ValueError("x, x_hat and mu, logvar must have matching shapes")
+    if kind == "bce" and bool(((x_hat < 0) | (x_hat > 1)).any()):
+        raise ValueError("kind='bce' needs x_hat in [0, 1]")
     per_feature = ((x_hat - x) ** 2 if kind == "mse" else
                    torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="none"))
     recon = per_feature.reshape(x.shape[0], -1).sum(dim=1)

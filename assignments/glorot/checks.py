@@ -1,0 +1,174 @@
+"""Glorot checks: inputs and tolerances (trusted side). Points add up per question.
+
+Formulas are compared with the reference to rtol 1e-12 (exact up to rounding order). Samplers
+are judged statistically (judges.py), so any correct sampler passes; two small public checks
+also compare the draws with the reference, since the API fixes them (one draw call with the
+given Generator), and activation_variances is compared with the reference on the same seed
+because its draw order is fixed too.
+"""
+
+import math
+
+import numpy as np
+
+from autograder.checklib import EXACT, Tol
+from autograder.spec import Check
+
+FORMULA = Tol(atol=0.0, rtol=1e-12)
+# Same draws, possibly computed as -a + 2a*u or scale*z in another order: ulps, not more.
+DRAWS = Tol(atol=1e-12, rtol=1e-9)
+# Same draws through the same network: matmul summation order changes the last bits only.
+NETWORK = Tol(atol=1e-12, rtol=1e-9)
+BAND_LAYERS = 10
+
+
+def _target(n_in, n_out):
+    """The distribution a sample judge tests against (the judges hold no formula)."""
+    variance = 2.0 / (n_in + n_out)
+    return dict(variance=variance, limit=math.sqrt(3.0 * variance), std=math.sqrt(variance))
+
+
+def _sample_inputs(n_in, n_out, seed, kind):
+    target = _target(n_in, n_out)
+    keep = ("limit", "variance") if kind == "uniform" else ("std", "variance")
+    return dict(n_in=n_in, n_out=n_out, seed=seed, **{k: target[k] for k in keep})
+
+
+def _random_sample(kind):
+    def inputs(rng):
+        # About 20,000 entries (the power analysis in judges.py assumes >= 15,000), fans at
+        # least 20 apart so that a transposed matrix has the wrong shape.
+        small = int(rng.integers(64, 129))
+        large = math.ceil(20000 / small) + int(rng.integers(0, 40))
+        n_in, n_out = (small, large) if rng.random() < 0.5 else (large, small)
+        return _sample_inputs(n_in, n_out, int(rng.integers(2**31)), kind)
+    return inputs
+
+
+# --- q1 --------------------------------------------------------------------------------
+
+def _random_preactivation(rng):
+    return dict(cases=[[int(rng.integers(2, 2000)), float(rng.uniform(1e-4, 0.1)),
+                        float(rng.uniform(0.1, 5.0))] for _ in range(6)])
+
+
+# --- q2 --------------------------------------------------------------------------------
+
+PUBLIC_FANS = [[300, 100], [784, 256], [1, 1], [10, 1000]]
+
+
+def _random_fans(rng):
+    fans = [[int(rng.integers(1, 2049)), int(rng.integers(1, 2049))] for _ in range(6)]
+    fans[0][1] = fans[0][0] + int(rng.integers(5, 100))   # unequal fans tell LeCun apart
+    return fans
+
+
+def _random_bad_fans(rng):
+    good = int(rng.integers(1, 500))
+    return dict(fans=[[0, good], [good, 0], [-int(rng.integers(1, 50)), good]])
+
+
+# --- q4 --------------------------------------------------------------------------------
+
+SMALL_X = np.array([[0.5, -1.0, 2.0, 0.0, 1.5, -0.5],
+                    [1.0, 0.25, -2.0, 0.75, -1.0, 0.5],
+                    [-1.5, 2.0, 0.5, -0.25, 0.0, 1.0],
+                    [0.0, -0.5, 1.0, 2.0, -1.5, -1.0]])
+
+
+def _random_network(rng):
+    width = int(rng.integers(8, 65))
+    n_in = width + int(rng.integers(5, 40))  # a non-square first layer
+    if rng.random() < 0.5:
+        init, scale = "normal", float(rng.uniform(0.5, 2.0) / math.sqrt(width))
+    else:
+        init, scale = "uniform", float(rng.uniform(0.5, 2.0) * math.sqrt(3.0 / width))
+    return dict(init=init, scale=scale, n_layers=int(rng.integers(3, 9)), width=width,
+                seed=int(rng.integers(2**31)), n_in=n_in, m=int(rng.integers(50, 200)))
+
+
+def _band(width, m, seed):
+    # Square layers, so the Glorot std 2/(n_in + n_out) is the same 1/width at every layer.
+    return dict(n_layers=BAND_LAYERS, width=width, m=m, seed=seed,
+                stds={"glorot": math.sqrt(1.0 / width), "small": 0.01, "large": 1.0})
+
+
+def _random_band(rng):
+    return _band(int(rng.integers(32, 129)), int(rng.integers(200, 401)),
+                 int(rng.integers(2**31)))
+
+
+def _random_reject(rng):
+    n_in = int(rng.integers(2, 20))
+    return dict(X_1d=rng.normal(size=n_in), X_2d=rng.normal(size=(n_in, 7)),
+                width=int(rng.integers(2, 10)), seed=int(rng.integers(2**31)))
+
+
+def checks():
+    return [
+        # q1 (1 point)
+        Check("q1", "hand-checked values", "preactivation_variance",
+              lambda rng: dict(cases=[[100, 0.01, 1.0], [256, 1 / 512, 2.0], [1, 0.5, 0.5],
+                                      [784, 0.001, 0.25]]),
+              points=0.5, tol=FORMULA),
+        Check("q1", "random fan-ins and variances", "preactivation_variance",
+              _random_preactivation, points=0.5, hidden=True, tol=FORMULA),
+        # q2 (2 points)
+        Check("q2", "glorot_variance for four layer sizes", "glorot_formulas",
+              lambda rng: dict(function="glorot_variance", fans=PUBLIC_FANS),
+              points=0.5, tol=FORMULA),
+        Check("q2", "glorot_uniform_limit for four layer sizes", "glorot_formulas",
+              lambda rng: dict(function="glorot_uniform_limit", fans=PUBLIC_FANS),
+              points=0.5, tol=FORMULA),
+        Check("q2", "fans below 1 raise ValueError", "glorot_formulas_reject",
+              lambda rng: dict(fans=[[0, 5], [5, 0]]), points=0.25, tol=EXACT),
+        Check("q2", "glorot_variance for random layer sizes", "glorot_formulas",
+              lambda rng: dict(function="glorot_variance", fans=_random_fans(rng)),
+              points=0.25, hidden=True, tol=FORMULA),
+        Check("q2", "glorot_uniform_limit for random layer sizes", "glorot_formulas",
+              lambda rng: dict(function="glorot_uniform_limit", fans=_random_fans(rng)),
+              points=0.25, hidden=True, tol=FORMULA),
+        Check("q2", "zero and negative fans raise ValueError", "glorot_formulas_reject",
+              _random_bad_fans, points=0.25, hidden=True, tol=EXACT),
+        # q3 (3 points)
+        Check("q3", "glorot_uniform(250, 80): shape, bounds, mean, variance, KS test",
+              "glorot_uniform", lambda rng: _sample_inputs(250, 80, 0, "uniform"),
+              points=0.5, judge="glorot_uniform_sample"),
+        Check("q3", "glorot_normal(250, 80): shape, mean, variance, KS test",
+              "glorot_normal", lambda rng: _sample_inputs(250, 80, 0, "normal"),
+              points=0.5, judge="glorot_normal_sample"),
+        Check("q3", "glorot_uniform(5, 3) with seed 1 makes the prescribed draw",
+              "glorot_uniform", lambda rng: _sample_inputs(5, 3, 1, "uniform"),
+              points=0.25, tol={"W": DRAWS}),
+        Check("q3", "glorot_normal(5, 3) with seed 1 makes the prescribed draw",
+              "glorot_normal", lambda rng: _sample_inputs(5, 3, 1, "normal"),
+              points=0.25, tol={"W": DRAWS}),
+        Check("q3", "glorot_uniform statistics for random sizes and seed", "glorot_uniform",
+              _random_sample("uniform"), points=0.5, hidden=True,
+              judge="glorot_uniform_sample"),
+        Check("q3", "glorot_normal statistics for random sizes and seed", "glorot_normal",
+              _random_sample("normal"), points=0.5, hidden=True, judge="glorot_normal_sample"),
+        Check("q3", "samplers raise ValueError for zero and negative fans", "samplers_reject",
+              lambda rng: dict(fans=[[0, int(rng.integers(1, 50))],
+                                     [int(rng.integers(1, 50)), -1]],
+                               seed=int(rng.integers(2**31))),
+              points=0.5, hidden=True, tol=EXACT),
+        # q4 (4 points)
+        Check("q4", "3 layers of width 3 on a fixed 4 x 6 input", "activation_variances",
+              lambda rng: dict(init="normal", scale=0.5, n_layers=3, width=3, seed=0,
+                               X=SMALL_X),
+              points=1.0, tol={"variances": NETWORK}),
+        Check("q4", "10 layers of width 64: Glorot stays in band, N(0, 0.01^2) collapses, "
+                    "N(0, 1) saturates", "activation_band", lambda rng: _band(64, 300, 0),
+              points=0.5, judge="activation_band"),
+        Check("q4", "1-D X and n_layers = 0 raise ValueError", "activation_variances_reject",
+              lambda rng: dict(X_1d=SMALL_X[0], X_2d=SMALL_X, width=3, seed=0),
+              points=0.5, tol=EXACT),
+        Check("q4", "random depth, width, init and seed, non-square first layer",
+              "activation_variances", _random_network, points=1.0, hidden=True,
+              tol={"variances": NETWORK}),
+        Check("q4", "variance band for a random width and seed", "activation_band",
+              _random_band, points=0.5, hidden=True, judge="activation_band"),
+        Check("q4", "random bad inputs raise ValueError", "activation_variances_reject",
+              _random_reject, points=0.5, hidden=True, tol=EXACT),
+    ]

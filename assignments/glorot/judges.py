@@ -1,0 +1,239 @@
+"""Property judges for the glorot checks that have no single right answer.
+
+judge(inputs, outputs, expected) -> (fraction of the points, messages). They run on the
+trusted side and are embedded verbatim in the otter test files, so: numpy and scipy only, no
+reference, and no Glorot formula. The target distribution arrives in the inputs (`limit`,
+`variance`, `std`), computed by checks.py on the trusted side. `expected` (the reference's own
+sample for the same seed) is not used: any correct sampler must pass, whatever draw calls it
+makes.
+
+False failures (a correct implementation losing points)
+--------------------------------------------------------
+A sample judge looks at the n = n_in * n_out entries of W, assumed independent, and runs
+three random tests, each at level DELTA = 1e-8 (probability of rejecting a correct sampler):
+
+1. mean.   normal: the sample mean is exactly N(0, std^2 / n), so |mean| <= Z * std / sqrt(n)
+           with Z = Phi^-1(1 - DELTA / 2) = 5.73.
+           uniform: entries lie in [-a, a]; Hoeffding: P(|mean| >= t) <= 2 exp(-n t^2 / (2 a^2)),
+           so t1 = a * sqrt(2 ln(2 / DELTA) / n).
+2. variance.  normal: sum((w - mean)^2) / std^2 is exactly chi^2 with n - 1 degrees of freedom;
+           accept between its DELTA/2 and 1 - DELTA/2 quantiles.
+           uniform: w^2 lies in [0, a^2]; Hoeffding on the second moment m2 = mean(w^2):
+           P(|m2 - a^2/3| >= t) <= 2 exp(-2 n t^2 / a^4), t2 = a^2 * sqrt(ln(2 / DELTA) / (2 n)).
+           np.var = m2 - mean^2, so outside the event of test 1 (already counted) the sample
+           variance is within t2 + t1^2 of a^2/3: no extra probability is spent.
+3. shape of the distribution: scipy.stats.kstest(method="exact") against U(-a, a) or
+           N(0, std^2); its p-value comes from the exact distribution of the two-sided KS
+           statistic (scipy's kstwo), so P(p < DELTA) = DELTA for a continuous law. Floats are
+           discrete at 2^-52 relative spacing, which moves D by far less than the threshold.
+
+Bounds are deterministic for the uniform (|w| <= a, up to 1e-12 relative rounding); for the
+normal the bound |w| <= 12 std fails with probability n * P(|Z| > 12) < n * 3.6e-33.
+
+Per sample judge: at most 3 * DELTA + 1e-26 = 3.0e-8. Question 3 runs four sample judges per
+submission (two public, two hidden): union bound 4 * 3.0e-8 = 1.2e-7 < 1e-6 per submission.
+
+`activation_band` has no randomness of its own: the draws are fixed by the seed and the order
+the API prescribes, so a correct implementation reproduces the reference's numbers and passes
+exactly when the reference does. Its thresholds have a wide margin (measured when they were
+chosen; tests/test_glorot_grading.py re-measures a sample of it): over 1,500 random draws of width 32..128, 200..400 examples
+and seed, 10 layers, Glorot's smallest per-layer variance was 0.028 (mean 0.051, sd 0.0053;
+the floor 0.01 is 7.7 sd below the mean), N(0, 0.01^2) reached at most 1.4e-19 at layer 10
+(ceiling 1e-8) and N(0, 1) at least 0.82 (floor 0.7).
+"""
+
+import math
+
+import numpy as np
+import scipy.stats
+
+DELTA = 1e-8                       # level of each random test; see the module docstring
+NORMAL_BOUND_STDS = 12.0
+ROUNDING = 1e-12                   # relative slack on the uniform's bounds
+
+# activation_band: per-layer variances of tanh activations over 10 layers of square width.
+GLOROT_FLOOR = 0.01                # every layer of the Glorot run stays at or above this ...
+GLOROT_CEILING = 0.6               # ... and at or below this (tanh saturation gives > 0.8)
+SMALL_CEILING = 1e-8               # N(0, 0.01^2): the last layer has collapsed below this
+LARGE_FLOOR = 0.7                  # N(0, 1): the last layer is saturated above this
+
+
+# ---------------------------------------------------------------------------- samples
+
+def _matrix(outputs, n_in, n_out):
+    """(W as a float array, problems). W must be an (n_in, n_out) array of finite numbers."""
+    W = outputs.get("W") if isinstance(outputs, dict) else None
+    if not isinstance(W, np.ndarray):
+        return None, [f"should return a numpy array of shape ({n_in}, {n_out}), returned "
+                      f"{type(W).__name__}"]
+    if W.shape != (n_in, n_out):
+        if W.shape == (n_out, n_in):
+            return None, [f"shape {W.shape}, expected ({n_in}, {n_out}); likely mistake: the "
+                          f"matrix is transposed, (n_out, n_in) as in torch.nn.Linear; here "
+                          f"Z = W^T X, so W is (n_in, n_out)"]
+        return None, [f"shape {W.shape}, expected ({n_in}, {n_out})"]
+    W = W.astype(np.float64)
+    if not np.isfinite(W).all():
+        return None, [f"contains {int((~np.isfinite(W)).sum())} NaN or infinite entries"]
+    return W.ravel(), []
+
+
+def _variance_names(n_in, variance):
+    """Wrong variances a sampler is often built on, as {description: value}."""
+    return {
+        "LeCun's 1/n_in instead of Glorot's 2/(n_in + n_out)": 1.0 / n_in,
+        "1/(n_in + n_out): the factor 2 of Glorot's variance is missing": variance / 2.0,
+    }
+
+
+def _named(observed, candidates, rel):
+    """The descriptions whose variance the observed one matches within relative width rel."""
+    return [name for name, value in candidates.items()
+            if value > 0 and abs(observed / value - 1.0) <= rel]
+
+
+def glorot_uniform_sample(inputs, outputs, expected):
+    """W must look like independent draws from U(-limit, limit)."""
+    n_in, n_out = int(inputs["n_in"]), int(inputs["n_out"])
+    a, variance = float(inputs["limit"]), float(inputs["variance"])
+    w, problems = _matrix(outputs, n_in, n_out)
+    if w is None:
+        return 0.0, problems
+    n = w.size
+    log_term = math.log(2.0 / DELTA)
+    t1 = a * math.sqrt(2.0 * log_term / n)
+    t2 = a * a * math.sqrt(log_term / (2.0 * n))
+    rel = (t2 + t1 * t1) / variance
+    mean, var = float(w.mean()), float(w.var())
+    notes = []
+    if abs(mean) > t1:
+        problems.append(f"sample mean {mean:.4g}, but the mean must be 0 (allowed |mean| <= "
+                        f"{t1:.3g} for {n} entries)")
+        if w.min() >= 0 and abs(mean - a / 2) <= t1:
+            notes.append("all entries are >= 0 with mean about limit/2: this looks like "
+                         "U(0, limit); draw from U(-limit, limit)")
+    if abs(var - variance) > rel * variance:
+        problems.append(f"sample variance {var:.4g} differs from the target {variance:.4g} by "
+                        f"{abs(var / variance - 1):.1%} (allowed {rel:.1%} for {n} entries)")
+        candidates = _variance_names(n_in, variance)
+        candidates["limit sqrt(2/(n_in + n_out)): the normal's standard deviation used as the "
+                   "uniform's limit (U(-a, a) has variance a^2/3)"] = variance / 3.0
+        candidates["limit 6/(n_in + n_out): the square root is missing from the limit"] = \
+            3.0 * variance * variance
+        notes += [f"the variance matches {name}" for name in _named(var, candidates, rel)]
+    outside = int((np.abs(w) > a * (1.0 + ROUNDING)).sum())
+    if outside:
+        problems.append(f"{outside} of {n} entries lie outside [-limit, limit] = "
+                        f"[{-a:.4g}, {a:.4g}]")
+    ks = scipy.stats.kstest(w, "uniform", args=(-a, 2.0 * a), method="exact")
+    if ks.pvalue < DELTA:
+        problems.append(f"the entries do not follow U(-limit, limit): Kolmogorov-Smirnov "
+                        f"statistic {ks.statistic:.3g}, p-value {ks.pvalue:.2g} (rejected "
+                        f"below {DELTA:g})")
+        if outside and abs(var - variance) <= rel * variance:
+            notes.append("the variance is right but the values are not bounded: this looks "
+                         "like a normal distribution, not a uniform one")
+    if problems:
+        return 0.0, problems + [f"likely mistake: {note}" for note in notes]
+    return 1.0, []
+
+
+def glorot_normal_sample(inputs, outputs, expected):
+    """W must look like independent draws from N(0, std^2)."""
+    n_in, n_out = int(inputs["n_in"]), int(inputs["n_out"])
+    std, variance = float(inputs["std"]), float(inputs["variance"])
+    w, problems = _matrix(outputs, n_in, n_out)
+    if w is None:
+        return 0.0, problems
+    n = w.size
+    z = scipy.stats.norm.isf(DELTA / 2.0)
+    mean_limit = z * std / math.sqrt(n)
+    low = scipy.stats.chi2.ppf(DELTA / 2.0, n - 1) / (n - 1)
+    high = scipy.stats.chi2.isf(DELTA / 2.0, n - 1) / (n - 1)
+    rel = max(1.0 - low, high - 1.0)
+    mean = float(w.mean())
+    s2 = float(((w - mean) ** 2).sum() / (n - 1))
+    notes = []
+    if abs(mean) > mean_limit:
+        problems.append(f"sample mean {mean:.4g}, but the mean must be 0 (allowed |mean| <= "
+                        f"{mean_limit:.3g} for {n} entries)")
+    if not low <= s2 / variance <= high:
+        problems.append(f"sample variance {s2:.4g} differs from the target {variance:.4g} by "
+                        f"{abs(s2 / variance - 1):.1%} (allowed {low - 1:+.1%} to "
+                        f"{high - 1:+.1%} for {n} entries)")
+        candidates = _variance_names(n_in, variance)
+        candidates["scale = 2/(n_in + n_out): rng.normal's scale is the standard deviation, "
+                   "but it got the variance"] = variance * variance
+        candidates["std sqrt(6/(n_in + n_out)): the uniform's limit used as the standard "
+                   "deviation (three times the variance)"] = 3.0 * variance
+        notes += [f"the variance matches {name}" for name in _named(s2, candidates, rel)]
+    outside = int((np.abs(w) > NORMAL_BOUND_STDS * std).sum())
+    if outside:
+        problems.append(f"{outside} of {n} entries lie beyond {NORMAL_BOUND_STDS:g} standard "
+                        f"deviations; a normal sample of this size has none")
+    ks = scipy.stats.kstest(w, "norm", args=(0.0, std), method="exact")
+    if ks.pvalue < DELTA:
+        problems.append(f"the entries do not follow N(0, std^2): Kolmogorov-Smirnov "
+                        f"statistic {ks.statistic:.3g}, p-value {ks.pvalue:.2g} (rejected "
+                        f"below {DELTA:g})")
+        if low <= s2 / variance <= high and np.abs(w).max() <= math.sqrt(3.0) * std * (1 + 1e-9):
+            notes.append("the variance is right but every value lies in [-sqrt(3) std, "
+                         "sqrt(3) std]: this looks like a uniform distribution, not a normal one")
+    if problems:
+        return 0.0, problems + [f"likely mistake: {note}" for note in notes]
+    return 1.0, []
+
+
+# ---------------------------------------------------------------------------- deep network
+
+def _variances(outputs, key, n_layers):
+    """(list of floats, problems) for one run of activation_variances."""
+    value = outputs.get(key) if isinstance(outputs, dict) else None
+    if not isinstance(value, (list, tuple)):
+        return None, [f"{key} init: should return a list of {n_layers} floats, returned "
+                      f"{type(value).__name__}"]
+    if len(value) == n_layers + 1:
+        return None, [f"{key} init: {len(value)} values for {n_layers} layers; likely mistake: "
+                      f"the list starts with Var(X), but it holds Var(A_1), ..., Var(A_L) only"]
+    if len(value) != n_layers:
+        return None, [f"{key} init: {len(value)} values, expected one per layer ({n_layers})"]
+    try:
+        values = [float(np.asarray(v, dtype=np.float64).reshape(())) for v in value]
+    except (TypeError, ValueError):
+        return None, [f"{key} init: the list holds something other than numbers"]
+    if not all(math.isfinite(v) for v in values):
+        return None, [f"{key} init: contains NaN or infinite values"]
+    return values, []
+
+
+def activation_band(inputs, outputs, expected):
+    """Glorot keeps every layer's variance in a band where N(0, 0.01^2) collapses to nothing
+    and N(0, 1) saturates; values above 1 cannot be variances of tanh outputs."""
+    n_layers = int(inputs["n_layers"])
+    runs, problems = {}, []
+    for key in ("glorot", "small", "large"):
+        values, found = _variances(outputs, key, n_layers)
+        problems += found
+        if values is not None:
+            runs[key] = values
+    above_one = [key for key, values in runs.items() if max(values) > 1.0 + 1e-12]
+    if above_one:
+        problems.append(f"{', '.join(above_one)} init: values above 1, which no variance of "
+                        f"tanh outputs (all in [-1, 1]) can reach; likely mistake: these are "
+                        f"the variances of the pre-activations Z_l, not of A_l = tanh(Z_l)")
+    if "glorot" in runs and not above_one:
+        low, high = min(runs["glorot"]), max(runs["glorot"])
+        if low < GLOROT_FLOOR or high > GLOROT_CEILING:
+            problems.append(f"Glorot init (std {float(inputs['stds']['glorot']):.4g}): the "
+                            f"per-layer variances range over [{low:.3g}, {high:.3g}]; they "
+                            f"should stay within [{GLOROT_FLOOR:g}, {GLOROT_CEILING:g}] over "
+                            f"{n_layers} layers")
+    if "small" in runs and not above_one and runs["small"][-1] > SMALL_CEILING:
+        problems.append(f"N(0, 0.01^2) init: the last layer's variance is "
+                        f"{runs['small'][-1]:.3g}; with such small weights the signal shrinks "
+                        f"about 100-fold per layer and should be below {SMALL_CEILING:g}")
+    if "large" in runs and not above_one and runs["large"][-1] < LARGE_FLOOR:
+        problems.append(f"N(0, 1) init: the last layer's variance is {runs['large'][-1]:.3g}; "
+                        f"with such large weights tanh saturates and it should exceed "
+                        f"{LARGE_FLOOR:g}")
+    return (0.0, problems) if problems else (1.0, [])

@@ -1,0 +1,83 @@
+"""Glorot probes: what the grader calls in a submission (runs inside the sandbox).
+
+Each probe takes the submission's names and plain-data inputs and returns raw outputs; it holds
+no expected value. The same probe applied to the reference gives the expected outputs.
+
+Random functions get a numpy Generator built here from a seed input, so both sides draw from
+the same stream. Sample checks also receive the target distribution (`limit`, `variance`,
+`std`) in their inputs, for the judge; the probes ignore it. Weight initializers for
+activation_variances are built here from a kind and a scale given in the inputs, so question 4
+never depends on the student's own samplers of question 3.
+"""
+
+import numpy as np
+
+from checklib import raised
+
+
+def _init(kind, scale):
+    """An init(n_in, n_out, rng) making exactly one draw call, as the API prescribes."""
+    if kind == "normal":
+        return lambda n_in, n_out, rng: rng.normal(0.0, scale, size=(n_in, n_out))
+    if kind == "uniform":
+        return lambda n_in, n_out, rng: rng.uniform(-scale, scale, size=(n_in, n_out))
+    raise ValueError(f"unknown init kind {kind!r}")
+
+
+# --- q1, q2: formulas ------------------------------------------------------------------
+
+def preactivation_variance(ns, cases):
+    return {"var": [ns["preactivation_variance"](n_in, var_w, var_x)
+                    for n_in, var_w, var_x in cases]}
+
+
+def glorot_formulas(ns, function, fans):
+    fn = ns[function]
+    return {function: [fn(n_in, n_out) for n_in, n_out in fans]}
+
+
+def glorot_formulas_reject(ns, fans):
+    return {name: [raised(ns[name], n_in, n_out) for n_in, n_out in fans]
+            for name in ("glorot_variance", "glorot_uniform_limit")}
+
+
+# --- q3: samplers ----------------------------------------------------------------------
+
+def glorot_uniform(ns, n_in, n_out, seed, **target):
+    return {"W": ns["glorot_uniform"](n_in, n_out, np.random.default_rng(seed))}
+
+
+def glorot_normal(ns, n_in, n_out, seed, **target):
+    return {"W": ns["glorot_normal"](n_in, n_out, np.random.default_rng(seed))}
+
+
+def samplers_reject(ns, fans, seed):
+    return {name: [raised(ns[name], n_in, n_out, np.random.default_rng(seed))
+                   for n_in, n_out in fans]
+            for name in ("glorot_uniform", "glorot_normal")}
+
+
+# --- q4: variance through a deep tanh network ------------------------------------------
+
+def activation_variances(ns, init, scale, n_layers, width, seed, X=None, n_in=None, m=None):
+    """X is given (small public case) or drawn here from the seed with shape (n_in, m)."""
+    if X is None:
+        X = np.random.default_rng([seed, 0]).normal(size=(n_in, m))
+    rng = np.random.default_rng([seed, 1])
+    return {"variances": ns["activation_variances"](_init(init, scale), n_layers, width, X,
+                                                    rng)}
+
+
+def activation_band(ns, n_layers, width, m, seed, stds):
+    """The same square network (n_in = width) with each of the normal inits in stds."""
+    X = np.random.default_rng([seed, 0]).normal(size=(width, m))
+    fn = ns["activation_variances"]
+    return {name: fn(_init("normal", std), n_layers, width, X, np.random.default_rng([seed, 1]))
+            for name, std in stds.items()}
+
+
+def activation_variances_reject(ns, X_1d, X_2d, width, seed):
+    fn = ns["activation_variances"]
+    init = _init("normal", 0.1)
+    return {"X not 2-D": raised(fn, init, 2, width, X_1d, np.random.default_rng(seed)),
+            "n_layers = 0": raised(fn, init, 0, width, X_2d, np.random.default_rng(seed))}

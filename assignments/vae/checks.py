@@ -1,0 +1,218 @@
+"""VAE checks: inputs and tolerances (trusted side). Points add up per question.
+
+Expected values are the reference's, computed in the same dtype. The reference's KL is pinned
+to torch.distributions.kl_divergence by tests/test_reference_vae.py; the checks do not compute
+torch.distributions' KL inside the sandbox, because that would be an expected value computed
+next to student code, which could replace torch.distributions.kl_divergence before the probe
+runs.
+"""
+
+import numpy as np
+
+from autograder.checklib import EXACT, Tol
+from autograder.spec import Check
+
+# float64: reorderings of the same formula differ by ~1e-15 relative; the known mistakes by
+# factors of 2 or more.
+F64 = Tol(atol=1e-9, rtol=1e-8)
+# float32: sums over up to ~800 features round differently in another reduction order
+# (worst case ~800 * 6e-8 = 5e-5 relative); an epsilon-clamped BCE at x_hat = x in {0, 1}
+# adds ~1e-7 per saturated entry.
+F32 = Tol(atol=1e-4, rtol=1e-4)
+
+
+def _tol(dtype, *keys):
+    """One numeric tolerance for every output key; dtype names and shapes compare exactly."""
+    numeric = F64 if dtype == "float64" else F32
+    return {"dtype": EXACT, "shape": EXACT, **{k: numeric for k in keys}}
+
+
+# --- fixed public inputs ---------------------------------------------------------------
+
+MU = np.array([[0.5, -1.0], [0.0, 2.0], [1.5, 0.25]])
+LOGVAR = np.array([[0.0, 1.0], [-2.0, 0.5], [3.0, -1.0]])
+EPS = np.array([[1.0, -0.5], [0.3, 2.0], [-1.2, 0.0]])
+COTANGENT = np.array([[1.0, 2.0], [0.5, -1.0], [1.5, 0.25]])
+KL_MU = np.array([[0.0, 0.0, 0.0], [0.5, -1.0, 2.0], [1.0, 1.0, 1.0]])
+KL_LOGVAR = np.array([[0.0, 0.0, 0.0], [0.5, -0.5, 1.0], [-2.0, 2.0, 0.0]])
+X = np.array([[1.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
+X_HAT = np.array([[0.9, 0.2, 0.6, 0.7], [0.1, 0.3, 0.8, 0.4], [0.55, 0.95, 0.05, 0.25]])
+
+
+# --- random inputs ---------------------------------------------------------------------
+
+def _shape(rng, latent=(2, 17)):
+    return int(rng.integers(2, 65)), int(rng.integers(*latent))
+
+
+def _random_reparameterize(dtype, logvar_range, grads):
+    def inputs(rng):
+        shape = _shape(rng)
+        out = dict(mu=rng.normal(0.0, 2.0, size=shape),
+                   logvar=rng.uniform(-logvar_range, logvar_range, size=shape),
+                   eps=rng.normal(size=shape), dtype=dtype)
+        if grads:
+            out["cotangent"] = rng.normal(size=shape)
+        return out
+    return inputs
+
+
+def _random_kl(dtype, logvar_range=4.0, grads=False, extreme=None):
+    def inputs(rng):
+        shape = _shape(rng)
+        logvar = rng.uniform(-logvar_range, logvar_range, size=shape)
+        if extreme is not None:
+            # A bad encoder's outputs: exactly +-extreme on a third of the entries.
+            mask = rng.random(shape) < 1 / 3
+            logvar[mask] = extreme * rng.choice([-1.0, 1.0], size=int(mask.sum()))
+            logvar[0, :2] = [extreme, -extreme]
+        out = dict(mu=rng.normal(0.0, 1.5, size=shape), logvar=logvar, dtype=dtype)
+        if grads:
+            out["cotangent"] = rng.normal(size=shape[0])
+        return out
+    return inputs
+
+
+def _images(rng):
+    return (int(rng.integers(2, 17)), 1, int(rng.integers(4, 29)), int(rng.integers(4, 29)))
+
+
+def _random_mse(rng):
+    shape = _images(rng)
+    return dict(x=rng.uniform(0, 1, size=shape), x_hat=rng.normal(0.5, 0.5, size=shape),
+                kind="mse", dtype="float64")
+
+
+def _random_bce_grads(rng):
+    shape = _shape(rng, latent=(8, 200))
+    return dict(x=rng.uniform(0, 1, size=shape),
+                x_hat=1 / (1 + np.exp(-rng.normal(0, 1.5, size=shape))),
+                kind="bce", dtype="float64", cotangent=rng.normal(size=shape[0]))
+
+
+def _saturated_bce(rng):
+    # x_hat hits exactly 0 or 1 only where it equals the binary target (a loss of 0 there,
+    # which an epsilon-clamped log also gives to within ~1e-7).
+    shape = _shape(rng, latent=(8, 100))
+    x = (rng.random(shape) < 0.5).astype(float)
+    x_hat = 1 / (1 + np.exp(-rng.normal(0, 1.5, size=shape)))
+    saturated = rng.random(shape) < 0.3
+    x_hat[saturated] = x[saturated]
+    x_hat[0, 0], x[0, 0], x_hat[0, 1], x[0, 1] = 0.0, 0.0, 1.0, 1.0
+    return dict(x=x, x_hat=x_hat, kind="bce", dtype="float32")
+
+
+def _random_bad_reconstruction(rng):
+    shape = _shape(rng)
+    x, x_hat = rng.uniform(0, 1, size=shape), rng.uniform(0, 1, size=shape)
+    outside = x_hat.copy()
+    outside[0, 0] = 1.0 + rng.uniform(0.01, 1.0)
+    return dict(cases=[[x, x_hat, str(rng.choice(["cross_entropy", "l1", "MSE", "huber"]))],
+                       [x, x_hat[:, :1], "mse"],
+                       [x, np.concatenate([x_hat, x_hat], axis=1), "bce"],
+                       [x, outside, "bce"]],
+                dtype="float64")
+
+
+def _beta(rng):
+    return float(rng.uniform(0.25, 0.75) if rng.random() < 0.5 else rng.uniform(1.5, 4.0))
+
+
+def _random_batch(rng, shape, dtype, kind, beta):
+    latent = int(rng.integers(2, 17))
+    x = (rng.random(shape) < 0.4).astype(float) if kind == "bce" else rng.normal(size=shape)
+    x_hat = (1 / (1 + np.exp(-rng.normal(0, 1.5, size=shape))) if kind == "bce"
+             else rng.normal(size=shape))
+    return dict(x=x, x_hat=x_hat, mu=rng.normal(size=(shape[0], latent)),
+                logvar=rng.uniform(-3, 3, size=(shape[0], latent)), dtype=dtype, beta=beta,
+                kind=kind)
+
+
+def _random_bad_loss(rng):
+    b, d, latent = int(rng.integers(2, 9)), int(rng.integers(3, 20)), int(rng.integers(2, 8))
+    x, x_hat = rng.uniform(0, 1, size=(b, d)), rng.uniform(0, 1, size=(b, d))
+    mu, logvar = rng.normal(size=(b, latent)), rng.normal(size=(b, latent))
+    return dict(cases=[[x, x_hat, mu, logvar, "kl"],
+                       [x, x_hat[:, :1], mu, logvar, "mse"],
+                       [x, x_hat, mu, logvar[:, :1], "mse"]],
+                dtype="float64")
+
+
+def checks():
+    return [
+        # q1 (2 points)
+        Check("q1", "small batch, float32", "reparameterize",
+              lambda rng: dict(mu=MU, logvar=LOGVAR, eps=EPS, dtype="float32"),
+              points=0.5, tol=_tol("float32", "z")),
+        Check("q1", "gradients reach mu and logvar, float64", "reparameterize",
+              lambda rng: dict(mu=MU, logvar=LOGVAR, eps=EPS, dtype="float64",
+                               cotangent=COTANGENT),
+              points=0.5, tol=_tol("float64", "z", "dmu", "dlogvar")),
+        Check("q1", "random shapes, float64", "reparameterize",
+              _random_reparameterize("float64", 4.0, grads=False),
+              points=0.5, hidden=True, tol=_tol("float64", "z")),
+        Check("q1", "float32 with logvar up to +-50, gradients", "reparameterize",
+              _random_reparameterize("float32", 50.0, grads=True),
+              points=0.5, hidden=True, tol=_tol("float32", "z", "dmu", "dlogvar")),
+        # q2 (3 points)
+        Check("q2", "small batch with a zero-KL row, float32", "kl_divergence",
+              lambda rng: dict(mu=KL_MU, logvar=KL_LOGVAR, dtype="float32"),
+              points=0.5, tol=_tol("float32", "kl")),
+        Check("q2", "mismatched or 1-D shapes raise ValueError", "kl_divergence_reject",
+              lambda rng: dict(cases=[[MU, KL_LOGVAR], [MU[:, 0], LOGVAR[:, 0]]],
+                               dtype="float32"),
+              points=0.5, tol=EXACT),
+        Check("q2", "random batch, float64 (as torch.distributions.kl_divergence)",
+              "kl_divergence", _random_kl("float64"), points=0.5, hidden=True,
+              tol=_tol("float64", "kl")),
+        Check("q2", "random batch, float32 keeps its dtype", "kl_divergence",
+              _random_kl("float32"), points=0.5, hidden=True, tol=_tol("float32", "kl")),
+        Check("q2", "gradients with respect to mu and logvar", "kl_divergence",
+              _random_kl("float64", grads=True), points=0.5, hidden=True,
+              tol=_tol("float64", "kl", "dmu", "dlogvar")),
+        Check("q2", "logvar of +-50 in float32 stays finite", "kl_divergence",
+              _random_kl("float32", extreme=50.0), points=0.25, hidden=True,
+              tol=_tol("float32", "kl")),
+        Check("q2", "logvar of +-80 in float64 stays finite", "kl_divergence",
+              _random_kl("float64", extreme=80.0), points=0.25, hidden=True,
+              tol=_tol("float64", "kl")),
+        # q3 (3 points)
+        Check("q3", "mse on a small batch, float32", "reconstruction_loss",
+              lambda rng: dict(x=X, x_hat=X_HAT, kind="mse", dtype="float32"),
+              points=0.5, tol=_tol("float32", "loss")),
+        Check("q3", "bce on a small batch, float32", "reconstruction_loss",
+              lambda rng: dict(x=X, x_hat=X_HAT, kind="bce", dtype="float32"),
+              points=0.5, tol=_tol("float32", "loss")),
+        Check("q3", "an unknown kind raises ValueError", "reconstruction_loss_reject",
+              lambda rng: dict(cases=[[X, X_HAT, "cross_entropy"]], dtype="float32"),
+              points=0.25, tol=EXACT),
+        Check("q3", "mse on random images (batch, 1, H, W), float64", "reconstruction_loss",
+              _random_mse, points=0.5, hidden=True, tol=_tol("float64", "loss")),
+        Check("q3", "bce on random probabilities with gradients, float64",
+              "reconstruction_loss", _random_bce_grads, points=0.5, hidden=True,
+              tol=_tol("float64", "loss", "dx_hat")),
+        Check("q3", "bce with x_hat exactly 0 or 1 stays finite, float32",
+              "reconstruction_loss", _saturated_bce, points=0.5, hidden=True,
+              tol=_tol("float32", "loss")),
+        Check("q3", "unknown kinds, mismatched shapes and bce outside [0, 1] raise ValueError",
+              "reconstruction_loss_reject", _random_bad_reconstruction, points=0.25,
+              hidden=True, tol=EXACT),
+        # q4 (2 points)
+        Check("q4", "small batch with the default beta and kind, float32, backward",
+              "vae_loss", lambda rng: dict(x=X, x_hat=X_HAT, mu=KL_MU, logvar=KL_LOGVAR,
+                                           dtype="float32"),
+              points=0.5, tol=_tol("float32", "loss", "dx_hat", "dmu", "dlogvar")),
+        Check("q4", "random batch, bce, random beta, float64, gradients", "vae_loss",
+              lambda rng: _random_batch(rng, _shape(rng, latent=(5, 60)), "float64", "bce",
+                                        _beta(rng)),
+              points=0.5, hidden=True, tol=_tol("float64", "loss", "dx_hat", "dmu", "dlogvar")),
+        Check("q4", "random images, mse, random beta, float32", "vae_loss",
+              lambda rng: _random_batch(rng, _images(rng), "float32", "mse", _beta(rng)),
+              points=0.5, hidden=True, tol=_tol("float32", "loss", "dx_hat", "dmu", "dlogvar")),
+        Check("q4", "beta = 0 leaves the reconstruction term only", "vae_loss",
+              lambda rng: _random_batch(rng, _shape(rng, latent=(5, 60)), "float64", "mse",
+                                        0.0),
+              points=0.25, hidden=True, tol=_tol("float64", "loss", "dx_hat", "dmu", "dlogvar")),
+        Check("q4", "an unknown kind and mismatched shapes raise ValueError", "vae_loss_reject",
+              _random_bad_loss, points=0.25, hidden=True, tol=EXACT),
+    ]

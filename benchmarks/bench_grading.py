@@ -1,0 +1,216 @@
+"""Benchmark: `neurograde grade` against `otter run` on the same generated submissions.
+
+    /opt/neurograde/venv/bin/python benchmarks/bench_grading.py [--n 200] [--otter-sample 10]
+        [--jobs J] [--memory 100,1000] [--skip-fresh] [--keep DIR]
+
+In one run it:
+
+1. generates N perceptron submissions (the math assignment: mostly correct, some with known
+   mistakes, some broken; each one distinct, so none is skipped as unchanged);
+2. grades them with `neurograde grade` (one job, then --jobs J), and with warm workers off
+   (NEUROGRADE_WARM=0: one fresh sandboxed interpreter per submission) for comparison;
+3. grades a sample of them with `otter run -a autograder.zip` (one process per submission,
+   as otter users do without Docker; `otter grade` needs Docker) and extrapolates the sample's
+   mean to N, saying so;
+4. prints total times, seconds per submission, the per-submission overhead beyond the
+   student's own compute (their functions timed in-process on the same inputs), and the ratio;
+5. grades 100 and 1,000 submissions and prints the grading parent's peak RSS for each
+   (flat memory means the second is not ~10x the first).
+
+Times are wall clock on this machine as it is (the load average is printed: other work on the
+machine slows everything down alike).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder import checklib  # noqa: E402
+from autograder.examples import broken_sources, partly_wrong_sources  # noqa: E402
+from autograder.execute import notebook_cells  # noqa: E402
+from autograder.probe import make_plan  # noqa: E402
+from autograder.release import build_notebook, fill_notebook, release, solution_source  # noqa
+from autograder.spec import load_assignment  # noqa: E402
+
+BIN = Path(sys.executable).parent
+SLUG = "perceptron"
+PEAK_RSS = ("import resource, sys\nfrom autograder.cli import main\ncode = main(sys.argv[1:])\n"
+            "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+            "file=sys.stderr)\nsys.exit(code)")
+
+
+def generate(assignment, folder: Path, n: int) -> list[Path]:
+    """n notebooks: 6 in 10 correct, 3 partly wrong, 1 broken; a comment makes each unique."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = build_notebook(assignment, "en")
+    kinds = {
+        "correct": {q: solution_source(assignment, q, assignment.reference)
+                    for q in assignment.question_ids},
+        "partly_wrong": partly_wrong_sources(assignment),
+        "broken": broken_sources(assignment),
+    }
+    plan = ["correct"] * 6 + ["partly_wrong"] * 3 + ["broken"]
+    paths = []
+    for i in range(n):
+        kind = plan[i % len(plan)]
+        sources = dict(kinds[kind])
+        first = assignment.question_ids[0]
+        sources[first] = f"# submission {i:05d} ({kind})\n" + sources.get(first, "")
+        path = folder / f"student{i:05d}.ipynb"
+        nbformat.write(fill_notebook(base, sources), str(path))
+        paths.append(path)
+    return paths
+
+
+def student_compute(assignment, paths: list[Path]) -> float:
+    """Mean seconds the submissions' own code needs: their cells run and every check's probe
+    called in-process, unsandboxed (these are our generated, trusted notebooks)."""
+    plan = make_plan(assignment)
+    sys.modules.setdefault("checklib", checklib)
+    times = []
+    for path in paths[:20]:
+        started = time.perf_counter()
+        namespace = {"__name__": "__main__"}
+        for cell in notebook_cells(path):
+            try:
+                exec(compile(cell["source"], "<cell>", "exec"), namespace)
+            except Exception:
+                pass
+        names = checklib.Names(namespace)
+        for planned in plan.checks:
+            try:
+                getattr(assignment.probes, planned.check.probe)(names, **planned.inputs)
+            except Exception:
+                pass
+        times.append(time.perf_counter() - started)
+    return statistics.mean(times)
+
+
+def neurograde(subs: Path, out: Path, jobs: int, warm: bool = True) -> tuple[float, int]:
+    """(seconds, peak RSS of the grading parent in KiB) of one `neurograde grade` run."""
+    shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "NEUROGRADE_WARM": "1" if warm else "0"}
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", PEAK_RSS, "grade", "--assignment", SLUG,
+                           str(subs), "--out", str(out), "--jobs", str(jobs), "--force"],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"neurograde grade failed:\n{proc.stderr[-2000:]}")
+    peak = int(proc.stderr.rsplit("PEAK_RSS_KB", 1)[1].split()[0])
+    rows = (out / "grades.csv").read_text().splitlines()
+    if len(rows) != len(list(subs.glob("*.ipynb"))) + 1:
+        sys.exit(f"neurograde graded {len(rows) - 1} submissions, not all")
+    return seconds, peak
+
+
+def otter(autograder_zip: Path, paths: list[Path], work: Path) -> list[float]:
+    """Seconds per submission of `otter run`, one process each, sequentially."""
+    times = []
+    for path in paths:
+        out = work / path.stem
+        out.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        proc = subprocess.run([str(BIN / "otter"), "run", "-a", str(autograder_zip),
+                               "-o", str(out), "--no-logo", str(path)],
+                              capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        if proc.returncode != 0 or not (out / "results.json").exists():
+            sys.exit(f"otter run failed on {path.name}:\n{proc.stdout[-1000:]}"
+                     f"{proc.stderr[-1000:]}")
+        json.loads((out / "results.json").read_text())
+    return times
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=200, help="submissions (default 200)")
+    parser.add_argument("--otter-sample", type=int, default=10,
+                        help="submissions graded by otter run, extrapolated to N (default 10)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--memory", default="100,1000",
+                        help="batch sizes for the peak-RSS comparison ('' to skip)")
+    parser.add_argument("--skip-fresh", action="store_true",
+                        help="do not time the fresh-process path")
+    parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
+    args = parser.parse_args(argv)
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="neurograde-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    assignment = load_assignment(SLUG)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
+          f"work folder {work}")
+    subs = work / "subs"
+    paths = generate(assignment, subs, args.n)
+    compute = student_compute(assignment, paths)
+    print(f"generated {args.n} {SLUG} submissions; their own compute: "
+          f"{compute * 1000:.1f} ms each on average (in-process)")
+
+    one_job, _ = neurograde(subs, work / "out-1", jobs=1)
+    many_jobs, _ = neurograde(subs, work / "out-j", jobs=args.jobs)
+    fresh = None if args.skip_fresh else neurograde(subs, work / "out-fresh", jobs=1,
+                                                    warm=False)[0]
+
+    rel = release(assignment, work / "release", "en")
+    sample = paths[:args.otter_sample]
+    otter_times = otter(rel.autograder_zip, sample, work / "otter")
+    otter_each = statistics.mean(otter_times)
+
+    per_sub = one_job / args.n
+    print()
+    print(f"neurograde grade --jobs 1     : {one_job:8.1f} s for {args.n}  "
+          f"({per_sub * 1000:6.1f} ms per submission)")
+    print(f"neurograde grade --jobs {args.jobs:<5} : {many_jobs:8.1f} s for {args.n}  "
+          f"({many_jobs / args.n * 1000:6.1f} ms per submission)")
+    if fresh is not None:
+        print(f"  (warm workers off, --jobs 1: {fresh:8.1f} s, "
+              f"{fresh / args.n * 1000:6.1f} ms per submission)")
+    print(f"otter run (1 process each)    : {otter_each * args.n:8.1f} s for {args.n}  "
+          f"({otter_each * 1000:6.1f} ms per submission; measured on {len(sample)}, "
+          f"min {min(otter_times):.2f} s, max {max(otter_times):.2f} s, extrapolated to "
+          f"{args.n})")
+    print()
+    print(f"per-submission overhead beyond the student's compute (neurograde, --jobs 1): "
+          f"{(per_sub - compute) * 1000:.1f} ms  (goal < 250 ms)")
+    print(f"speed-up over otter run, both one submission at a time: "
+          f"{otter_each / per_sub:.1f}x  (goal >= 10x)")
+    print(f"speed-up over otter run with --jobs {args.jobs}: "
+          f"{otter_each * args.n / many_jobs:.1f}x")
+
+    sizes = [int(s) for s in args.memory.split(",") if s.strip()]
+    if sizes:
+        print()
+        peaks = {}
+        for size in sizes:
+            folder = work / f"mem-{size}"
+            generate(assignment, folder, size)
+            seconds, peaks[size] = neurograde(folder, work / f"out-mem-{size}", args.jobs)
+            print(f"memory: {size:5d} submissions in {seconds:6.1f} s, peak RSS of the "
+                  f"grading parent {peaks[size] / 1024:7.1f} MiB")
+        if len(sizes) >= 2:
+            low, high = sizes[0], sizes[-1]
+            print(f"memory: peak RSS at {high} / at {low} = "
+                  f"{peaks[high] / peaks[low]:.2f} (flat = close to 1)")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

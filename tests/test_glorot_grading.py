@@ -1,0 +1,315 @@
+"""Grading of glorot submissions: known mistakes are named in the feedback, the bundled
+examples score full / partial / zero, and the statistical judges accept any correct sampler
+while rejecting wrong ones."""
+
+import math
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder.batch import BatchOptions, grade_batch
+from autograder.examples import write_examples
+from autograder.probe import make_plan
+from autograder.release import build_notebook, fill_notebook, solution_source
+from autograder.spec import load_assignment
+
+SLUG = "glorot"
+
+
+@pytest.fixture(scope="module")
+def glorot():
+    return load_assignment(SLUG)
+
+
+def _notebook(assignment, path, renames=None, replace=None):
+    """The student notebook with the reference pasted in; renames swap in wrong variants,
+    replace gives a question's cell source outright."""
+    sources = {q: solution_source(assignment, q, assignment.reference, renames)
+               for q in assignment.question_ids}
+    sources.update(replace or {})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(fill_notebook(build_notebook(assignment, "en"), sources), str(path))
+    return path
+
+
+def _grade(assignment, paths, out):
+    summary = grade_batch(assignment, paths, out,
+                          BatchOptions(jobs=2, timeout=120, quiet=True, force=True))
+    return {r.submission: r for r in summary.results}
+
+
+def _feedback(result, qid):
+    return "\n".join(next(q for q in result.questions if q.id == qid).feedback)
+
+
+def _score(result, qid):
+    return next(q for q in result.questions if q.id == qid).score
+
+
+# ---------------------------------------------------------------------------- through the grader
+
+def test_every_known_mistake_is_named_in_the_feedback(glorot, tmp_path, box):
+    """Each wrong variant of mistakes.py, pasted into an otherwise correct notebook, loses
+    points on its own question only, and the feedback of that question names it with its
+    message; the statistical judges also name the sampler mistakes in their own words."""
+    paths = {m.id: _notebook(glorot, tmp_path / "subs" / f"{m.id}.ipynb",
+                             renames={m.function: m.variant})
+             for m in glorot.mistakes}
+    results = _grade(glorot, list(paths.values()), tmp_path / "out")
+    judge_words = {"uniform-not-centered": "looks like U(0, limit)",
+                   "uniform-transposed": "the matrix is transposed",
+                   "normal-variance-as-scale": "rng.normal's scale is the standard deviation",
+                   "normal-uses-uniform-limit": "the uniform's limit used as the standard",
+                   "activations-include-input": "the list starts with Var(X)",
+                   "activations-preactivation": "variances of the pre-activations"}
+    for mistake in glorot.mistakes:
+        result = results[mistake.id]
+        assert result.status == "ok", result.message
+        qid = glorot.question_of(mistake.function).id
+        for q in result.questions:
+            assert (q.score < q.possible) == (q.id == qid), (mistake.id, q.id, q.feedback)
+        feedback = _feedback(result, qid)
+        assert f"likely mistake: {mistake.text('en')}" in feedback, (mistake.id, feedback)
+        assert mistake.id in {c.mistake for c in result.checks}
+        if mistake.id in judge_words:
+            assert judge_words[mistake.id] in feedback, (mistake.id, feedback)
+
+
+def test_examples_score_full_partial_and_zero(glorot, tmp_path, box):
+    """The bundled examples: correct = full marks, partly_wrong = partial (its mistakes
+    named), broken = 0 with a row and no crash."""
+    paths = write_examples(glorot, tmp_path / "examples")
+    results = _grade(glorot, paths, tmp_path / "out")
+    correct, partly, broken = (results[f"{SLUG}-{k}"] for k in ("correct", "partly_wrong",
+                                                                 "broken"))
+    assert correct.total == glorot.possible and correct.status == "ok"
+    assert 0 < partly.total < glorot.possible and partly.status == "ok"
+    assert any(c.mistake for c in partly.checks)
+    assert broken.total == 0 and broken.status == "ok", broken.message
+    assert broken.cell_errors
+
+
+LAX_Q2 = """
+def glorot_variance(n_in, n_out):
+    return 2.0 / (n_in + n_out)
+
+
+def glorot_uniform_limit(n_in, n_out):
+    return float(np.sqrt(6.0 / (n_in + n_out)))
+"""
+LAX_Q3 = """
+def glorot_uniform(n_in, n_out, rng):
+    a = np.sqrt(6.0 / (n_in + n_out))
+    return rng.uniform(-a, a, size=(n_in, n_out))
+
+
+def glorot_normal(n_in, n_out, rng):
+    return rng.normal(0.0, np.sqrt(2.0 / (n_in + n_out)), size=(n_in, n_out))
+"""
+LAX_Q4 = """
+def activation_variances(init, n_layers, width, X, rng):
+    A, out = np.asarray(X, dtype=float), []
+    for _ in range(n_layers):
+        A = np.tanh(init(A.shape[0], width, rng).T @ A)
+        out.append(float(np.var(A)))
+    return out
+"""
+
+
+def test_missing_validation_is_not_mistaken_for_a_variant(glorot, tmp_path, box):
+    """A correct submission without the ValueError checks loses exactly the ValueError
+    checks, and their feedback names no known mistake (the variants validate like the
+    reference, so they never match there)."""
+    sources = {"q2": LAX_Q2, "q3": LAX_Q3, "q4": LAX_Q4}
+    path = _notebook(glorot, tmp_path / "subs" / "lax.ipynb", replace=sources)
+    result = _grade(glorot, [path], tmp_path / "out")["lax"]
+    failed = [c for c in result.checks if c.score < c.points]
+    assert failed and all("ValueError" in c.name for c in failed), [c.name for c in failed]
+    assert all(c.mistake is None for c in failed)
+    assert "likely mistake" not in "\n".join(f for c in failed for f in c.feedback)
+
+
+# ---------------------------------------------------------------------------- sample judges
+
+def _uniform_paths():
+    """Correct U(-a, a) samplers that take different routes through the Generator."""
+    def draw(n_in, n_out, rng):
+        a = math.sqrt(6 / (n_in + n_out))
+        return rng.uniform(-a, a, size=(n_in, n_out))
+
+    def affine(n_in, n_out, rng):
+        a = np.sqrt(3 * 2 / (n_in + n_out))
+        return a * (2 * rng.random((n_in, n_out)) - 1)
+
+    def transposed_draw(n_in, n_out, rng):
+        a = math.sqrt(6 / (n_in + n_out))
+        return rng.uniform(-a, a, size=(n_out, n_in)).T
+
+    def inverse_cdf_of_normal(n_in, n_out, rng):
+        import scipy.stats
+        a = math.sqrt(6 / (n_in + n_out))
+        return a * (2 * scipy.stats.norm.cdf(rng.standard_normal((n_in, n_out))) - 1)
+    return [draw, affine, transposed_draw, inverse_cdf_of_normal]
+
+
+def _normal_paths():
+    """Correct N(0, 2/(n_in + n_out)) samplers that take different routes."""
+    def draw(n_in, n_out, rng):
+        return rng.normal(0, math.sqrt(2 / (n_in + n_out)), size=(n_in, n_out))
+
+    def standard(n_in, n_out, rng):
+        return rng.standard_normal((n_in, n_out)) / math.sqrt((n_in + n_out) / 2)
+
+    def box_muller(n_in, n_out, rng):
+        u1, u2 = 1 - rng.random((n_in, n_out)), rng.random((n_in, n_out))
+        z = np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+        return z * math.sqrt(2 / (n_in + n_out))
+
+    def float32(n_in, n_out, rng):
+        std = np.float32(math.sqrt(2 / (n_in + n_out)))
+        return rng.standard_normal((n_in, n_out), dtype=np.float32) * std
+    return [draw, standard, box_muller, float32]
+
+
+def _judged(assignment, kind, fn, inputs):
+    probe = getattr(assignment.probes, f"glorot_{kind}")
+    judge = getattr(assignment.judges, f"glorot_{kind}_sample")
+    outputs = probe({f"glorot_{kind}": fn}, **inputs)
+    return judge(inputs, outputs, None)
+
+
+def _sample_checks(assignment, kind):
+    return [c for c in assignment.checks if c.judge == f"glorot_{kind}_sample"]
+
+
+@pytest.mark.parametrize("kind, paths", [("uniform", _uniform_paths()),
+                                         ("normal", _normal_paths())])
+def test_sample_judges_accept_independent_correct_samplers(glorot, kind, paths):
+    """Four correct sampling code paths, each under 12 independent seeds and the sizes of
+    the public check and of hidden checks, all get full marks (no message)."""
+    checks = _sample_checks(glorot, kind)
+    for seed in range(12):
+        rng = np.random.default_rng([2024, seed])
+        for check in checks:
+            inputs = dict(check.inputs(rng), seed=int(rng.integers(2**31)))
+            for fn in paths:
+                fraction, messages = _judged(glorot, kind, fn, inputs)
+                assert fraction == 1.0 and not messages, (fn.__name__, inputs["n_in"],
+                                                          inputs["n_out"], messages)
+
+
+def _wrong_uniform():
+    def normal_same_variance(n_in, n_out, rng):
+        return rng.normal(0, math.sqrt(2 / (n_in + n_out)), size=(n_in, n_out))
+
+    def lecun(n_in, n_out, rng):
+        a = math.sqrt(3 / n_in)
+        return rng.uniform(-a, a, size=(n_in, n_out))
+
+    def std_as_limit(n_in, n_out, rng):
+        a = math.sqrt(2 / (n_in + n_out))
+        return rng.uniform(-a, a, size=(n_in, n_out))
+
+    def nan(n_in, n_out, rng):
+        return np.full((n_in, n_out), np.nan)
+    return {normal_same_variance: "this looks like a normal distribution",
+            lecun: "LeCun's 1/n_in", std_as_limit: "the normal's standard deviation used",
+            nan: "NaN"}
+
+
+def _wrong_normal():
+    def uniform_same_variance(n_in, n_out, rng):
+        a = math.sqrt(6 / (n_in + n_out))
+        return rng.uniform(-a, a, size=(n_in, n_out))
+
+    def no_factor_2(n_in, n_out, rng):
+        return rng.normal(0, math.sqrt(1 / (n_in + n_out)), size=(n_in, n_out))
+
+    def shifted(n_in, n_out, rng):
+        return rng.normal(0.05, math.sqrt(2 / (n_in + n_out)), size=(n_in, n_out))
+
+    def a_list(n_in, n_out, rng):
+        return rng.normal(0, math.sqrt(2 / (n_in + n_out)), size=(n_in, n_out)).tolist()
+    return {uniform_same_variance: "this looks like a uniform distribution",
+            no_factor_2: "the factor 2 of Glorot's variance is missing",
+            shifted: "the mean must be 0", a_list: "should return a numpy array"}
+
+
+@pytest.mark.parametrize("kind, wrong", [("uniform", _wrong_uniform()),
+                                         ("normal", _wrong_normal())])
+def test_sample_judges_reject_and_name_wrong_samplers(glorot, kind, wrong):
+    """Wrong samplers (another distribution with the right variance, wrong variances, a
+    shifted mean, NaN, a list) score 0 on the public sample check and on hidden ones, and the
+    messages say what is wrong; the mistakes.py variants of the question are rejected too."""
+    checks = _sample_checks(glorot, kind)
+    variants = [m.variant for m in glorot.mistakes if m.function == f"glorot_{kind}"]
+    for seed in range(3):
+        rng = np.random.default_rng([7, seed])
+        for check in checks:
+            inputs = check.inputs(rng)
+            for fn, words in [*wrong.items(), *((v, "") for v in variants)]:
+                fraction, messages = _judged(glorot, kind, fn, inputs)
+                assert fraction == 0.0, (fn.__name__, inputs)
+                assert words in "\n".join(messages), (fn.__name__, messages)
+
+
+def test_false_failure_budget_matches_the_checks(glorot):
+    """The documented budget holds for the checks as written: sample checks x 3 tests x
+    DELTA stays below 1e-6, and every hidden sample check has at least 15,000 entries (the
+    size the power of the tests was chosen for)."""
+    judges = glorot.judges
+    sample_checks = [c for c in glorot.checks if c.judge and c.judge.endswith("_sample")]
+    assert len(sample_checks) == 4
+    assert len(sample_checks) * 3 * judges.DELTA < 1e-6
+    plan = make_plan(glorot, seed=12345)
+    for planned in plan.checks:
+        if planned.check in sample_checks:
+            assert planned.inputs["n_in"] * planned.inputs["n_out"] >= 15000
+            assert abs(planned.inputs["n_in"] - planned.inputs["n_out"]) >= 20
+
+
+# ---------------------------------------------------------------------------- band judge
+
+def _band_check(assignment):
+    return next(c for c in assignment.checks if c.judge == "activation_band" and c.hidden)
+
+
+def test_band_thresholds_have_a_margin(glorot):
+    """On 60 random draws of the hidden band check, the reference stays far inside every
+    threshold: Glorot's smallest layer variance >= 2x the floor and <= half the ceiling,
+    N(0, 0.01^2) at least 1e6 below its ceiling, N(0, 1) at least 0.1 above its floor."""
+    judges, check = glorot.judges, _band_check(glorot)
+    probe = glorot.probes.activation_band
+    reference = vars(glorot.reference)
+    for seed in range(60):
+        inputs = check.inputs(np.random.default_rng([99, seed]))
+        out = probe(reference, **inputs)
+        assert min(out["glorot"]) >= 2 * judges.GLOROT_FLOOR
+        assert max(out["glorot"]) <= judges.GLOROT_CEILING / 1.4
+        assert out["small"][-1] <= judges.SMALL_CEILING * 1e-6
+        assert out["large"][-1] >= judges.LARGE_FLOOR + 0.1
+        assert judges.activation_band(inputs, out, out) == (1.0, [])
+
+
+def test_band_judge_rejects_wrong_networks(glorot):
+    """The band judge rejects the known variants, a network that forgets tanh and one that
+    returns a numpy array, naming what it can."""
+    def no_tanh(init, n_layers, width, X, rng):
+        A, out = np.asarray(X, float), []
+        for _ in range(n_layers):
+            A = init(A.shape[0], width, rng).T @ A
+            out.append(float(np.var(A)))
+        return out
+
+    def as_array(init, n_layers, width, X, rng):
+        return np.array(glorot.reference.activation_variances(init, n_layers, width, X, rng))
+
+    wrong = {m.variant: "likely mistake" for m in glorot.mistakes
+             if m.function == "activation_variances"}
+    wrong.update({no_tanh: "values above 1", as_array: "should return a list"})
+    inputs = _band_check(glorot).inputs(np.random.default_rng(5))
+    for fn, words in wrong.items():
+        out = glorot.probes.activation_band({"activation_variances": fn}, **inputs)
+        fraction, messages = glorot.judges.activation_band(inputs, out, None)
+        assert fraction == 0.0 and words in "\n".join(messages), (fn.__name__, messages)

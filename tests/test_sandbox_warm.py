@@ -1,0 +1,165 @@
+"""Warm workers: reused, isolated between the submissions they run, replaced when broken,
+and never a reason for a different grade than a fresh process gives."""
+
+import dataclasses
+import inspect
+import os
+from pathlib import Path
+
+import pytest
+
+from autograder import execute as ex
+from autograder import warmpool
+from autograder.collect import collect
+from autograder.limits import Limits
+from autograder.probe import make_plan
+from conftest import notebook_with
+
+ALL = ("predict", "accuracy", "better_model", "train_perceptron")
+
+
+@pytest.fixture
+def pool(monkeypatch):
+    """A pool of our own, so other tests' workers and failure counts do not interfere."""
+    fresh = warmpool.WorkerPool()
+    monkeypatch.setattr(warmpool, "_POOL", fresh)
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture
+def grade(box, perceptron, tmp_path, pool):
+    """grade(cells, warm=True) -> Execution, one submission at a time (same worker)."""
+    if not box.namespaces:
+        pytest.fail(f"these tests need bubblewrap isolation, got: {box.describe()}")
+    plan = make_plan(perceptron)
+    counter = iter(range(10_000))
+
+    def run(cells, warm=True, **limits):
+        path = notebook_with(cells, tmp_path / f"s{next(counter)}.ipynb")
+        limits = Limits(**{"wall_seconds": 30, "cpu_seconds": 60, "memory_mb": 1024,
+                           **limits})
+        return ex.execute(collect([path])[0], plan, dataclasses.replace(box, warm=warm),
+                          limits)
+    return run
+
+
+def _reference(perceptron):
+    return ["import numpy as np\n\n" + "\n\n".join(
+        inspect.getsource(getattr(perceptron.reference, n)) for n in ALL)]
+
+
+def _idle_workers(pool):
+    return [w for _, w in pool._idle]
+
+
+def test_one_worker_serves_consecutive_submissions(grade, pool, perceptron):
+    """Is the same warm worker reused for the next submission of a slot?"""
+    first = grade(_reference(perceptron))
+    (worker,) = _idle_workers(pool)
+    second = grade(_reference(perceptron))
+    assert _idle_workers(pool) == [worker]
+    for result in (first, second):
+        assert result.status == "ok" and "warm worker" in result.sandbox
+
+
+def test_siblings_share_nothing_writable(grade, pool):
+    """Can a submission leave anything for the next one of the same worker: files in /tmp,
+    /dev/shm, its work folder, /, /harness or the spool, a lingering process? (No.)"""
+    plant = ("import os, subprocess\n"
+             "for path in ('/tmp/planted', '/dev/shm/planted', '/work/planted', '/planted',\n"
+             "             '/harness/planted', '/spool/planted'):\n"
+             "    try:\n"
+             "        open(path, 'w').write('from the previous submission')\n"
+             "        print('PLANTED', path)\n"
+             "    except OSError as exc:\n"
+             "        print('REFUSED', path, type(exc).__name__)\n"
+             "subprocess.Popen(['sleep', '600'], start_new_session=True)")
+    look = ("import os\n"
+            "found = [d for d in ('/tmp', '/dev/shm', '/work', '/', '/harness', '/spool')\n"
+            "         if os.path.exists(d + '/planted')]\n"
+            "print('FOUND', found)\n"
+            "print('PIDS', sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))")
+    planted = grade([plant])
+    assert "PLANTED /tmp/planted" in planted.output  # writable for itself...
+    (worker,) = _idle_workers(pool)
+    looked = grade([look])
+    assert _idle_workers(pool) == [worker]  # ...and the next one ran in the same worker
+    assert "FOUND []" in looked.output
+    assert "PIDS [1, 2]" in looked.output  # alone in its pid namespace: no sleeper
+
+
+def test_dead_worker_is_replaced(grade, pool, perceptron):
+    """If a worker dies between submissions, does the next one start a new worker?"""
+    grade(_reference(perceptron))
+    (worker,) = _idle_workers(pool)
+    os.killpg(worker.proc.pid, 9)
+    worker.proc.wait()
+    result = grade(_reference(perceptron))
+    assert result.status == "ok" and result.checks and "warm worker" in result.sandbox
+    (replacement,) = _idle_workers(pool)
+    assert replacement is not worker
+
+
+def test_worker_dying_mid_run_falls_back_to_a_fresh_process(grade, pool, perceptron,
+                                                            monkeypatch):
+    """If the worker dies while it has a submission, is that submission graded again in a
+    fresh process (its grade does not depend on our failure)?"""
+    original = warmpool.WarmWorker._run
+
+    def die_first(self, request, limits):
+        os.killpg(self.proc.pid, 9)
+        self.proc.wait()
+        return original(self, request, limits)
+
+    monkeypatch.setattr(warmpool.WarmWorker, "_run", die_first)
+    result = grade(_reference(perceptron))
+    assert result.status == "ok" and "fresh process" in result.sandbox
+    assert len(result.checks) == len(make_plan(perceptron).checks)
+
+
+def test_worker_that_cannot_start_means_fresh_processes(grade, pool, perceptron,
+                                                        monkeypatch, capsys):
+    """When workers cannot start, is every submission still graded (fresh processes), and
+    does the pool stop trying after a few failures, saying so once?"""
+    attempts = []
+
+    def broken(*args, **kwargs):
+        attempts.append(1)
+        raise warmpool.WorkerBroken("simulated start failure")
+
+    monkeypatch.setattr(warmpool, "WarmWorker", broken)
+    for _ in range(warmpool.MAX_FAILURES + 2):
+        result = grade(_reference(perceptron))
+        assert result.status == "ok" and "fresh process" in result.sandbox
+    assert len(attempts) == warmpool.MAX_FAILURES
+    assert capsys.readouterr().err.count("warm workers keep failing") == 1
+
+
+def test_warm_and_fresh_give_the_same_outputs(grade, perceptron):
+    """Do a warm child and a fresh process report identical raw outputs, cell errors and
+    status for the same notebook (right and wrong answers, an error, a seeded random draw)?"""
+    cells = _reference(perceptron) + [
+        "import random\nnp.random.seed(None) if False else None\n"
+        "DRAW = (random.random(), float(np.random.rand()))\n"
+        "def better_model(X, y, models):\n    return str(DRAW)",
+        "raise ValueError('a cell that fails')",
+    ]
+    warm, fresh = grade(cells, warm=True), grade(cells, warm=False)
+    assert "warm worker" in warm.sandbox and "fresh process" in fresh.sandbox
+    assert warm.status == fresh.status == "ok"
+    assert warm.cell_errors == fresh.cell_errors
+    assert set(warm.checks) == set(fresh.checks)
+    for key in warm.checks:
+        assert repr(warm.checks[key]) == repr(fresh.checks[key]), key
+
+
+def test_worker_files_are_removed(grade, pool, perceptron):
+    """Are a closed worker's spool and harness folders removed with it?"""
+    grade(_reference(perceptron))
+    (worker,) = _idle_workers(pool)
+    base = Path(worker.base)
+    assert base.exists() and not any((base / "spool").iterdir())  # each run cleans up
+    pool.close()
+    assert not base.exists()
+    assert worker.proc.poll() is not None
