@@ -23,7 +23,7 @@ import nbformat
 from . import checklib, sandbox
 from .collect import Submission
 from .probe import Plan
-from .runner import RawRun, run_fresh
+from .runner import RawRun, run_fresh, scratch_root, submission_bytes
 from .warmpool import run_warm
 
 
@@ -94,7 +94,8 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
                           limits)
         path = "fresh process" if result is None else "warm worker"
     if result is None:
-        with tempfile.TemporaryDirectory(prefix="neurograde-run-") as tmp:
+        scratch = scratch_root(submission_bytes(submission))
+        with tempfile.TemporaryDirectory(prefix="neurograde-run-", dir=scratch) as tmp:
             os.chmod(tmp, 0o755)
             result = run_fresh(submission, job, assignment.probes_path, box, limits, Path(tmp))
     return _interpret(submission, result, limits, f"{box.describe()}, {path}",

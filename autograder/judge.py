@@ -9,6 +9,7 @@ variant and checking whether the student's raw output matches that variant inste
 from __future__ import annotations
 
 import copy
+import re
 from collections import ChainMap
 from dataclasses import asdict, dataclass, field
 
@@ -18,6 +19,9 @@ from .probe import Plan, PlannedCheck
 from .spec import Mistake
 
 RESULT_SCHEMA = 1
+# compare() quotes a wrong non-numeric return value; on hidden checks that value is under the
+# submission's control (it could be the hidden input itself), so feedback drops it.
+_HIDDEN_VALUE = re.compile(r"returned .*, which is not correct$")
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,18 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
             first = execution.cell_errors[0]
             note = f" (note: cell {first.get('number')} raised {first.get('type')})"
         return result("missing", feedback=[f"{label}: {run.missing} is not defined{note}"])
+    if run.error and run.error.get("type") == "WrongReturn":
+        # Raised by the probe, not by the student: say what the return value should be.
+        detail = run.error.get("message") if not check.hidden else \
+            "returned the wrong kind of value (the public checks show what is expected)"
+        return result("error", feedback=[f"{label}: {detail}"])
     if run.error:
-        return result("error", feedback=[f"{label}: raised {_describe_error(run.error)}"])
+        err = run.error
+        if check.hidden:
+            # The message is text the submission controls; on a hidden check it could carry
+            # the hidden inputs onto the student's feedback page. Type and line are enough.
+            err = {**err, "message": None}
+        return result("error", feedback=[f"{label}: raised {_describe_error(err)}"])
     if run.timeout is not None:
         return result("timeout", feedback=[f"{label}: stopped after {run.timeout:g} s"])
     if run.garbage:
@@ -159,6 +173,8 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
     problems = checklib.compare(run.outputs, expected, check.tol)
     if not problems:
         return result("passed", check.points)
+    if check.hidden:
+        problems = [_HIDDEN_VALUE.sub("returned a wrong value", p) for p in problems]
     feedback = [f"{label}: {p}" for p in problems[:5]]
     for mistake, out in exp.variants.get(planned.id, ()):
         if not checklib.compare(run.outputs, out, check.tol):

@@ -73,12 +73,20 @@ def cgroups_available() -> bool:
 
 
 class CGroup:
-    """A per-run cgroup v1 set (memory + pids, freezer if present); no-op when disabled."""
+    """A cgroup v1 set (memory + pids, cpu and freezer if present); no-op when disabled.
 
-    def __init__(self, enabled: bool, limits: Limits, label: str = "run", freezer: bool = True):
+    A fresh process gets one per run; a warm worker keeps one for all its children (one at a
+    time), which spares a mkdir/rmdir per controller and submission: `begin` re-arms it.
+    """
+
+    def __init__(self, enabled: bool, limits: Limits, label: str = "run", freezer: bool = True,
+                 reserve: int = 0):
         self.enabled = enabled
+        self.reserve = reserve  # processes of ours living in the group (a warm worker)
         self.name = f"{CGROUP_PARENT}/{label}-{uuid.uuid4().hex[:12]}"
         self.paths: dict[str, Path] = {}
+        self._configured: tuple | None = None
+        self._oom_kills = 0
         if not enabled:
             return
         controllers = ["memory", "pids"]
@@ -92,20 +100,33 @@ class CGroup:
         # only worth it where no pid namespace ends the whole run with its init.
         if freezer and (CGROUP_ROOT / "freezer" / "cgroup.procs").exists():
             controllers.append("freezer")
-        for controller in controllers:
-            path = CGROUP_ROOT / controller / self.name
-            path.mkdir(parents=True, exist_ok=True)
-            self.paths[controller] = path
+        try:
+            for controller in controllers:
+                path = CGROUP_ROOT / controller / self.name
+                path.mkdir(parents=True, exist_ok=True)
+                self.paths[controller] = path
+            self.configure(limits)
+        except OSError:
+            self.remove()
+            raise
+
+    def configure(self, limits: Limits) -> None:
+        wanted = (limits.memory_mb, limits.max_pids, limits.cpus)
+        if not self.enabled or wanted == self._configured:
+            return
         mem = self.paths["memory"]
         limit = str(limits.memory_mb * 1024 * 1024)
-        (mem / "memory.limit_in_bytes").write_text(limit)
-        swap = mem / "memory.memsw.limit_in_bytes"
-        if swap.exists():
-            try:
-                swap.write_text(limit)
-            except OSError:
-                pass
-        (self.paths["pids"] / "pids.max").write_text(str(limits.max_pids))
+        files = [mem / "memory.limit_in_bytes", mem / "memory.memsw.limit_in_bytes"]
+        if self._configured and limits.memory_mb > self._configured[0]:
+            files.reverse()  # memory+swap may never be below memory: raise it first
+        for path in files:
+            if path.exists():
+                try:
+                    path.write_text(limit)
+                except OSError:
+                    if path.name == "memory.limit_in_bytes":
+                        raise
+        (self.paths["pids"] / "pids.max").write_text(str(limits.max_pids + self.reserve))
         cpu = self.paths.get("cpu")
         if cpu is not None:
             try:
@@ -113,6 +134,38 @@ class CGroup:
                 (cpu / "cpu.cfs_quota_us").write_text(str(period * limits.cpus))
             except (OSError, ValueError):
                 pass  # fair sharing between groups still applies
+        self._configured = wanted
+
+    def begin(self, limits: Limits, keep: frozenset[int] = frozenset()) -> bool:
+        """Re-arm for the next run: limits, usage peaks, OOM count. False if processes other
+        than `keep` cannot be made to leave."""
+        if not self.enabled:
+            return True
+        for _ in range(200):
+            if not set(self.pids()) - keep:
+                break
+            self.kill_all(keep)
+            time.sleep(0.005)
+        else:
+            return False
+        self.configure(limits)
+        mem = self.paths["memory"]
+        for name in ("memory.max_usage_in_bytes", "memory.failcnt"):
+            try:
+                (mem / name).write_text("0")
+            except OSError:
+                pass
+        self._oom_kills = self._oom_kill_count()
+        return True
+
+    def _oom_kill_count(self) -> int:
+        try:
+            for line in (self.paths["memory"] / "memory.oom_control").read_text().splitlines():
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
 
     def enter(self) -> None:
         """Runs in the child between fork and exec: move ourselves into the groups."""
@@ -132,27 +185,28 @@ class CGroup:
         return sorted(found)
 
     def oom_killed(self) -> bool:
+        """Did the kernel's OOM killer act in this group since `begin` (or creation)?"""
         if not self.enabled:
             return False
+        if self._oom_kill_count() > self._oom_kills:
+            return True
         mem = self.paths["memory"]
-        try:
-            for line in (mem / "memory.oom_control").read_text().splitlines():
-                if line.startswith("oom_kill ") and int(line.split()[1]) > 0:
-                    return True
+        try:  # kernels without the oom_kill counter: the usage peak hit the limit
             return int((mem / "memory.failcnt").read_text()) > 0 and \
                 int((mem / "memory.max_usage_in_bytes").read_text()) >= \
                 int((mem / "memory.limit_in_bytes").read_text()) * 0.98
         except (OSError, ValueError):
             return False
 
-    def kill_all(self) -> None:
-        """SIGKILL every process in the group; frozen first so none can fork meanwhile."""
-        if not self.enabled or not self.pids():
+    def kill_all(self, keep: frozenset[int] = frozenset()) -> None:
+        """SIGKILL every process in the group but `keep`; frozen first (when there is a
+        freezer) so that none can fork meanwhile."""
+        if not self.enabled or not set(self.pids()) - keep:
             return
         freezer = self.paths.get("freezer")
         frozen = freezer is not None and self._freeze(freezer)
         for _ in range(100):
-            pids = self.pids()
+            pids = set(self.pids()) - keep
             if not pids:
                 break
             for pid in pids:

@@ -8,6 +8,7 @@ reference code itself.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -136,6 +137,7 @@ def _requirements(assignment: Assignment) -> str:
     lines = ["numpy", "scipy"]
     if assignment.uses_torch:
         lines.append("torch")
+    lines += [r for r in assignment.requirements if r not in lines]
     return "\n".join(lines) + "\n"
 
 def _student_file(assignment: Assignment, rel: str) -> Path:
@@ -163,7 +165,7 @@ def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
     for rel in assignment.student_files:
         src = _student_file(assignment, rel)
         shutil.copy(src, student / Path(rel).name)
-        files.append(str(student / Path(rel).name))
+        files.append(Path(rel).name)
     zip_path = autograder / f"{assignment.slug}-autograder.zip"
     with tempfile.TemporaryDirectory(prefix="neurograde-release-") as tmp:
         tests = Path(tmp) / "tests"
@@ -172,7 +174,9 @@ def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
         requirements.write_text(_requirements(assignment))
         import otter.generate
         log = StringIO()
-        with redirect_stdout(log), redirect_stderr(log):
+        # otter generate stores `files` relative to the working directory (and refuses files
+        # outside it), so it runs from the student folder; release is single-threaded.
+        with redirect_stdout(log), redirect_stderr(log), contextlib.chdir(student):
             otter.generate.main(tests_dir=str(tests), output_path=str(zip_path),
                                 requirements=str(requirements), no_environment=True,
                                 no_config=True, files=files, python_version="3.11")

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,29 @@ class Reader(threading.Thread):
 
     def data(self) -> bytes:
         return b"".join(self.chunks)
+
+
+SMALL_SUBMISSION = 64 * 1024 * 1024
+
+
+def scratch_root(submission_bytes: int = 0) -> str:
+    """Where runs keep their files: a tmpfs (/dev/shm) when the submission is small, since a
+    run creates and deletes a handful of files and folders (about 0.2 ms there against about
+    10 ms on a busy disk); the temp folder otherwise. NEUROGRADE_SCRATCH overrides."""
+    chosen = os.environ.get("NEUROGRADE_SCRATCH")
+    if chosen:
+        return chosen
+    shm = "/dev/shm"
+    if submission_bytes <= SMALL_SUBMISSION and os.path.isdir(shm) and \
+            os.access(shm, os.W_OK | os.X_OK):
+        stats = os.statvfs(shm)
+        if stats.f_bavail * stats.f_frsize > 8 * SMALL_SUBMISSION:
+            return shm
+    return tempfile.gettempdir()
+
+
+def submission_bytes(submission: Submission) -> int:
+    return sum(path.stat().st_size for path in submission.files)
 
 
 def copy_submission(submission: Submission, work_dir: Path, owner: int | None) -> None:

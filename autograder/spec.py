@@ -105,6 +105,7 @@ class Assignment:
     cell_timeout: float = 60.0
     memory_mb: int = 2048
     student_files: tuple[str, ...] = ()
+    requirements: tuple[str, ...] = ()  # pip requirements beyond numpy/scipy/torch (otter zip)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # -- source files ---------------------------------------------------------------------
@@ -248,7 +249,7 @@ def load_assignment(slug: str) -> Assignment:
     if not questions:
         raise SpecError(f"{slug}: assignment.toml defines no [[question]]")
     known_keys = {"slug", "version", "title", "question", "torch", "timeout", "cell_timeout",
-                  "memory_mb", "student_files"}
+                  "memory_mb", "student_files", "requirements"}
     timeout = float(data.get("timeout", 120))
     return Assignment(
         slug=slug,
@@ -261,6 +262,7 @@ def load_assignment(slug: str) -> Assignment:
         cell_timeout=float(data.get("cell_timeout", min(60.0, timeout / 2))),
         memory_mb=int(data.get("memory_mb", 2048)),
         student_files=tuple(data.get("student_files", ())),
+        requirements=tuple(data.get("requirements", ())),
         extra={k: v for k, v in data.items() if k not in known_keys},
     )
 

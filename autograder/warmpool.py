@@ -31,7 +31,8 @@ from typing import Iterator
 from . import sandbox
 from .collect import Submission
 from .limits import CGroup, Limits
-from .runner import RawRun, Reader, copy_submission, install_harness, owner_for, private_dir
+from .runner import (SMALL_SUBMISSION, RawRun, Reader, copy_submission, install_harness,
+                     owner_for, private_dir, scratch_root, submission_bytes)
 
 START_TIMEOUT = 120.0   # torch takes seconds to import on a cold cache
 HANDSHAKE_TIMEOUT = 10.0
@@ -47,7 +48,8 @@ class WorkerBroken(RuntimeError):
 class WarmWorker:
     def __init__(self, box: sandbox.Sandbox, probes_path: Path, uses_torch: bool):
         self.box = box
-        self.base = Path(tempfile.mkdtemp(prefix="neurograde-worker-"))
+        self.cgroup: CGroup | None = None  # one for all its children, made on first use
+        self.base = Path(tempfile.mkdtemp(prefix="neurograde-worker-", dir=scratch_root()))
         os.chmod(self.base, 0o755)
         self.harness_dir = self.base / "harness"
         self.spool = self.base / "spool"
@@ -106,7 +108,11 @@ class WarmWorker:
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
-        self.log.close() if hasattr(self, "log") else None
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+            self.cgroup.remove()
+        if hasattr(self, "log"):
+            self.log.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
     # -- one submission -------------------------------------------------------------------
@@ -156,7 +162,7 @@ class WarmWorker:
         output = Reader(out_r, limits.output_kb * 1024)
         channel.start()
         output.start()
-        cgroup = CGroup(self.box.use_cgroups, limits, freezer=not self.box.namespaces)
+        cgroup = self._cgroup(limits)
         pid = None
         status, timed_out, ended = None, False, False
         try:
@@ -175,11 +181,21 @@ class WarmWorker:
             channel.join(timeout=10)
             output.join(timeout=10)
             oom = cgroup.oom_killed()
-            cgroup.remove()
         if status is None or not ended:
             raise WorkerBroken("the warm worker did not report how the submission ended")
         return RawRun(os.waitstatus_to_exitcode(status), timed_out, oom, channel.data(),
                       channel.dropped, output.data(), output.dropped)
+
+    def _cgroup(self, limits: Limits) -> CGroup:
+        try:
+            if self.cgroup is None:
+                self.cgroup = CGroup(self.box.use_cgroups, limits, label="worker",
+                                     freezer=not self.box.namespaces)
+            if self.cgroup.begin(limits):
+                return self.cgroup
+        except OSError as exc:
+            raise WorkerBroken(f"cannot set up the cgroup of a run: {exc}") from None
+        raise WorkerBroken("the previous run's processes did not go away")
 
     def _handshake(self, sync: socket.socket, cgroup: CGroup) -> int:
         """The child's pid (translated by the kernel), moved into its cgroup before it starts."""
@@ -320,8 +336,8 @@ def run_warm(submission: Submission, job: dict, probes_path: Path, uses_torch: b
     """The run through a warm worker, or None when the caller should use a fresh process."""
     workers = pool()
     key = workers.key(box, probes_path, uses_torch)
-    if not workers.usable(key):
-        return None
+    if not workers.usable(key) or submission_bytes(submission) > SMALL_SUBMISSION:
+        return None  # big submissions are copied to disk by the fresh path, not to tmpfs
     try:
         with workers.checkout(key) as worker:
             return worker.run(submission, job, limits)

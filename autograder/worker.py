@@ -149,22 +149,20 @@ def _serve(request, fds, control, probes, config, own_pid_ns):
     os.close(result_fd)
     os.close(output_fd)
     _, status = os.waitpid(pid, 0)
+    _reap_strays()
     sync = socket.socket(fileno=sync_fd)
     try:
         sync.send(json.dumps({"status": status}).encode())
     except OSError:
         pass  # the parent has the status from the child already, or gave up on this run
-    sync.close()
-    _reap_strays()
+    sync.close()  # tells the parent that nothing of this submission is left
 
 
 def _child(request, result_fd, output_fd, sync_fd, probes, config):
-    """Join the submission's cgroup (via the parent), then grade here or under an init."""
+    """Tell the parent who we are, then grade here (no namespaces) or under an init (I)."""
     os.setsid()
     sync = socket.socket(fileno=sync_fd)
-    sync.send(b"ready")
-    if sync.recv(16) != b"go":
-        os._exit(72)
+    sync.send(b"ready")  # the parent learns our pid (to kill the run); we are in its cgroup
     with open(request["job"]) as fh:  # before the spool it lives in is hidden
         job = json.load(fh)
     if not config.get("namespaces"):
@@ -207,6 +205,8 @@ def _grade(request, job, result_fd, output_fd, probes, confined_view):
         report_fd = RESULT_FD
         os.environ.clear()
         os.environ.update(request["env"])
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("0")  # the worker is exempt from the OOM killer; the submission is not
         _set_rlimits(request["rlimits"])
         sys.argv = ["harness.py", request["job"]]
         channel = harness.Channel(RESULT_FD)

@@ -197,3 +197,24 @@ def test_cli_usage_errors(tmp_path):
     assert proc.returncode == 2
     proc = _cli("frobnicate")
     assert proc.returncode == 2
+
+
+def test_hidden_feedback_never_echoes_submission_text(grade, perceptron):
+    """Can a submission smuggle hidden inputs into its feedback through an exception message
+    or a returned string? Public checks keep the details; hidden checks drop them."""
+    leaky = textwrap.dedent("""
+        import numpy as np
+        def predict(X, w, b):
+            raise ValueError("LE" + "AK" + repr(np.asarray(X).tolist()))
+        def better_model(X, y, models):
+            return "LE" + "AK" + repr(np.asarray(X).tolist())
+    """)
+    results, _ = grade({"leaky": [leaky]})
+    r = results["leaky"]
+    for check in r.checks:
+        text = "\n".join(check.feedback)
+        if check.hidden:
+            assert "LEAK" not in text, text
+        elif check.question in ("q1", "q3"):
+            assert "LEAK" in text  # public inputs are printed in the notebook anyway
+    assert any("raised ValueError" in f for c in r.checks if c.hidden for f in c.feedback)

