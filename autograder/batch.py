@@ -48,6 +48,7 @@ class BatchOptions:
     roster: Path | None = None           # roster CSV for the exports
     reports: bool = True                 # feedback pages + class report
     progress: str = "auto"               # progress.MODES
+    secret: bytes | None = None          # instructor secret: grade per-student variants
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,13 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
         roster = read_roster(options.roster) if options.roster else None
     plan = make_plan(assignment, options.seed)
     version = autograder_version(assignment, plan.seed)
+    if options.secret is not None:
+        if options.dask:
+            from .variants import VariantError
+            raise VariantError("per-student variants (--secret-file) are not supported with "
+                               "--dask yet; grade variants locally or by --shard")
+        # A different secret means different variants: stored rows must not count as done.
+        version += "+v" + hashlib.sha256(options.secret).hexdigest()[:8]
     book = Gradebook(out_dir)
     try:
         todo = [s for s in in_batch
@@ -130,11 +138,19 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
             from .distributed import grade_on_dask
             where = f"dask scheduler {options.dask} (each worker sandboxes)"
             results = grade_on_dask(options.dask, plan, version, todo, options)
+        elif options.secret is not None and todo:
+            from .variants import VariantGrading
+            router = VariantGrading(
+                assignment, options.secret, roster or (), todo,
+                lambda p: make_grader(p, options.timeout, options.lang, options.unsafe),
+                options.seed)
+            where = router.describe() + "; per-student variants"
+            results = _grade_locally(router.grade, todo, options.jobs)
         else:
             grader = make_grader(plan, options.timeout, options.lang, options.unsafe) \
                 if todo else None
             where = grader.box.describe() if grader else sandbox_description(options.unsafe)
-            results = _grade_locally(grader, todo, options.jobs)
+            results = _grade_locally(grader.grade if grader else None, todo, options.jobs)
         shard = f" (shard {options.shard}: {len(in_batch)} of {len(submissions)})" \
             if options.shard is not None else ""
         progress.note(f"grading {len(todo)} submission(s) of {assignment.slug}{shard} "
@@ -162,14 +178,14 @@ def sandbox_description(unsafe: bool) -> str:
         return "none needed (nothing to grade)"
 
 
-def _grade_locally(grader: Grader | None, todo: list[Submission],
-                   jobs: int) -> Iterator[SubmissionResult]:
+def _grade_locally(grade: Callable[[Submission], SubmissionResult] | None,
+                   todo: list[Submission], jobs: int) -> Iterator[SubmissionResult]:
     """Results in completion order; the pool is abandoned (not awaited) if the caller stops."""
     if not todo:
         return
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="neurograde")
     try:
-        futures = [pool.submit(grader.grade, s) for s in todo]
+        futures = [pool.submit(grade, s) for s in todo]
         for future in as_completed(futures):
             yield future.result()
     finally:

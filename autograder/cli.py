@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--all", action="store_true", help="every assignment")
     r.add_argument("--out", required=True, type=Path, metavar="DIR")
     r.add_argument("--lang", default="en", choices=LANGUAGES)
+    r.add_argument("--roster", type=Path, default=None, metavar="FILE",
+                   help="one notebook per student, each with the student's own numbers "
+                        "(roster CSV: student id, name, email; needs the instructor secret)")
+    r.add_argument("--secret-file", type=Path, default=None, metavar="FILE",
+                   help="instructor secret for per-student variants (or $NEUROGRADE_SECRET)")
 
     g = sub.add_parser("grade", help="grade a batch of submissions")
     g.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -55,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="grade on the dask.distributed scheduler at ADDRESS (every worker "
                         "sandboxes; results land in this --out gradebook)")
     _export_options(g, required=False)
+    g.add_argument("--secret-file", type=Path, default=None, metavar="FILE",
+                   help="with --roster: grade each submission against its student's variant "
+                        "and flag edited or foreign variants (or set $NEUROGRADE_SECRET)")
 
     m = sub.add_parser("merge", help="join shard gradebooks into one and publish it")
     m.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
@@ -131,9 +139,31 @@ def cmd_release(args) -> int:
                          + ", ".join(known_slugs()))
     slugs = known_slugs() if args.all else args.slugs
     assignments = [load_assignment(s) for s in slugs]  # unknown names fail before any work
+    if args.roster is not None:
+        return _release_roster(args, assignments)
     for a in assignments:
         rel = release(a, args.out, args.lang)
         print(f"{a.slug}: {rel.notebook}  {rel.autograder_zip}")
+    return 0
+
+
+def _release_roster(args, assignments) -> int:
+    from .exports import RosterError, read_roster
+    from .release import release_roster
+    from .variants import SecretError, read_secret
+    try:
+        roster = read_roster(args.roster)
+        secret = read_secret(args.secret_file)
+    except (RosterError, SecretError) as exc:
+        raise UsageError(str(exc)) from None
+    without = [a.slug for a in assignments if not a.has_variants]
+    if without:
+        raise UsageError(f"no per-student variants in: {', '.join(without)}")
+    for a in assignments:
+        releases = release_roster(a, args.out, args.lang, roster, secret)
+        print(f"{a.slug}: {len(releases)} student notebooks in "
+              f"{args.out / a.slug / 'students'}, autograder zips in "
+              f"{args.out / a.slug / 'autograder'}")
     return 0
 
 
@@ -144,6 +174,7 @@ def cmd_grade(args) -> int:
     from .exports import RosterError
     from .gradebook import format_table
     from .sandbox import SandboxUnavailable
+    from .variants import VariantError
     assignment = load_assignment(args.assignment)
     if args.jobs < 1 or args.timeout <= 0:
         raise UsageError("--jobs must be >= 1 and --timeout > 0")
@@ -151,13 +182,23 @@ def cmd_grade(args) -> int:
         shard = Shard.parse(args.shard) if args.shard else None
     except ShardError as exc:
         raise UsageError(str(exc)) from None
+    secret = None
+    if args.secret_file is not None or (args.roster is not None and args.export is None):
+        from .variants import SecretError, read_secret
+        if args.roster is None:
+            raise UsageError("--secret-file needs --roster (to know whose variant to expect)")
+        try:
+            secret = read_secret(args.secret_file)
+        except SecretError as exc:
+            raise UsageError(str(exc)) from None
     options = BatchOptions(jobs=args.jobs, timeout=args.timeout, seed=args.seed, lang=args.lang,
                            unsafe=args.unsafe_no_sandbox, force=args.force, shard=shard,
-                           dask=args.dask, exports=_formats(args.export, args.roster),
-                           roster=args.roster)
+                           dask=args.dask,
+                           exports=_formats(args.export, None if secret else args.roster),
+                           roster=args.roster, secret=secret)
     try:
         summary = grade_batch(assignment, args.paths, args.out, options)
-    except (CollectError, RosterError) as exc:
+    except (CollectError, RosterError, VariantError) as exc:
         raise UsageError(str(exc)) from None
     except (SandboxUnavailable, DaskUnavailable) as exc:
         print(f"neurograde: {exc}", file=sys.stderr)

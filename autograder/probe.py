@@ -31,6 +31,7 @@ class Plan:
     assignment: Assignment
     seed: int
     checks: tuple[PlannedCheck, ...]
+    variant: int | None = None    # per-student variant seed; None = the canonical variant
 
     def by_id(self) -> dict[str, PlannedCheck]:
         return {c.id: c for c in self.checks}
@@ -43,19 +44,20 @@ def default_seed(assignment: Assignment) -> int:
 
 
 def make_plan(assignment: Assignment, seed: int | None = None, *,
-              include_hidden: bool = True) -> Plan:
+              include_hidden: bool = True, variant: int | None = None) -> Plan:
     seed = default_seed(assignment) if seed is None else int(seed)
     planned = []
     counters: dict[tuple[str, bool], int] = {}
-    for index, check in enumerate(assignment.checks):
+    for index, check in enumerate(assignment.checks_for(variant)):
         key = (check.question, check.hidden)
         counters[key] = counters.get(key, 0) + 1
         if check.hidden and not include_hidden:
             continue
         # One independent stream per check, so adding a check never shifts another's inputs.
-        rng = np.random.default_rng([seed, index])
+        rng = np.random.default_rng([seed, index] if variant is None
+                                    else [seed, index, int(variant)])
         inputs = checklib.normalize(check.inputs(rng))
         if not isinstance(inputs, dict):
             raise TypeError(f"{assignment.slug}: inputs of check {check.name!r} must be a dict")
         planned.append(PlannedCheck(id=check.id_in(counters[key]), check=check, inputs=inputs))
-    return Plan(assignment=assignment, seed=seed, checks=tuple(planned))
+    return Plan(assignment=assignment, seed=seed, checks=tuple(planned), variant=variant)

@@ -37,10 +37,24 @@ class Release:
     notebook: Path
     autograder_zip: Path
 
+def py_literal(value) -> str:
+    """A variant value as Python source for the notebook (arrays become nested lists)."""
+    import numpy as np
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, tuple):
+        return "(" + ", ".join(py_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    elif isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
-                              autoescape=False)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
+                             autoescape=False)
+    env.filters["py"] = py_literal
+    return env
 
 def _strings(lang: str) -> dict:
     return tomllib.loads((TEMPLATES_DIR / "i18n.toml").read_text())[lang]
@@ -54,7 +68,9 @@ def text_context(assignment: Assignment) -> dict:
     return {"slug": assignment.slug, "possible": f"{assignment.possible:g}",
             **{f"points_{q.id}": f"{q.points:g}" for q in assignment.questions}}
 
-def build_notebook(assignment: Assignment, lang: str) -> nbformat.NotebookNode:
+def build_notebook(assignment: Assignment, lang: str, tag=None) -> nbformat.NotebookNode:
+    """The student notebook; tag (variants.VariantTag) selects and records a student's
+    variant, otherwise the canonical (seed) numbers are used."""
     if lang not in LANGUAGES:
         raise SpecError(f"language {lang!r} is not supported; choose one of "
                         f"{', '.join(LANGUAGES)}")
@@ -65,7 +81,10 @@ def build_notebook(assignment: Assignment, lang: str) -> nbformat.NotebookNode:
     missing += [f"stub {s}" for s in ["setup", *assignment.question_ids] if s not in stubs]
     if missing:
         raise SpecError(f"{assignment.slug}/{lang}: missing sections {missing}")
-    ctx = text_context(assignment)
+    ctx = {**text_context(assignment),
+           "v": assignment.variant(tag.seed if tag is not None else None)}
+    if assignment.has_variants:  # the setup cell prints the variant's numbers
+        stubs = {**stubs, "setup": env.from_string(stubs["setup"]).render(**ctx)}
 
     def render_text(name: str) -> str:
         return env.from_string(text[name]).render(**ctx)
@@ -97,7 +116,8 @@ def build_notebook(assignment: Assignment, lang: str) -> nbformat.NotebookNode:
     nb.metadata.update({
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
-        NB_META_KEY: {"slug": assignment.slug, "version": assignment.version, "lang": lang},
+        NB_META_KEY: {"slug": assignment.slug, "version": assignment.version, "lang": lang,
+                      **(tag.metadata() if tag is not None else {})},
     })
     return nb
 
@@ -106,9 +126,11 @@ def _tol_data(tol) -> dict:
         return {"atol": tol.atol, "rtol": tol.rtol}
     return {key: {"atol": t.atol, "rtol": t.rtol} for key, t in tol.items()}
 
-def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: bool) -> None:
+def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: bool,
+                      variant: int | None = None) -> None:
     """tests/<qid>.py in otter's exception format; public checks only unless include_hidden."""
-    plan = make_plan(assignment, release_seed(assignment), include_hidden=include_hidden)
+    plan = make_plan(assignment, release_seed(assignment), include_hidden=include_hidden,
+                     variant=variant)
     expected = expectations(plan).expected
     sources = {"checklib": (Path(__file__).parent / "checklib.py").read_text(),
                "probes": assignment.probes_path.read_text()}
@@ -149,27 +171,30 @@ def _student_file(assignment: Assignment, rel: str) -> Path:
     raise SpecError(f"{assignment.slug}: student file {rel} not found in "
                     f"{assignment.folder / 'files'} or {ROOT}")
 
-def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
-    base = Path(out_dir) / assignment.slug
-    student = base / "student"
-    autograder = base / "autograder"
-    for folder in (student, autograder):
+def _fresh(*folders: Path) -> None:
+    for folder in folders:
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-    nb = build_notebook(assignment, lang)
+
+
+def _release_one(assignment: Assignment, student: Path, zip_path: Path, lang: str,
+                 tag=None) -> Release:
+    """Student folder (notebook, public checks, files) + autograder zip for one variant."""
+    variant = tag.seed if tag is not None else None
+    student, zip_path = student.resolve(), zip_path.resolve()  # otter runs from `student`
+    nb = build_notebook(assignment, lang, tag)
     notebook_path = student / f"{assignment.slug}.ipynb"
     nbformat.write(nb, str(notebook_path))
-    write_otter_tests(assignment, student / "tests", include_hidden=False)
+    write_otter_tests(assignment, student / "tests", include_hidden=False, variant=variant)
     files = []
     for rel in assignment.student_files:
         src = _student_file(assignment, rel)
         shutil.copy(src, student / Path(rel).name)
         files.append(Path(rel).name)
-    zip_path = autograder / f"{assignment.slug}-autograder.zip"
     with tempfile.TemporaryDirectory(prefix="neurograde-release-") as tmp:
         tests = Path(tmp) / "tests"
-        write_otter_tests(assignment, tests, include_hidden=True)
+        write_otter_tests(assignment, tests, include_hidden=True, variant=variant)
         requirements = Path(tmp) / "requirements.txt"
         requirements.write_text(_requirements(assignment))
         import otter.generate
@@ -183,6 +208,41 @@ def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
     if not zip_path.exists():
         raise RuntimeError(f"otter generate did not write {zip_path}: {log.getvalue()[-500:]}")
     return Release(assignment.slug, lang, student, notebook_path, zip_path)
+
+
+def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
+    base = Path(out_dir) / assignment.slug
+    _fresh(base / "student", base / "autograder")
+    return _release_one(assignment, base / "student", base / "autograder" /
+                        f"{assignment.slug}-autograder.zip", lang)
+
+
+def release_roster(assignment: Assignment, out_dir: Path, lang: str, students,
+                   secret: bytes) -> list[Release]:
+    """One notebook, public checks and autograder zip per roster student, each with the
+    student's own variant: DIR/<slug>/students/<id>/ and DIR/<slug>/autograder/<slug>-<id>-..."""
+    from .variants import tag_for
+    if not assignment.has_variants:
+        raise SpecError(f"{assignment.slug} has no per-student variants (its checks.py defines "
+                        f"no variant()); release it without --roster")
+    base = Path(out_dir) / assignment.slug
+    _fresh(base / "students", base / "autograder")
+    releases = []
+    for student in students:
+        folder = base / "students" / _safe_name(student.id)
+        folder.mkdir(parents=True)
+        zip_path = base / "autograder" / f"{assignment.slug}-{_safe_name(student.id)}-autograder.zip"
+        releases.append(_release_one(assignment, folder, zip_path, lang,
+                                     tag_for(secret, assignment, student.id)))
+    return releases
+
+
+def _safe_name(text: str) -> str:
+    import re
+    name = re.sub(r"[^A-Za-z0-9._@-]+", "_", text).strip("._")
+    if not name:
+        raise SpecError(f"student id {text!r} cannot be used as a folder name")
+    return name
 
 def solution_source(assignment: Assignment, qid: str, module, renames: dict | None = None) -> str:
     """The code of question qid's functions taken from module (reference or a variant map)."""

@@ -136,11 +136,39 @@ class Assignment:
         return _load_module(self.reference_path, f"neurograde_reference_{self.slug}")
 
     @cached_property
-    def checks(self) -> tuple[Check, ...]:
-        module = _load_module(self.folder / "checks.py", f"neurograde_checks_{self.slug}")
-        checks = tuple(module.checks())
+    def checks_module(self) -> ModuleType:
+        return _load_module(self.folder / "checks.py", f"neurograde_checks_{self.slug}")
+
+    @property
+    def has_variants(self) -> bool:
+        """An assignment opts into per-student variants by defining variant(rng) and
+        CANONICAL in checks.py and taking the variant as checks(v)."""
+        return hasattr(self.checks_module, "variant")
+
+    def variant(self, seed: int | None = None) -> dict:
+        """The numbers of one variant: the seed's canonical values when seed is None."""
+        if not self.has_variants:
+            return {}
+        if seed is None:
+            return dict(self.checks_module.CANONICAL)
+        import numpy as np
+        return self.checks_module.variant(np.random.default_rng([0x7A21A, int(seed)]))
+
+    def checks_for(self, seed: int | None = None) -> tuple[Check, ...]:
+        """The checks of the variant drawn from seed (None: the canonical variant)."""
+        if seed is None and "_canonical_checks" in self.__dict__:
+            return self.__dict__["_canonical_checks"]
+        module = self.checks_module
+        checks = tuple(module.checks(self.variant(seed)) if self.has_variants
+                       else module.checks())
         self._validate_checks(checks)
+        if seed is None:
+            self.__dict__["_canonical_checks"] = checks
         return checks
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return self.checks_for(None)
 
     @cached_property
     def mistakes(self) -> tuple[Mistake, ...]:

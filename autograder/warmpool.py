@@ -63,6 +63,8 @@ class WarmWorker:
                   "idle_seconds": IDLE_SECONDS,
                   "test_confine": box.confinement(inside, []) or {}}
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.control.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        self.worker_pid: int | None = None
         argv = [sys.executable, "-I", str(inside / "worker.py"), str(theirs.fileno()),
                 json.dumps(config)]
         cmd = sandbox.worker_command(box, self.harness_dir, self.spool, argv, Limits())
@@ -79,10 +81,12 @@ class WarmWorker:
             theirs.close()
         self.control.settimeout(START_TIMEOUT)
         try:
-            hello = json.loads(self.control.recv(1 << 16) or b"{}")
+            message, ancillary, _, _ = self.control.recvmsg(1 << 16, socket.CMSG_SPACE(12))
+            hello = json.loads(message or b"{}")
+            self.worker_pid = _sender_pid(ancillary)
         except (OSError, ValueError):
             hello = {}
-        if not hello.get("ready"):
+        if not hello.get("ready") or self.worker_pid is None:
             reason = hello.get("error") or self._log_tail() or "no answer"
             self.close()
             raise WorkerBroken(f"the warm worker did not start: {reason}")
@@ -143,6 +147,7 @@ class WarmWorker:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _run(self, request: dict, limits: Limits) -> RawRun:
+        cgroup = self._cgroup(limits)  # re-armed before the child exists
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         sync, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -162,20 +167,19 @@ class WarmWorker:
         output = Reader(out_r, limits.output_kb * 1024)
         channel.start()
         output.start()
-        cgroup = self._cgroup(limits)
         pid = None
         status, timed_out, ended = None, False, False
         try:
-            pid = self._handshake(sync, cgroup)
+            pid = self._handshake(sync)
             status, timed_out, ended = self._wait(sync, time.monotonic() + limits.wall_seconds)
             if not ended:
                 self._kill(cgroup, pid)
                 late, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
                 status = late if status is None else status
         finally:
-            if pid is not None:
-                # Normally a no-op: the worker closes the socket only once the submission's
-                # pid namespace (or, without one, its process) is gone.
+            # The worker closes the socket only once nothing of the run is left (its pid
+            # namespace is gone, or its orphans are reaped): only kill if it did not.
+            if pid is not None and not ended:
                 self._kill(cgroup, pid)
             sync.close()
             channel.join(timeout=10)
@@ -187,37 +191,33 @@ class WarmWorker:
                       channel.dropped, output.data(), output.dropped)
 
     def _cgroup(self, limits: Limits) -> CGroup:
+        """The worker's cgroup, which each child inherits by fork: no task migration per run
+        (one costs milliseconds on cgroup v1). The worker lives in it (its memory stays
+        charged where it was allocated), counted in pids.max on top of the run's own limit;
+        the child marks itself the OOM killer's first choice (worker.py)."""
+        keep = frozenset({self.worker_pid})
         try:
             if self.cgroup is None:
                 self.cgroup = CGroup(self.box.use_cgroups, limits, label="worker",
-                                     freezer=not self.box.namespaces)
-            if self.cgroup.begin(limits):
+                                     freezer=not self.box.namespaces, reserve=1)
+                if self.box.use_cgroups:
+                    self.cgroup.add(self.worker_pid)
+            if self.cgroup.begin(limits, keep):
                 return self.cgroup
         except OSError as exc:
-            raise WorkerBroken(f"cannot set up the cgroup of a run: {exc}") from None
+            raise WorkerBroken(f"cannot set up the worker's cgroup: {exc}") from None
         raise WorkerBroken("the previous run's processes did not go away")
 
-    def _handshake(self, sync: socket.socket, cgroup: CGroup) -> int:
-        """The child's pid (translated by the kernel), moved into its cgroup before it starts."""
+    def _handshake(self, sync: socket.socket) -> int:
+        """The child's pid, as the kernel translated it for us (SO_PASSCRED)."""
         sync.settimeout(HANDSHAKE_TIMEOUT)
         try:
             message, ancillary, _, _ = sync.recvmsg(16, socket.CMSG_SPACE(12))
         except OSError:
             message, ancillary = b"", []
-        creds = [data for level, kind, data in ancillary
-                 if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS]
-        if message != b"ready" or not creds:
+        pid = _sender_pid(ancillary)
+        if message != b"ready" or pid is None:
             raise WorkerBroken("the warm worker did not start the submission's child")
-        pid = struct.unpack("3i", creds[0][:12])[0]
-        try:
-            cgroup.add(pid)
-            sync.send(b"go")
-        except OSError as exc:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-            raise WorkerBroken(f"cannot confine the submission's child: {exc}") from None
         return pid
 
     @staticmethod
@@ -247,11 +247,22 @@ class WarmWorker:
             status = value if status is None else status
 
     def _kill(self, cgroup: CGroup, pid: int) -> None:
-        cgroup.kill_all()
-        try:
-            os.killpg(pid, signal.SIGKILL)  # the child's session; also covers no-cgroup hosts
-        except (ProcessLookupError, PermissionError):
-            pass
+        """End the run: its first process (with namespaces the pid-namespace init, whose
+        death ends everything in it), its session, and everything in the cgroup but the
+        worker."""
+        for kill in (os.kill, os.killpg):
+            try:
+                kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        cgroup.kill_all(frozenset({self.worker_pid}))
+
+
+def _sender_pid(ancillary) -> int | None:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(data) >= 12:
+            return struct.unpack("3i", data[:12])[0]
+    return None
 
 
 class WorkerPool:

@@ -176,6 +176,7 @@ def _child(request, result_fd, output_fd, sync_fd, probes, config):
     grader = os.fork()
     if grader == 0:
         sync.close()
+        confine.prctl(confine.PR_SET_DUMPABLE, 1)  # ours: /proc/self belongs to us again
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _grade(request, job, result_fd, output_fd, probes, confined_view=True)
     os.close(result_fd)
@@ -205,8 +206,7 @@ def _grade(request, job, result_fd, output_fd, probes, confined_view):
         report_fd = RESULT_FD
         os.environ.clear()
         os.environ.update(request["env"])
-        with open("/proc/self/oom_score_adj", "w") as fh:
-            fh.write("0")  # the worker is exempt from the OOM killer; the submission is not
+        _oom_killable()
         _set_rlimits(request["rlimits"])
         sys.argv = ["harness.py", request["job"]]
         channel = harness.Channel(RESULT_FD)
@@ -216,6 +216,18 @@ def _grade(request, job, result_fd, output_fd, probes, confined_view):
     harness.confine_or_exit(request.get("confine"), channel)
     harness.grade(job, channel, probes)
     os._exit(0)
+
+
+def _oom_killable():
+    """The worker shares the run's cgroup: make the submission the OOM killer's first choice
+    (raising one's own score needs no privilege; lowering the worker's would need
+    CAP_SYS_RESOURCE, which not every root has). Should the worker still be killed, the
+    parent starts a new one and re-runs the submission in a fresh process."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
 
 
 def _report_failure(fd, exc):

@@ -130,6 +130,61 @@ def test_missing_validation_is_not_mistaken_for_a_variant(glorot, tmp_path, box)
     assert "likely mistake" not in "\n".join(f for c in failed for f in c.feedback)
 
 
+OTHER_CORRECT = {
+    "q1": """
+def preactivation_variance(n_in, var_w, var_x):
+    return var_x * var_w * n_in
+""",
+    "q2": """
+def glorot_variance(n_in, n_out):
+    if min(n_in, n_out) < 1:
+        raise ValueError("fans must be >= 1")
+    return 1 / ((n_in + n_out) / 2)
+
+
+def glorot_uniform_limit(n_in, n_out):
+    return (3 * glorot_variance(n_in, n_out)) ** 0.5
+""",
+    "q3": """
+def glorot_uniform(n_in, n_out, rng):
+    if min(n_in, n_out) < 1:
+        raise ValueError("fans must be >= 1")
+    a = (6 / (n_in + n_out)) ** 0.5
+    return rng.uniform(-a, a, size=(n_out, n_in)).T
+
+
+def glorot_normal(n_in, n_out, rng):
+    if min(n_in, n_out) < 1:
+        raise ValueError("fans must be >= 1")
+    return rng.standard_normal((n_out, n_in)).T * (2 / (n_in + n_out)) ** 0.5
+""",
+    "q4": """
+def activation_variances(init, n_layers, width, X, rng):
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or n_layers < 1:
+        raise ValueError("X must be 2-D and n_layers >= 1")
+    A, out = X, []
+    for layer in range(n_layers):
+        W = init(A.shape[0], width, rng)
+        A = np.tanh((A.T @ W).T)
+        out.append(float(((A - A.mean()) ** 2).mean()))
+    return out
+""",
+}
+
+
+def test_other_correct_code_loses_only_the_prescribed_draw_checks(glorot, tmp_path, box):
+    """Formulas in another arithmetic order and a network computed as (A^T W)^T get full
+    marks; samplers that are correct but do not make the one prescribed draw call pass every
+    statistical check and lose only the two small draw checks (0.25 points each)."""
+    path = _notebook(glorot, tmp_path / "subs" / "other.ipynb", replace=OTHER_CORRECT)
+    result = _grade(glorot, [path], tmp_path / "out")["other"]
+    failed = sorted(c.name for c in result.checks if c.score < c.points)
+    assert failed == ["glorot_normal(5, 3) with seed 1 makes the prescribed draw",
+                      "glorot_uniform(5, 3) with seed 1 makes the prescribed draw"], failed
+    assert result.total == glorot.possible - 0.5
+
+
 # ---------------------------------------------------------------------------- sample judges
 
 def _uniform_paths():

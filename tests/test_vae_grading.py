@@ -109,7 +109,8 @@ def reparameterize(mu, logvar, eps):
     # right values through numpy: the graph is cut
     "q2": """
 def kl_divergence(mu, logvar):
-        if mu.shape != logvar.shape or mu.dim() != 2:
+    import numpy as np
+    if mu.shape != logvar.shape or mu.dim() != 2:
         raise ValueError("mu and logvar must be (batch, latent)")
     m, lv = mu.detach().numpy(), logvar.detach().numpy()
     return torch.from_numpy(-0.5 * (1 + lv - m ** 2 - np.exp(lv)).sum(axis=1))
@@ -143,6 +144,49 @@ def vae_loss(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
     return torch.mean(recon + beta * kl).item()
 """,
 }
+
+
+OTHER_CORRECT = {
+    "q1": """
+def reparameterize(mu, logvar, eps):
+    return mu + torch.sqrt(torch.exp(logvar)) * eps
+""",
+    "q2": """
+def kl_divergence(mu, logvar):
+    if mu.shape != logvar.shape or mu.dim() != 2:
+        raise ValueError("mu and logvar must be (batch, latent)")
+    sigma = torch.exp(0.5 * logvar)
+    return 0.5 * (mu ** 2 + sigma ** 2 - 1 - logvar).sum(dim=-1)
+""",
+    "q3": """
+def reconstruction_loss(x, x_hat, kind="mse"):
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"unknown kind {kind!r}: use 'mse' or 'bce'")
+    if x.shape != x_hat.shape:
+        raise ValueError("x and x_hat must have the same shape")
+    dims = tuple(range(1, x.dim()))
+    if kind == "mse":
+        return ((x - x_hat) ** 2).sum(dim=dims)
+    if (x_hat < 0).any() or (x_hat > 1).any():
+        raise ValueError("x_hat must be in [0, 1] for bce")
+    eps = 1e-7
+    return -(x * torch.log(x_hat + eps) + (1 - x) * torch.log(1 - x_hat + eps)).sum(dim=dims)
+""",
+    "q4": """
+def vae_loss(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
+    return (reconstruction_loss(x, x_hat, kind) + beta * kl_divergence(mu, logvar)).mean()
+""",
+}
+
+
+def test_other_correct_formulations_get_full_marks(vae, tmp_path, box):
+    """sqrt(exp(logvar)) for sigma, the KL written as 0.5 * (mu^2 + sigma^2 - 1 - logvar),
+    a BCE kept finite with log(x_hat + 1e-7) instead of torch's clamp, and a vae_loss built
+    on the student's own functions all get full marks: the tolerances accept them."""
+    path = _notebook(vae, tmp_path / "subs" / "other.ipynb", replace=OTHER_CORRECT)
+    result = _grade(vae, [path], tmp_path / "out")["other"]
+    lost = [f for q in result.questions for f in q.feedback]
+    assert result.total == vae.possible, lost
 
 
 def test_missing_validation_and_classic_slips_are_reported(vae, tmp_path, box):

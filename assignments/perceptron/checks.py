@@ -7,8 +7,34 @@ from autograder.spec import Check
 
 SEED_X = np.array([[1, 1], [3, 0.5], [2, 3], [2.5, 1.5], [1.5, 2], [2.5, 4], [3.5, 1.5], [4, 3]])
 SEED_Y = np.array([-1, -1, -1, -1, 1, 1, 1, 1])
-F1 = (np.array([2.0, 2.0]), -9.0)
-F2 = (np.array([3.4, 5.0]), -14.0)
+
+# The seed exercise is the canonical variant; per-student variants redraw the test set and the
+# two models (see variant()), and the notebook text and setup cell print them.
+CANONICAL = {"X_test": SEED_X, "y_test": SEED_Y, "w1": [2.0, 2.0], "b1": -9.0,
+             "w2": [3.4, 5.0], "b2": -14.0, "seed": True}
+
+
+def variant(rng):
+    """Eight points on a half-unit grid, labelled by a random line (four of each class), and
+    two candidate perceptrons near that line that disagree on at least one point."""
+    cells = rng.choice(81, size=8, replace=False)
+    X = np.column_stack([0.5 + (cells // 9) * 0.5, 0.5 + (cells % 9) * 0.5])
+    w_true = np.round(rng.uniform(0.5, 3.0, size=2), 1)
+    order = np.argsort(X @ w_true, kind="stable")
+    y = np.empty(8, dtype=int)
+    y[order[:4]], y[order[4:]] = -1, 1
+    while True:
+        models = []
+        for _ in range(2):
+            w = np.round(w_true + rng.normal(0, 0.6, size=2), 1)
+            b = float(np.round(-np.median(X @ w) + rng.normal(0, 1.0), 1))
+            models.append((w, b))
+        preds = [np.where(X @ w + b >= 0, 1, -1) for w, b in models]
+        if not np.array_equal(preds[0], preds[1]):
+            break
+    (w1, b1), (w2, b2) = models
+    return {"X_test": X, "y_test": y, "w1": w1.tolist(), "b1": b1, "w2": w2.tolist(), "b2": b2,
+            "seed": False}
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([-1, 1, 1, -1])
 WEIGHTS = Tol(atol=1e-9, rtol=1e-9)
@@ -77,35 +103,43 @@ def _random_lr(rng):
     return dict(X=X, y=rng.choice([-1, 1], size=25), epochs=5, lr=0.5)
 
 
-def checks():
+def checks(v):
+    X, Y = np.asarray(v["X_test"], dtype=float), np.asarray(v["y_test"])
+    F1 = (np.asarray(v["w1"], dtype=float), float(v["b1"]))
+    F2 = (np.asarray(v["w2"], dtype=float), float(v["b2"]))
+    f1_pred = np.where(X @ F1[0] + F1[1] >= 0, 1, -1)
     train_tol = {"w": WEIGHTS, "b": WEIGHTS, "mistakes": EXACT}
     return [
-        Check("q1", "seed test set with f1", "predict", lambda rng: dict(X=SEED_X, w=F1[0], b=F1[1]),
+        Check("q1", "seed test set with f1", "predict", lambda rng: dict(X=X, w=F1[0], b=F1[1]),
               points=0.5, tol=EXACT),
-        Check("q1", "seed test set with f2", "predict", lambda rng: dict(X=SEED_X, w=F2[0], b=F2[1]),
+        Check("q1", "seed test set with f2", "predict", lambda rng: dict(X=X, w=F2[0], b=F2[1]),
               points=0.5, tol=EXACT),
         Check("q1", "random points in 5-D", "predict", _random_predict, points=0.5, hidden=True,
               tol=EXACT),
         Check("q1", "points on the boundary", "predict", _boundary, points=0.5, hidden=True,
               tol=EXACT),
         Check("q2", "seed labels against f1's predictions", "accuracy",
-              lambda rng: dict(y_true=SEED_Y, y_pred=np.array([-1, -1, 1, -1, -1, 1, 1, 1])),
+              lambda rng: dict(y_true=Y, y_pred=f1_pred),
               points=0.5, tol=Tol(atol=1e-12)),
         Check("q2", "length mismatch raises ValueError", "accuracy_mismatch",
-              lambda rng: dict(y_true=SEED_Y, y_pred=SEED_Y[:5]), points=0.5),
+              lambda rng: dict(y_true=Y, y_pred=Y[:5]), points=0.5),
         Check("q2", "random labels", "accuracy", _random_accuracy, points=0.5, hidden=True,
               tol=Tol(atol=1e-12)),
         Check("q2", "random length mismatch", "accuracy_mismatch", _mismatch, points=0.5,
               hidden=True),
         Check("q3", "f1 against f2 on the seed test set", "better_model",
-              lambda rng: dict(X=SEED_X, y=SEED_Y, names=["f1", "f2"], weights=[F1[0], F2[0]],
-                               biases=[F1[1], F2[1]]), points=1.0),
+              lambda rng: dict(X=X, y=Y, names=["f1", "f2"], weights=[F1[0], F2[0]],
+                               biases=[F1[1], F2[1]]), points=0.5),
+        Check("q3", "f1 against f2 on the notebook's own test set",
+              "better_model_on_notebook_data",
+              lambda rng: dict(X=X, y=Y, names=["f1", "f2"], weights=[F1[0], F2[0]],
+                               biases=[F1[1], F2[1]]), points=0.5),
         Check("q3", "three random models", "better_model", _differing_models, points=0.5,
               hidden=True),
         Check("q3", "two equally good models", "better_model", _tied_models, points=0.5,
               hidden=True),
         Check("q4", "seed test set, 10 epochs", "train_perceptron",
-              lambda rng: dict(X=SEED_X, y=SEED_Y, epochs=10, lr=1.0), points=1.0, tol=train_tol),
+              lambda rng: dict(X=X, y=Y, epochs=10, lr=1.0), points=1.0, tol=train_tol),
         Check("q4", "separable data converges", "train_perceptron", _separable, points=1.0,
               hidden=True, tol=train_tol),
         Check("q4", "XOR never converges", "train_perceptron",

@@ -1,12 +1,13 @@
 # %% setup
 import numpy as np
 
-# The seed exercise's test set: eight points in the plane and their labels.
-X_test = np.array([[1, 1], [3, 0.5], [2, 3], [2.5, 1.5], [1.5, 2], [2.5, 4], [3.5, 1.5], [4, 3]])
-y_test = np.array([-1, -1, -1, -1, 1, 1, 1, 1])
+# The test set: eight points in the plane and their labels.
+X_test = np.array({{ v.X_test | py }})
+y_test = np.array({{ v.y_test | py }})
 
 # The two given perceptrons f(x) = sign(w . x + b).
-models = {"f1": (np.array([2.0, 2.0]), -9.0), "f2": (np.array([3.4, 5.0]), -14.0)}
+models = {"f1": (np.array({{ v.w1 | py }}), {{ v.b1 | py }}),
+          "f2": (np.array({{ v.w2 | py }}), {{ v.b2 | py }})}
 
 # %% q1
 def predict(X, w, b):
