@@ -223,8 +223,8 @@ def _add_path_rule(ruleset, path, rights):
 
 # ---------------------------------------------------------------------------- seccomp
 
-_ARCH = platform.machine()
-_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+ARCH = platform.machine()
+_AUDITARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 # Denied with EPERM: sockets (network, netlink, host unix sockets; socketpair stays allowed),
 # io_uring (could open sockets behind the filter's back), ptrace and cross-process memory
 # access, System V / POSIX IPC objects (otherwise shared by every submission on the host),
@@ -246,22 +246,22 @@ _DENIED = {
 
 
 def seccomp_supported():
-    return _ARCH in _DENIED
+    return ARCH in _DENIED
 
 
 def seccomp_filter():
     """Install the deny-list filter above; other architectures' syscalls are killed."""
     if not seccomp_supported():
-        raise ConfineError(errno.ENOSYS, f"no seccomp filter for architecture {_ARCH}")
+        raise ConfineError(errno.ENOSYS, f"no seccomp filter for architecture {ARCH}")
     ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     allow, kill = 0x7FFF0000, 0x80000000
     deny = 0x00050000 | errno.EPERM
-    numbers = sorted(set(_DENIED[_ARCH].values()))
+    numbers = sorted(set(_DENIED[ARCH].values()))
     program = [(ld_abs, 0, 0, 4),                          # A = seccomp_data.arch
-               (jeq, 1, 0, _AUDIT_ARCH[_ARCH]),
+               (jeq, 1, 0, _AUDITARCH[ARCH]),
                (ret, 0, 0, kill),                          # foreign ABI (e.g. i386 on x86_64)
                (ld_abs, 0, 0, 0)]                          # A = seccomp_data.nr
-    if _ARCH == "x86_64":
+    if ARCH == "x86_64":
         program.append((jge, len(numbers) + 1, 0, 0x40000000))  # x32 syscalls: deny
     for index, number in enumerate(numbers):
         program.append((jeq, len(numbers) - index, 0, number))

@@ -53,9 +53,12 @@ def make_plan(assignment: Assignment, seed: int | None = None, *,
         counters[key] = counters.get(key, 0) + 1
         if check.hidden and not include_hidden:
             continue
-        # One independent stream per check, so adding a check never shifts another's inputs.
-        rng = np.random.default_rng([seed, index] if variant is None
-                                    else [seed, index, int(variant)])
+        # One independent stream per check, keyed by its question and name (not its position),
+        # so adding or reordering checks never shifts another check's inputs.
+        stream = int.from_bytes(hashlib.sha256(f"{check.question}:{check.name}".encode())
+                                .digest()[:4], "big")
+        rng = np.random.default_rng([seed, stream] if variant is None
+                                    else [seed, stream, int(variant)])
         inputs = checklib.normalize(check.inputs(rng))
         if not isinstance(inputs, dict):
             raise TypeError(f"{assignment.slug}: inputs of check {check.name!r} must be a dict")

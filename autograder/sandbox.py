@@ -11,14 +11,19 @@ file outside the sandbox cannot be read (what is used is recorded in every resul
   mount/pid/net/ipc/uts namespaces without one; every capability but the few needed to drop
   privileges is removed by bwrap, and the process switches to the sandbox uid, empties its
   capability sets (bounding set included) and sets no_new_privs before any student code.
-* ``landlock``: no namespaces at all. Landlock limits the filesystem to reading /usr, the venv
-  and the harness and writing the work folder (plus its private TMPDIR); from Landlock ABI 4
-  TCP connect/bind is denied, from ABI 6 signals and abstract sockets cannot leave the
-  submission. A seccomp filter denies socket() (all networking), ptrace, SysV/POSIX IPC,
-  io_uring, mounts and namespaces; the uid is dropped (root) and no_new_privs set. Not covered:
-  other processes stay visible in /proc by pid (their files are not readable), /tmp size is
-  not capped (RLIMIT_FSIZE caps each file), pathname unix sockets are unreachable only because
-  socket() is denied (architectures without our seccomp table: x86_64/aarch64 only).
+* ``landlock``: no namespaces at all. Landlock limits the filesystem to reading (and
+  executing) /usr, the venv, the harness and a few /etc entries, and writing the work folder
+  and a private TMPDIR next to it; /proc, /sys, /home, the repo are unreadable. From Landlock
+  ABI 4 TCP connect/bind is denied, from ABI 6 signals and abstract unix sockets cannot leave
+  the submission's domain (ptrace never can). A seccomp filter (x86_64, aarch64) denies
+  socket() (so all networking, netlink and host unix sockets; socketpair stays), ptrace,
+  process_vm_*, SysV/POSIX IPC objects, io_uring, mount/namespace calls, keyrings, bpf, perf
+  and userfaultfd. The uid is dropped to the sandbox uid (as root; without root ABI 6 is
+  required), every capability removed, no_new_privs set. Not covered, honestly: file *names*
+  outside can still be probed with stat() (Landlock checks opening, not lookups); the TMPDIR
+  is not a size-capped tmpfs (RLIMIT_FSIZE caps each file; on the default tmpfs scratch its
+  pages count against the memory cgroup); uid 65534 is shared with other runs (separated by
+  Landlock domains, not by the uid); and kernels below ABI 4 rely on seccomp alone for TCP.
 * ``none``: only with an explicit ``--unsafe-no-sandbox``; rlimits still apply.
 
 Limits (limits.py) apply in every mode. If nothing works, SandboxUnavailable says what to enable.
@@ -36,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import confine
-from .limits import CGROUP_ROOT, CGroup, Limits, apply_rlimits, cgroups_available  # noqa: F401
+from .limits import Limits, apply_rlimits, cgroups_available
 
 SANDBOX_UID = 65534  # nobody
 SANDBOX_GID = 65534
@@ -160,8 +165,8 @@ def select(allow_unsafe: bool = False) -> Sandbox:
         problems.append(f"Landlock ABI {abi} without root cannot keep signals inside the "
                         f"submission (needs ABI 6, Linux 6.12) or drop the uid")
     elif not confine.seccomp_supported():
-        problems.append(f"no seccomp filter for this architecture, so Landlock alone would "
-                        f"leave the network open")
+        problems.append(f"no seccomp filter for this architecture ({confine.ARCH}), so "
+                        f"Landlock alone would leave the network open")
     else:
         candidates.append(Sandbox("landlock", drop_uid=root, use_cgroups=cgroups,
                                   landlock_abi=abi))

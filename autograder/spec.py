@@ -214,6 +214,11 @@ class Assignment:
             if abs(total - q.points) > 1e-9:
                 raise SpecError(f"{self.slug}/{q.id}: checks are worth {total} points but "
                                 f"assignment.toml gives the question {q.points}")
+        names = [(c.question, c.name) for c in checks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise SpecError(f"{self.slug}: check names must be unique per question (they key "
+                            f"the random inputs): {dupes}")
         for c in checks:
             if c.question not in self.question_ids:
                 raise SpecError(f"{self.slug}: check {c.name!r} names unknown question "

@@ -77,17 +77,46 @@ class AssignmentFiles:
         """API function name -> id of the question that defines it."""
         return {fn: q["id"] for q in self.config["question"] for fn in q["defines"]}
 
+    @cached_property
+    def canonical(self) -> dict | None:
+        """CANONICAL of checks.py when the assignment has per-student variants (it defines
+        variant()), else None."""
+        checks = load_module(self.folder / "checks.py", f"_checks_{self.slug}")
+        return dict(checks.CANONICAL) if hasattr(checks, "variant") else None
+
+    def render(self, template: str) -> str:
+        """A text or setup section as the release renders it for the canonical variant: jinja2
+        with `v` (the variant's numbers), the `py` filter and the points of the questions."""
+        import jinja2
+
+        from autograder.release import py_literal
+        env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+        env.filters["py"] = py_literal
+        questions = self.config["question"]
+        context = {"slug": self.slug, "v": self.canonical or {},
+                   "possible": f"{sum(float(q['points']) for q in questions):g}",
+                   **{f"points_{q['id']}": f"{float(q['points']):g}" for q in questions}}
+        return env.from_string(template).render(**context)
+
     @property
     def stubs_text(self) -> str:
         return (self.folder / "stubs.py").read_text()
 
     def stub_sections(self) -> dict:
-        """Stub sections by name (setup, q1, ...), split at `# %% NAME` lines."""
+        """Stub sections by name (setup, q1, ...), split at `# %% NAME` lines; with variants
+        the setup section is a jinja2 template, returned rendered for the canonical variant."""
         parts = re.split(r"^# %% (\w+)\s*$", self.stubs_text, flags=re.M)
-        return dict(zip(parts[1::2], parts[2::2]))
+        sections = dict(zip(parts[1::2], parts[2::2]))
+        if self.canonical is not None and "setup" in sections:
+            sections["setup"] = self.render(sections["setup"]) + "\n"
+        return sections
+
+    def raw_text(self, lang: str) -> str:
+        return (self.folder / "text" / f"{lang}.md").read_text()
 
     def text(self, lang: str) -> str:
-        return (self.folder / "text" / f"{lang}.md").read_text()
+        """The notebook text as the canonical release renders it (jinja2)."""
+        return self.render(self.raw_text(lang))
 
 
 class ConsistencyTests:
@@ -154,12 +183,16 @@ class ConsistencyTests:
 
     @pytest.mark.parametrize("lang", LANGS)
     def test_text_has_one_section_per_question(self, lang):
-        """Notebook text has the sections intro, q1..qn, outro in order and no code."""
-        text = self.files.text(lang)
+        """Notebook text has the sections intro, q1..qn, outro in order and no code; it is
+        rendered with jinja2, so only an assignment with variants uses template syntax (its
+        numbers), and the canonical rendering leaves none of it behind."""
+        raw, text = self.files.raw_text(lang), self.files.text(lang)
         names = re.findall(r"^<!-- section: (\w+) -->$", text, flags=re.M)
         assert names == ["intro"] + [q["id"] for q in self.files.config["question"]] + ["outro"]
         assert "def " not in text and "grader.check(" in text
-        assert not re.search(r"\{\{|\{%|\{#", text), "the release renders text with jinja2"
+        if self.files.canonical is None:
+            assert not re.search(r"\{\{|\{%|\{#", raw), "the release renders text with jinja2"
+        assert not re.search(r"\{\{|\{%|\{#|\}\}|%\}", text), "unrendered template syntax"
         assert set(self.files.config["title"]) == set(LANGS)
 
     def test_student_files_hold_no_reference_code(self):

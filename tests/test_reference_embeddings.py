@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
+from assignment_consistency import AssignmentFiles
 from autograder.data.glove import analogy_questions_path, load_analogy_questions, load_glove
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,14 +32,16 @@ def _load(path, name):
     return module
 
 
+FILES = AssignmentFiles.load(SLUG)
 ref = _load(ROOT / "reference" / f"{SLUG}.py", f"_ref_{SLUG}")
 mistakes = _load(ASSIGNMENT / "mistakes.py", f"_mistakes_{SLUG}")
 CONFIG = tomllib.loads((ASSIGNMENT / "assignment.toml").read_text())
 
 
 def _stub_sections():
-    parts = re.split(r"^# %% (\w+)\s*$", (ASSIGNMENT / "stubs.py").read_text(), flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
+    """Stub sections; the setup section (a jinja2 template: per-student variants) rendered for
+    the canonical variant, as the release does (see assignment_consistency)."""
+    return FILES.stub_sections()
 
 
 @pytest.fixture(scope="module")
@@ -364,7 +367,7 @@ def test_files_define_the_same_api():
             stub = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == fn)
             assert isinstance(stub.body[-1], ast.Raise) and len(stub.body) == 2  # docstring
     for lang in ("en", "es", "pt"):
-        text = (ASSIGNMENT / "text" / f"{lang}.md").read_text()
+        text = FILES.text(lang)          # rendered for the canonical variant
         names = re.findall(r"^<!-- section: (\w+) -->\s*$", text, flags=re.M)
         assert names == ["intro"] + [q["id"] for q in CONFIG["question"]] + ["outro"]
         assert "0.852" in text.replace(",", ".") and "0.920" in text.replace(",", ".")

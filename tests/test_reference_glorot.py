@@ -10,6 +10,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import jinja2
 import numpy as np
 import pytest
 import scipy.stats
@@ -39,6 +40,25 @@ def _stub_sections():
     return dict(zip(parts[1::2], parts[2::2]))
 
 
+# The setup section and the texts are jinja2 templates over the variant's numbers `v`
+# (checks.CANONICAL, or checks.variant(rng) per student); the release renders them with the
+# `py` filter printing a value as a Python literal. Tests render them the same way first.
+checks_module = _load(ASSIGNMENT / "checks.py", f"_checks_{SLUG}")
+
+
+def _variants():
+    """The canonical numbers and three students' (drawn as autograder.spec draws them)."""
+    return [dict(checks_module.CANONICAL)] + [
+        checks_module.variant(np.random.default_rng([0x7A21A, student])) for student in (1, 2, 3)]
+
+
+def _render(template, v):
+    from autograder.release import py_literal
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters["py"] = py_literal
+    return env.from_string(template).render(v=v)
+
+
 # --- the files agree with each other --------------------------------------------------
 
 def test_questions_stubs_and_reference_define_the_same_api():
@@ -53,8 +73,10 @@ def test_questions_stubs_and_reference_define_the_same_api():
     assert sorted(ref_functions) == sorted(defined)
     sections = _stub_sections()
     assert list(sections) == ["setup"] + [q["id"] for q in CONFIG["question"]]
-    namespace = {}
-    exec(compile("".join(sections.values()), "stubs.py", "exec"), namespace)
+    for v in _variants():  # every variant's rendered setup cell runs with the stubs
+        namespace = {}
+        rendered = {**sections, "setup": _render(sections["setup"], v)}
+        exec(compile("".join(rendered.values()), "stubs.py", "exec"), namespace)
     for q in CONFIG["question"]:
         tree = ast.parse(sections[q["id"]])
         functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
@@ -98,11 +120,14 @@ def test_mistakes_are_well_formed():
 @pytest.mark.parametrize("lang", ["en", "es", "pt"])
 def test_text_has_one_section_per_question(lang):
     """Notebook text has the sections intro, q1..qn, outro in order and no code."""
-    text = (ASSIGNMENT / "text" / f"{lang}.md").read_text()
-    names = re.findall(r"^<!-- section: (\w+) -->$", text, flags=re.M)
-    assert names == ["intro"] + [q["id"] for q in CONFIG["question"]] + ["outro"]
-    assert "def " not in text and "grader.check(" in text
-    assert not re.search(r"\{\{|\{%|\{#", text), "the release renders text with jinja2"
+    template = (ASSIGNMENT / "text" / f"{lang}.md").read_text()
+    for v in _variants():  # the release renders the text with jinja2 over the variant
+        text = _render(template, v)
+        names = re.findall(r"^<!-- section: (\w+) -->$", text, flags=re.M)
+        assert names == ["intro"] + [q["id"] for q in CONFIG["question"]] + ["outro"]
+        assert "def " not in text and "grader.check(" in text
+        assert not re.search(r"\{\{|\{%|\{#", text), "unrendered jinja2"
+        assert text.count("$") % 2 == 0, "unbalanced math delimiters"
     assert set(CONFIG["title"]) == {"en", "es", "pt"}
 
 

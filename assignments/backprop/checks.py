@@ -1,8 +1,8 @@
 """Backprop checks: inputs and tolerances (trusted side). Points add up per question.
 
-Public checks use a small fixed network in the seed's notation (examples are columns,
-Z = W^T A + b); hidden checks draw sizes, parameters and data from the grading rng.
-Values are compared with the reference to rtol 1e-6 (plus a small atol for entries near 0),
+Public checks use the small network of the setup cell (the variant's: see variant()) in the
+seed's notation (examples are columns, Z = W^T A + b); hidden checks draw sizes, parameters
+and data from the grading rng. Values are compared with the reference to rtol 1e-6 (plus a small atol for entries near 0),
 as the assignment asks; hidden gradient checks compare the student's backward with central
 differences of the student's own cost (judges.gradient_check).
 """
@@ -24,6 +24,39 @@ PARAMS = {"W1": np.array([[0.5, -0.3, 0.8],
           "b1": np.array([[0.1], [-0.2], [0.05]]),
           "W2": np.array([[0.7], [-1.2], [0.4]]),
           "b2": np.array([[0.1]])}
+# The seed exercise is the canonical variant; per-student variants redraw the small network
+# (sizes, data, parameters, the predictions of the public cost checks) and the seed of the toy
+# data (see variant()); the notebook text and setup cell print them.
+CANONICAL = {"n_x": 2, "n_h": 3, "m": 4, "X": X.tolist(), "Y": Y.tolist(),
+             "params": {k: v.tolist() for k, v in PARAMS.items()},
+             "A2": [[0.8, 0.3, 0.6, 0.1]], "A2_extreme": [[0.0, 1.0, 1.0, 0.0]], "toy_seed": 0,
+             "seed": True}
+
+
+def variant(rng):
+    """A small network with n_x in 2..3, n_h in 2..4 and m in 4..6 examples of both classes,
+    one-decimal data and weights (biases two decimals), predictions for the cost check, a 0/1
+    prediction that is confidently wrong somewhere, and a seed for the toy data."""
+    n_x, n_h, m = int(rng.integers(2, 4)), int(rng.integers(2, 5)), int(rng.integers(4, 7))
+    X_v = np.round(rng.uniform(-2.0, 2.0, size=(n_x, m)), 1)
+    Y_v = np.zeros((1, m))
+    Y_v[0, rng.choice(m, size=int(rng.integers(1, m)), replace=False)] = 1.0
+    while True:
+        W1 = np.round(rng.normal(scale=0.6, size=(n_x, n_h)), 1)
+        W2 = np.round(rng.normal(scale=0.8, size=(n_h, 1)), 1)
+        if np.all(np.any(W1 != 0, axis=0)) and np.all(W2 != 0):
+            break                          # every hidden unit takes part in the output
+    params = {"W1": W1, "b1": np.round(rng.normal(scale=0.2, size=(n_h, 1)), 2),
+              "W2": W2, "b2": np.round(rng.normal(scale=0.2, size=(1, 1)), 2)}
+    extreme = (rng.random((1, m)) < 0.5).astype(float)
+    extreme[0, 0] = 1.0 - Y_v[0, 0]        # confidently wrong at least once: the clip matters
+    return {"n_x": n_x, "n_h": n_h, "m": m, "X": X_v.tolist(), "Y": Y_v.tolist(),
+            "params": {k: w.tolist() for k, w in params.items()},
+            "A2": np.round(rng.uniform(0.05, 0.95, size=(1, m)), 2).tolist(),
+            "A2_extreme": extreme.tolist(), "toy_seed": int(rng.integers(1, 10_000)),
+            "seed": False}
+
+
 Z_SMALL = np.array([[-1000.0, -5.0, -1.0, -0.1],
                     [0.0, 0.5, 2.0, 1000.0]])
 Z_DERIV = np.array([[-3.0, -1.0, -0.25],
@@ -103,7 +136,10 @@ def _random_update(rng):
     return dict(params=params, grads=grads, lr=float(rng.uniform(0.01, 1.0)))
 
 
-def checks():
+def checks(v):
+    X, Y = np.array(v["X"], dtype=float), np.array(v["Y"], dtype=float)
+    PARAMS = {k: np.array(w, dtype=float) for k, w in v["params"].items()}
+    A2, A2_extreme = np.array(v["A2"], dtype=float), np.array(v["A2_extreme"], dtype=float)
     forward_tol = {"A2": VALUES, "cache": VALUES}
     numgrad_tol = {"grad": VALUES, "x_after": RESTORED}
     update_tol = {"params": VALUES, "params_unchanged": EXACT}
@@ -125,13 +161,14 @@ def checks():
               _elementwise("tanh_derivative", 2.0), points=0.375, hidden=True, tol=VALUES),
         # q2: forward pass and cost
         Check("q2", "forward on the small network: A2 and the cache", "forward",
-              lambda rng: dict(X=X, params=PARAMS), points=0.5, tol=forward_tol),
+              lambda rng: dict(X=X, params=PARAMS), points=0.25, tol=forward_tol),
+        Check("q2", "cost of your notebook's own small network (X_small, Y_small, "
+              "params_small)", "cost_on_notebook_data",
+              lambda rng: dict(X=X, Y=Y, params=PARAMS), points=0.25, tol=VALUES),
         Check("q2", "cost of a small example", "compute_cost",
-              lambda rng: dict(A2=np.array([[0.8, 0.3, 0.6, 0.1]]), Y=Y), points=0.25,
-              tol=VALUES),
+              lambda rng: dict(A2=A2, Y=Y), points=0.25, tol=VALUES),
         Check("q2", "cost is finite for A2 exactly 0 or 1", "compute_cost",
-              lambda rng: dict(A2=np.array([[0.0, 1.0, 1.0, 0.0]]), Y=Y), points=0.25,
-              tol=VALUES),
+              lambda rng: dict(A2=A2_extreme, Y=Y), points=0.25, tol=VALUES),
         Check("q2", "A2 and Y of different shapes raise ValueError", "cost_shape_mismatch",
               lambda rng: dict(A2=np.full((1, 3), 0.5), Y=np.ones((3, 1))), points=0.25),
         Check("q2", "forward through a network of random size", "forward", _random_forward,
@@ -164,8 +201,8 @@ def checks():
         # q5: parameter update
         Check("q5", "one step on the small network, params left unchanged",
               "update_parameters",
-              lambda rng: dict(params=PARAMS, grads={"d" + k: np.full(v.shape, 0.5)
-                                                     for k, v in PARAMS.items()}, lr=0.1),
+              lambda rng: dict(params=PARAMS, grads={"d" + k: np.full(w.shape, 0.5)
+                                                     for k, w in PARAMS.items()}, lr=0.1),
               points=0.5, tol=update_tol),
         Check("q5", "one step with random gradients and learning rate", "update_parameters",
               _random_update, points=0.5, hidden=True, tol=update_tol),

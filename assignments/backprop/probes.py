@@ -111,3 +111,15 @@ def update_parameters(ns, params, grads, lr):
     unchanged = (sorted(given) == sorted(snapshot)
                  and all(np.array_equal(given[k], snapshot[k]) for k in snapshot))
     return {"params": new, "params_unchanged": bool(unchanged)}
+
+
+def cost_on_notebook_data(ns, X, Y, params):
+    """The cost of the notebook's own small network X_small, Y_small, params_small (the
+    student's variant) through the submission's forward and compute_cost; the inputs are that
+    variant's numbers, used where the notebook does not define them (as in the reference). A
+    notebook carrying another student's numbers answers for those."""
+    X, Y = ns.get("X_small", X), ns.get("Y_small", Y)
+    params = {name: np.array(value, dtype=float)
+              for name, value in ns.get("params_small", params).items()}
+    A2, _ = unpack(ns["forward"](X, params), 2, "(A2, cache)")
+    return {"cost": ns["compute_cost"](A2, Y)}

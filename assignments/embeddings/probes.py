@@ -191,3 +191,11 @@ def analogy_accuracy(ns, restrict_vocabs, questions=None, E=None, vocab=None, li
         if path is not None:
             os.unlink(path)
     return {"accuracy": accuracy, "n_answered": answered}
+
+
+def analogy_on_notebook_data(ns, questions, k, limit=None):
+    """analogy on GloVe for the notebook's own GLOVE_ANALOGIES (the student's variant); the
+    inputs are that variant's questions, used where the notebook does not define them (as in
+    the reference). A notebook carrying another student's words answers for those."""
+    asked = [list(q)[:3] for q in ns.get("GLOVE_ANALOGIES", questions)]
+    return analogy(ns, asked, k, limit=limit)

@@ -62,6 +62,82 @@ def _overlapping_uniforms(rng, xs):
     return _uniform(xs, a, b), _uniform(xs, c, e)
 
 
+# ---------------------------------------------------------------------------- variants
+
+SETUP_XS = np.linspace(-6.0, 6.0, 3001)     # the setup cell's grid
+
+
+def _density(xs, components):
+    """A mixture given as [[weight, mean, std], ...] (one component: a Gaussian)."""
+    return sum(w * _normal(xs, m, s) for w, m, s in components)
+
+
+def _names(components):
+    """The density as text ("N(1.5, 0.8^2)", "0.6 N(-1, 0.7^2) + 0.4 N(1.2, 0.6^2)") and
+    as LaTeX."""
+    text, tex = [], []
+    for w, m, s in components:
+        var = "1" if s == 1 else f"{s:g}^2"
+        weight = f"{w:g} " if len(components) > 1 else ""
+        text.append(f"{weight}N({m:g}, {var})")
+        tex.append(f"{weight.strip()}\\,\\mathcal{{N}}({m:g}, {var})" if weight
+                   else f"\\mathcal{{N}}({m:g}, {var})")
+    return " + ".join(text), " + ".join(tex)
+
+
+def _with_names(v):
+    for key in ("real", "gen", "other"):
+        v[f"{key}_name"], v[f"{key}_tex"] = _names(v[key])
+    return v
+
+
+# The seed exercise is the canonical variant; per-student variants redraw the two densities of
+# the setup cell and the public checks (p_real a Gaussian, p_gen a Gaussian or a mixture of
+# two), the second Gaussian of the public JSD check and the public logistic discriminator (see
+# variant()); the notebook text and setup cell print them.
+CANONICAL = _with_names({"real": [[1.0, 0.0, 1.0]], "gen": [[1.0, 1.5, 0.8]],
+                         "other": [[1.0, 2.0, 0.5]], "logistic": [0.8, -0.3], "seed": True})
+
+
+def _far_from_the_edges(components):
+    # Like the seed's N(1.5, 0.8^2): all but ~1e-8 of the mass inside [-6, 6].
+    return all((6.0 - abs(m)) / s >= 5.6 for _, m, s in components)
+
+
+def variant(rng):
+    """p_real = N(m, s^2), p_gen a Gaussian or a two-component mixture, one-decimal parameters
+    whose mass lies inside [-6, 6]; on the setup grid and on the checks' grid D* stays within
+    1e-10 of neither 0 nor 1 and the densities differ visibly."""
+    def gaussian(mean_range, std_range):
+        return [1.0, round(float(rng.uniform(*mean_range)), 1) + 0.0,   # + 0.0: never -0.0
+                round(float(rng.uniform(*std_range)), 1)]
+    while True:
+        real = [gaussian((-1.0, 1.0), (0.6, 1.0))]
+        if rng.random() < 0.5:
+            gen = [gaussian((-1.5, 1.5), (0.5, 1.0))]
+        else:
+            w = round(float(rng.choice([0.3, 0.4, 0.5, 0.6, 0.7])), 1)
+            gen = [gaussian((-1.5, 1.5), (0.5, 0.9)), gaussian((-1.5, 1.5), (0.5, 0.9))]
+            gen[0][0], gen[1][0] = w, round(1.0 - w, 1)
+            if abs(gen[0][1] - gen[1][1]) < 1.0:
+                continue
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        other = [[1.0, round(sign * float(rng.uniform(1.0, 2.5)), 1),
+                  round(float(rng.uniform(0.4, 0.8)), 1)]]
+        if not all(_far_from_the_edges(c) for c in (real, gen, other)):
+            continue
+        ok = True
+        for xs in (SETUP_XS, XS):
+            pr, pg = _density(xs, real), _density(xs, gen)
+            d = pr / (pr + pg)
+            ok &= bool(np.all((d > 1e-10) & (d < 1 - 1e-10)) and np.max(np.abs(pr - pg)) > 0.05)
+        if ok:
+            slope = round(float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 1.2)), 1)
+            return _with_names({"real": real, "gen": gen, "other": other,
+                                "logistic": [slope, round(float(rng.uniform(-0.8, 0.8)), 1) + 0.0],
+                                "seed": False})
+
+
 def _d_star(pr, pg):
     total = pr + pg
     return np.where(total > 0, pr / np.where(total > 0, total, 1.0), 0.5)
@@ -155,7 +231,10 @@ def _identity(rng):
     return dict(pr_x=pr, pg_x=pg, xs=xs)
 
 
-def checks():
+def checks(v):
+    pr, pg, other = (_density(XS, v[key]) for key in ("real", "gen", "other"))
+    setup_pr, setup_pg = _density(SETUP_XS, v["real"]), _density(SETUP_XS, v["gen"])
+    slope, shift = v["logistic"]
     return [
         # q1: the optimal discriminator
         Check("q1", "small arrays, including points where both densities vanish",
@@ -172,9 +251,9 @@ def checks():
         Check("q1", "p_g = p_r gives D* = 1/2 everywhere", "optimal_discriminator",
               _dstar_equal, points=0.25, hidden=True, tol={"d": VALUES}),
         # q2: the value function
-        Check("q2", "logistic discriminator, N(0, 1) against N(1.5, 0.8^2)", "gan_value",
-              lambda rng: dict(d_x=_logistic(XS, 0.8, -0.3), pr_x=_normal(XS, 0.0, 1.0),
-                               pg_x=_normal(XS, 1.5, 0.8), xs=XS),
+        Check("q2", f"logistic discriminator, {v['real_name']} against {v['gen_name']}",
+              "gan_value",
+              lambda rng: dict(d_x=_logistic(XS, slope, shift), pr_x=pr, pg_x=pg, xs=XS),
               points=0.5, tol={"value": VALUES}),
         Check("q2", "0 * log 0 counts as 0: disjoint uniforms with D*", "gan_value",
               lambda rng: dict(d_x=_d_star(_uniform(XS, -4, -2), _uniform(XS, 1, 3)),
@@ -204,11 +283,16 @@ def checks():
               _maximizes, points=0.75, hidden=True, judge="d_star_maximizes"),
         # q3: Jensen-Shannon divergence
         Check("q3", "JSD(p, p) = 0", "jensen_shannon",
-              lambda rng: dict(pr_x=_normal(XS, 0.0, 1.0), pg_x=_normal(XS, 0.0, 1.0), xs=XS),
+              lambda rng: dict(pr_x=pr, pg_x=pr.copy(), xs=XS),
               points=0.25, tol={"jsd": VALUES}),
-        Check("q3", "N(0, 1) and N(2, 0.5^2) in both orders", "jensen_shannon_both_orders",
-              lambda rng: dict(pr_x=_normal(XS, 0.0, 1.0), pg_x=_normal(XS, 2.0, 0.5), xs=XS),
-              points=0.5, tol={"jsd_rg": VALUES, "jsd_gr": VALUES}),
+        Check("q3", f"{v['real_name']} and {v['other_name']} in both orders",
+              "jensen_shannon_both_orders",
+              lambda rng: dict(pr_x=pr, pg_x=other, xs=XS),
+              points=0.25, tol={"jsd_rg": VALUES, "jsd_gr": VALUES}),
+        Check("q3", "JSD of your notebook's own p_real and p_gen on its grid xs",
+              "jensen_shannon_on_notebook_data",
+              lambda rng: dict(pr_x=setup_pr, pg_x=setup_pg, xs=SETUP_XS),
+              points=0.25, tol={"jsd": VALUES}),
         Check("q3", "random Gaussian mixtures on an uneven grid", "jensen_shannon",
               _jsd_random, points=0.75, hidden=True, tol={"jsd": VALUES}),
         Check("q3", "uniforms with disjoint supports give log 2", "jensen_shannon",

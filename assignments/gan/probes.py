@@ -82,3 +82,12 @@ def optimum_identity(ns, pr_x, pg_x, xs):
     d_star = ns["optimal_discriminator"](pr_x, pg_x)
     return {"value": ns["gan_value"](d_star, pr_x, pg_x, xs),
             "jsd": ns["jensen_shannon"](pr_x, pg_x, xs)}
+
+
+def jensen_shannon_on_notebook_data(ns, pr_x, pg_x, xs):
+    """jensen_shannon of the notebook's own p_real and p_gen on its grid xs (the student's
+    variant); the inputs are that variant's densities, used where the notebook does not define
+    them (as in the reference). A notebook carrying another student's numbers answers for
+    those."""
+    return {"jsd": ns["jensen_shannon"](ns.get("p_real", pr_x), ns.get("p_gen", pg_x),
+                                        ns.get("xs", xs))}

@@ -1,8 +1,8 @@
 # %% setup
 import numpy as np
 
-# A fine grid and two densities on it: the "real" distribution N(0, 1) and a generator
-# that produces N(1.5, 0.8^2). Both have all but ~1e-9 of their mass inside [-6, 6].
+# A fine grid and two densities on it: the "real" distribution {{ v.real_name }} and a generator
+# that produces {{ v.gen_name }}. Both have all but ~1e-9 of their mass inside [-6, 6].
 xs = np.linspace(-6.0, 6.0, 3001)
 
 
@@ -11,8 +11,8 @@ def normal_pdf(x, mean, std):
     return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
 
 
-p_real = normal_pdf(xs, 0.0, 1.0)
-p_gen = normal_pdf(xs, 1.5, 0.8)
+p_real = {% for w, m, s in v.real %}{% if not loop.first %} + {% endif %}{% if v.real|length > 1 %}{{ w | py }} * {% endif %}normal_pdf(xs, {{ m | py }}, {{ s | py }}){% endfor %}
+p_gen = {% for w, m, s in v.gen %}{% if not loop.first %} + {% endif %}{% if v.gen|length > 1 %}{{ w | py }} * {% endif %}normal_pdf(xs, {{ m | py }}, {{ s | py }}){% endfor %}
 
 # %% q1
 def optimal_discriminator(pr_x, pg_x):

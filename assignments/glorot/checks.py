@@ -5,6 +5,12 @@ are judged statistically (judges.py), so any correct sampler passes; two small p
 also compare the draws with the reference, since the API fixes them (one draw call with the
 given Generator), and activation_variances is compared with the reference on the same seed
 because its draw order is fixed too.
+
+Per-student variants (CANONICAL, variant(rng)) redraw the layer sizes of the public checks, the
+seeds of the public draws and the notebook's demo (the shape and seed of X_demo, the depth and
+width of the experiment); the notebook's text and setup cell print them. One public check runs
+activation_variances on the notebook's own X_demo, so a notebook carrying another student's
+numbers loses it.
 """
 
 import math
@@ -45,6 +51,54 @@ def _random_sample(kind):
     return inputs
 
 
+# --- variants ---------------------------------------------------------------------------
+
+# The seed exercise is the canonical variant: a release without a roster prints and checks
+# exactly these numbers.
+CANONICAL = {
+    "preact_fans": [100, 256, 1, 784],            # n_in of the q1 public cases
+    "fans": [[300, 100], [784, 256], [1, 1], [10, 1000]],   # q2 public layer sizes
+    "sample_fans": [250, 80], "sample_seed": 0,   # q3 public sample checks
+    "draw_fans": [5, 3], "draw_seed": 1,          # q3 public prescribed-draw checks
+    "net_layers": 3, "net_width": 3, "net_seed": 0,   # q4 small fixed network (4 x 6 input)
+    "band_width": 64, "band_m": 300, "band_seed": 0,  # q4 public band check
+    "demo_seed": 0, "demo_n_in": 100, "demo_m": 1000,  # X_demo in the setup cell
+    "demo_layers": 10, "demo_width": 100,         # the experiment the text asks for
+    "seed": True,
+}
+
+
+def variant(rng):
+    """Another student's numbers: layer sizes with the same properties as the seed's (unequal
+    fans where a mistake would otherwise hide, >= 15,000 entries and fans >= 20 apart for the
+    judged samples, the band check within the widths its thresholds were measured on)."""
+    def draw(low, high):
+        return int(rng.integers(low, high + 1))
+
+    fans = [[draw(200, 400), draw(50, 150)], [int(rng.choice([512, 784, 1024, 3072])),
+                                              int(rng.choice([128, 256, 400]))],
+            [1, 1], [draw(5, 20), draw(500, 1500)]]
+    small, large = draw(70, 100), draw(220, 320)         # 15,400 to 32,000 entries
+    sample = [large, small] if rng.random() < 0.5 else [small, large]
+    n_in = draw(3, 8)
+    draw_fans = [n_in, int(rng.choice([k for k in range(2, 7) if k != n_in]))]
+    # Drawn like the hidden band check, whose thresholds judges.py measured on these ranges.
+    band = (draw(32, 128), draw(200, 400), draw(1, 2**31 - 1))
+    return {
+        "preact_fans": [draw(50, 200), int(rng.choice([64, 128, 256, 512, 1024])), 1,
+                        draw(300, 1000)],
+        "fans": fans,
+        "sample_fans": sample, "sample_seed": draw(1, 9999),
+        "draw_fans": draw_fans, "draw_seed": draw(2, 999),
+        "net_layers": draw(2, 5), "net_width": draw(2, 5), "net_seed": draw(1, 9999),
+        "band_width": band[0], "band_m": band[1], "band_seed": band[2],
+        "demo_seed": draw(1, 9999), "demo_n_in": 10 * draw(5, 20),
+        "demo_m": 100 * draw(5, 15), "demo_layers": draw(8, 14),
+        "demo_width": int(rng.choice([64, 80, 96, 112, 128, 150])),
+        "seed": False,
+    }
+
+
 # --- q1 --------------------------------------------------------------------------------
 
 def _random_preactivation(rng):
@@ -53,9 +107,6 @@ def _random_preactivation(rng):
 
 
 # --- q2 --------------------------------------------------------------------------------
-
-PUBLIC_FANS = [[300, 100], [784, 256], [1, 1], [10, 1000]]
-
 
 def _random_fans(rng):
     fans = [[int(rng.integers(1, 2049)), int(rng.integers(1, 2049))] for _ in range(6)]
@@ -104,21 +155,29 @@ def _random_reject(rng):
                 width=int(rng.integers(2, 10)), seed=int(rng.integers(2**31)))
 
 
-def checks():
+def checks(v):
+    a, b, c, d = v["preact_fans"]
+    preact = [[a, 0.01, 1.0], [b, 1 / (2 * b), 2.0], [c, 0.5, 0.5], [d, 0.001, 0.25]]
+    fans = [list(f) for f in v["fans"]]
+    s_in, s_out = v["sample_fans"]
+    d_in, d_out = v["draw_fans"]
+    layers, width = v["net_layers"], v["net_width"]
+    band = (v["band_width"], v["band_m"], v["band_seed"])
+    demo = dict(init="normal", scale=math.sqrt(1.0 / v["demo_width"]),
+                n_layers=v["demo_layers"], width=v["demo_width"], seed=v["demo_seed"],
+                data_seed=v["demo_seed"], n_in=v["demo_n_in"], m=v["demo_m"])
     return [
         # q1 (1 point)
         Check("q1", "hand-checked values", "preactivation_variance",
-              lambda rng: dict(cases=[[100, 0.01, 1.0], [256, 1 / 512, 2.0], [1, 0.5, 0.5],
-                                      [784, 0.001, 0.25]]),
-              points=0.5, tol=FORMULA),
+              lambda rng: dict(cases=preact), points=0.5, tol=FORMULA),
         Check("q1", "random fan-ins and variances", "preactivation_variance",
               _random_preactivation, points=0.5, hidden=True, tol=FORMULA),
         # q2 (2 points)
         Check("q2", "glorot_variance for four layer sizes", "glorot_formulas",
-              lambda rng: dict(function="glorot_variance", fans=PUBLIC_FANS),
+              lambda rng: dict(function="glorot_variance", fans=fans),
               points=0.5, tol=FORMULA),
         Check("q2", "glorot_uniform_limit for four layer sizes", "glorot_formulas",
-              lambda rng: dict(function="glorot_uniform_limit", fans=PUBLIC_FANS),
+              lambda rng: dict(function="glorot_uniform_limit", fans=fans),
               points=0.5, tol=FORMULA),
         Check("q2", "fans below 1 raise ValueError", "glorot_formulas_reject",
               lambda rng: dict(fans=[[0, 5], [5, 0]]), points=0.25, tol=EXACT),
@@ -131,17 +190,21 @@ def checks():
         Check("q2", "zero and negative fans raise ValueError", "glorot_formulas_reject",
               _random_bad_fans, points=0.25, hidden=True, tol=EXACT),
         # q3 (3 points)
-        Check("q3", "glorot_uniform(250, 80): shape, bounds, mean, variance, KS test",
-              "glorot_uniform", lambda rng: _sample_inputs(250, 80, 0, "uniform"),
+        Check("q3", f"glorot_uniform({s_in}, {s_out}): shape, bounds, mean, variance, KS test",
+              "glorot_uniform",
+              lambda rng: _sample_inputs(s_in, s_out, v["sample_seed"], "uniform"),
               points=0.5, judge="glorot_uniform_sample"),
-        Check("q3", "glorot_normal(250, 80): shape, mean, variance, KS test",
-              "glorot_normal", lambda rng: _sample_inputs(250, 80, 0, "normal"),
+        Check("q3", f"glorot_normal({s_in}, {s_out}): shape, mean, variance, KS test",
+              "glorot_normal",
+              lambda rng: _sample_inputs(s_in, s_out, v["sample_seed"], "normal"),
               points=0.5, judge="glorot_normal_sample"),
-        Check("q3", "glorot_uniform(5, 3) with seed 1 makes the prescribed draw",
-              "glorot_uniform", lambda rng: _sample_inputs(5, 3, 1, "uniform"),
+        Check("q3", f"glorot_uniform({d_in}, {d_out}) with seed {v['draw_seed']} makes the "
+                    f"prescribed draw", "glorot_uniform",
+              lambda rng: _sample_inputs(d_in, d_out, v["draw_seed"], "uniform"),
               points=0.25, tol={"W": DRAWS}),
-        Check("q3", "glorot_normal(5, 3) with seed 1 makes the prescribed draw",
-              "glorot_normal", lambda rng: _sample_inputs(5, 3, 1, "normal"),
+        Check("q3", f"glorot_normal({d_in}, {d_out}) with seed {v['draw_seed']} makes the "
+                    f"prescribed draw", "glorot_normal",
+              lambda rng: _sample_inputs(d_in, d_out, v["draw_seed"], "normal"),
               points=0.25, tol={"W": DRAWS}),
         Check("q3", "glorot_uniform statistics for random sizes and seed", "glorot_uniform",
               _random_sample("uniform"), points=0.5, hidden=True,
@@ -154,13 +217,14 @@ def checks():
                                seed=int(rng.integers(2**31))),
               points=0.5, hidden=True, tol=EXACT),
         # q4 (4 points)
-        Check("q4", "3 layers of width 3 on a fixed 4 x 6 input", "activation_variances",
-              lambda rng: dict(init="normal", scale=0.5, n_layers=3, width=3, seed=0,
-                               X=SMALL_X),
-              points=1.0, tol={"variances": NETWORK}),
-        Check("q4", "10 layers of width 64: Glorot stays in band, N(0, 0.01^2) collapses, "
-                    "N(0, 1) saturates", "activation_band", lambda rng: _band(64, 300, 0),
-              points=0.5, judge="activation_band"),
+        Check("q4", f"{layers} layers of width {width} on a fixed 4 x 6 input",
+              "activation_variances",
+              lambda rng: dict(init="normal", scale=0.5, n_layers=layers, width=width,
+                               seed=v["net_seed"], X=SMALL_X),
+              points=0.5, tol={"variances": NETWORK}),
+        Check("q4", f"{BAND_LAYERS} layers of width {band[0]}: Glorot stays in band, "
+                    f"N(0, 0.01^2) collapses, N(0, 1) saturates", "activation_band",
+              lambda rng: _band(*band), points=0.5, judge="activation_band"),
         Check("q4", "1-D X and n_layers = 0 raise ValueError", "activation_variances_reject",
               lambda rng: dict(X_1d=SMALL_X[0], X_2d=SMALL_X, width=3, seed=0),
               points=0.5, tol=EXACT),
@@ -171,4 +235,9 @@ def checks():
               _random_band, points=0.5, hidden=True, judge="activation_band"),
         Check("q4", "random bad inputs raise ValueError", "activation_variances_reject",
               _random_reject, points=0.5, hidden=True, tol=EXACT),
+        # appended last: each check draws from the stream of its index, so the hidden
+        # checks keep the inputs they had before this check existed
+        Check("q4", f"the notebook's own X_demo through {v['demo_layers']} layers of width "
+                    f"{v['demo_width']}", "activation_variances_on_notebook_data",
+              lambda rng: dict(demo), points=0.5, tol={"variances": NETWORK}),
     ]

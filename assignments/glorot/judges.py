@@ -32,6 +32,9 @@ normal the bound |w| <= 12 std fails with probability n * P(|Z| > 12) < n * 3.6e
 
 Per sample judge: at most 3 * DELTA + 1e-26 = 3.0e-8. Question 3 runs four sample judges per
 submission (two public, two hidden): union bound 4 * 3.0e-8 = 1.2e-7 < 1e-6 per submission.
+Per-student variants change the sizes and seed of the two public sample checks (checks.py
+draws 15,400 to 32,000 entries with fans at least 120 apart), not their number, so the budget
+is the same for every student.
 
 `activation_band` has no randomness of its own: the draws are fixed by the seed and the order
 the API prescribes, so a correct implementation reproduces the reference's numbers and passes
@@ -40,7 +43,8 @@ chosen (tests/test_glorot_grading.py re-measures 60 draws): over 1,500 random dr
 32..128, 200..400 examples and seed, 10 layers, Glorot's smallest per-layer variance was
 0.028 (mean 0.051, sd 0.0053; the floor 0.01 is 7.7 sd below the mean) and its largest 0.41
 (ceiling 0.6), N(0, 0.01^2) reached at most 1.4e-19 at layer 10 (ceiling 1e-8) and N(0, 1)
-at least 0.82 (floor 0.7).
+at least 0.82 (floor 0.7). The public band check of a per-student variant is drawn from the
+same ranges (checks.variant), so these margins cover it too.
 """
 
 import math

@@ -68,6 +68,19 @@ def activation_variances(ns, init, scale, n_layers, width, seed, X=None, n_in=No
                                                     rng)}
 
 
+def activation_variances_on_notebook_data(ns, init, scale, n_layers, width, seed, data_seed,
+                                          n_in, m):
+    """activation_variances on the notebook's own X_demo (the student's variant). The inputs
+    rebuild that variant's X_demo from its seed and shape where the notebook does not define
+    it (as in the reference); a notebook carrying another student's X_demo answers for that."""
+    X = ns.get("X_demo")
+    if X is None:
+        X = np.random.default_rng(data_seed).normal(size=(n_in, m))
+    rng = np.random.default_rng([seed, 1])
+    return {"variances": ns["activation_variances"](_init(init, scale), n_layers, width, X,
+                                                    rng)}
+
+
 def activation_band(ns, n_layers, width, m, seed, stds):
     """The same square network (n_in = width) with each of the normal inits in stds."""
     X = np.random.default_rng([seed, 0]).normal(size=(width, m))

@@ -1,9 +1,9 @@
 # %% setup
 import numpy as np
 
-# Inputs for the experiment of question 4: 100 features, 1000 examples (one per column).
-rng = np.random.default_rng(0)
-X_demo = rng.normal(size=(100, 1000))
+# Inputs for the experiment of question 4: {{ v.demo_n_in }} features, {{ v.demo_m }} examples (one per column).
+rng = np.random.default_rng({{ v.demo_seed | py }})
+X_demo = rng.normal(size=({{ v.demo_n_in | py }}, {{ v.demo_m | py }}))
 
 # %% q1
 def preactivation_variance(n_in, var_w, var_x):

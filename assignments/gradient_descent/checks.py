@@ -1,6 +1,7 @@
 """Gradient-descent checks: inputs and tolerances (trusted side). Points add up per question.
 
-Public checks use the setup cell's quadratic (A_demo, b_demo) and small fixed problems;
+Public checks use the setup cell's quadratic (A_demo, b_demo, from x0_demo: the variant's
+numbers, see variant()) and small fixed problems;
 hidden checks draw random symmetric positive definite matrices, data and seeds from the
 grading rng. Trajectories are compared entry by entry to rtol 1e-10 (the operations are the
 same up to summation order, which costs ~1e-16 per step on these stable runs); step counts
@@ -17,6 +18,48 @@ LR = Tol(atol=0.0, rtol=1e-9)
 
 A_DEMO = np.array([[5.5, 4.5], [4.5, 5.5]])       # eigenvalues 1 and 10
 B_DEMO = np.array([1.0, -1.0])
+
+# The seed exercise is the canonical variant; per-student variants redraw the setup cell's
+# quadratic (A_demo with its eigenvalues, b_demo), its start point x0_demo, the learning rates
+# of the public checks and the least-squares w_true (see variant()); the notebook text and
+# setup cell print them.
+CANONICAL = {"A": A_DEMO.tolist(), "b": B_DEMO.tolist(), "eig": [1.0, 10.0], "x0": [2.0, 1.0],
+             "lr": 0.1, "lr_above": 0.25, "w_true": [2.0, -1.0, 0.5], "seed": True}
+
+# Unit eigenvectors (c, s) of lambda_min with exact decimal squares and products, so A_demo
+# has short decimal entries and exactly the drawn eigenvalues.
+_ROTATIONS = [(0.5 ** 0.5, 0.5 ** 0.5), (0.6, 0.8), (0.8, 0.6)]
+
+
+def variant(rng):
+    """An elongated 2-D bowl with eigenvalues lo < hi, b and x0 on a half-unit grid, a learning
+    rate below the limit 2/hi that converges to tol 1e-6 within the 1000 steps of the public
+    check (never within rounding of tol), one above the limit, and w_true for the SGD demo."""
+    while True:
+        lo = float(rng.choice([0.5, 1.0, 1.5, 2.0]))
+        hi = float(rng.choice([6.0, 8.0, 10.0, 12.0, 16.0]))
+        c, s = _ROTATIONS[int(rng.integers(len(_ROTATIONS)))]
+        s = s if rng.random() < 0.5 else -s
+        u, w = np.array([c, s]), np.array([-s, c])
+        A = np.round(lo * np.outer(u, u) + hi * np.outer(w, w), 4)
+        b = rng.integers(-4, 5, size=2) / 2.0
+        x0 = rng.integers(-6, 7, size=2) / 2.0
+        g0 = A @ x0 - b
+        if not np.any(b) or np.linalg.norm(g0) < 1.0 or abs(g0 @ w) < 0.1 * np.linalg.norm(g0):
+            continue                       # the run above the limit must visibly diverge
+        lr = round(float(rng.choice([0.5, 0.75, 1.0, 1.25])) / hi, 3)
+        limit = 2.0 / hi
+        lr_above = round(limit * float(rng.choice([1.1, 1.25, 1.5])), 3)
+        norms = np.array(_gradient_norms(A, b, x0, lr, 1000))
+        if not (lr < 0.8 * limit and lr_above > 1.05 * limit and np.any(norms < 1e-6)):
+            continue
+        n = int(np.argmax(norms < 1e-6))
+        if n > 700 or np.min(np.abs(np.log(norms[:n + 1] / 1e-6))) < 1e-6:
+            continue
+        return {"A": A.tolist(), "b": b.tolist(), "eig": [lo, hi], "x0": x0.tolist(),
+                "lr": lr, "lr_above": lr_above,
+                "w_true": (rng.choice([-1, 1], size=3) * rng.integers(1, 6, size=3) / 2.0).tolist(),
+                "seed": False}
 
 
 def _spd(rng, d, low=0.5, high=5.0):
@@ -157,14 +200,21 @@ SMALL_X = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [-1.0, 0.5], [0.5, -1.0]
 SMALL_Y = np.array([1.0, -1.0, 3.0, 0.0, 2.0])
 
 
-def checks():
+def checks(v):
+    A_demo, b_demo = np.array(v["A"], dtype=float), np.array(v["b"], dtype=float)
+    x0, lr, lr_above = np.array(v["x0"], dtype=float), float(v["lr"]), float(v["lr_above"])
+    limit = 2.0 / float(v["eig"][1])
     return [
         # q1: gradient descent
         Check("q1", "5 steps on the setup quadratic", "gradient_descent",
-              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.array([2.0, 1.0]), lr=0.1, n_steps=5),
-              points=0.5, tol={"path": PATH}),
+              lambda rng: dict(A=A_demo, b=b_demo, x0=x0, lr=lr, n_steps=5),
+              points=0.25, tol={"path": PATH}),
+        Check("q1", "5 steps from your notebook's own x0_demo on its A_demo, b_demo",
+              "gradient_descent_on_notebook_data",
+              lambda rng: dict(A=A_demo, b=b_demo, x0=x0, lr=lr, n_steps=5),
+              points=0.25, tol={"path": PATH}),
         Check("q1", "0 steps give x0 as the only row", "gradient_descent",
-              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.array([2.0, 1.0]), lr=0.1, n_steps=0),
+              lambda rng: dict(A=A_demo, b=b_demo, x0=x0, lr=lr, n_steps=0),
               points=0.25, tol={"path": PATH}),
         Check("q1", "30 steps on a random quadratic", "gradient_descent", _random_quadratic,
               points=0.5, hidden=True, tol={"path": PATH}),
@@ -177,7 +227,7 @@ def checks():
         Check("q2", "diagonal matrix diag(1, 4, 0.5)", "max_stable_lr",
               lambda rng: dict(A=np.diag([1.0, 4.0, 0.5])), points=0.25, tol={"lr_max": LR}),
         Check("q2", "the setup matrix A_demo", "max_stable_lr",
-              lambda rng: dict(A=A_DEMO), points=0.25, tol={"lr_max": LR}),
+              lambda rng: dict(A=A_demo), points=0.25, tol={"lr_max": LR}),
         Check("q2", "non-square, non-symmetric and indefinite matrices raise ValueError",
               "max_stable_lr_invalid",
               lambda rng: dict(matrices={"non_square": np.ones((2, 3)),
@@ -194,14 +244,15 @@ def checks():
         Check("q2", "random invalid matrices raise ValueError", "max_stable_lr_invalid",
               _random_invalid, points=0.25, hidden=True, tol=EXACT),
         # q3: steps to converge
-        Check("q3", "setup quadratic, lr = 0.1, tol = 1e-6", "steps_to_converge",
-              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.array([2.0, 1.0]), lr=0.1, tol=1e-6,
-                               max_steps=1000), points=0.25, tol=EXACT),
+        Check("q3", f"setup quadratic, lr = {lr:g}, tol = 1e-6", "steps_to_converge",
+              lambda rng: dict(A=A_demo, b=b_demo, x0=x0, lr=lr, tol=1e-6, max_steps=1000),
+              points=0.25, tol=EXACT),
         Check("q3", "x0 at the minimizer takes 0 steps", "steps_to_converge",
-              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.linalg.solve(A_DEMO, B_DEMO), lr=0.1,
+              lambda rng: dict(A=A_demo, b=b_demo, x0=np.linalg.solve(A_demo, b_demo), lr=lr,
                                tol=1e-6, max_steps=1000), points=0.25, tol=EXACT),
-        Check("q3", "lr = 0.25 above the limit 0.2 gives -1", "steps_to_converge",
-              lambda rng: dict(A=A_DEMO, b=B_DEMO, x0=np.array([2.0, 1.0]), lr=0.25, tol=1e-6,
+        Check("q3", f"lr = {lr_above:g} above the limit {limit:.3g} gives -1",
+              "steps_to_converge",
+              lambda rng: dict(A=A_demo, b=b_demo, x0=x0, lr=lr_above, tol=1e-6,
                                max_steps=1000), points=0.25, tol=EXACT),
         Check("q3", "random quadratic, learning rate and tolerance", "steps_to_converge",
               _random_converging, points=0.5, hidden=True, tol=EXACT),

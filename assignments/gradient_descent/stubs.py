@@ -1,10 +1,12 @@
 # %% setup
 import numpy as np
 
-# A quadratic f(x) = 0.5 x^T A x - b^T x with an elongated bowl (eigenvalues 1 and 10).
-A_demo = np.array([[5.5, 4.5],
-                   [4.5, 5.5]])
-b_demo = np.array([1.0, -1.0])
+# A quadratic f(x) = 0.5 x^T A x - b^T x with an elongated bowl (eigenvalues {{ '%g' % v.eig[0] }} and {{ '%g' % v.eig[1] }}).
+A_demo = np.array([{{ v.A[0] | py }},
+                   {{ v.A[1] | py }}])
+b_demo = np.array({{ v.b | py }})
+# The starting point of the demo (and of the public checks).
+x0_demo = np.array({{ v.x0 | py }})
 
 
 def grad_demo(x):
@@ -15,7 +17,7 @@ def grad_demo(x):
 # A least-squares problem y = X w_true + noise, one example per row.
 rng = np.random.default_rng(0)
 X_demo = rng.normal(size=(200, 3))
-w_true = np.array([2.0, -1.0, 0.5])
+w_true = np.array({{ v.w_true | py }})
 y_demo = X_demo @ w_true + 0.1 * rng.normal(size=200)
 
 # %% q1

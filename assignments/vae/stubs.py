@@ -1,12 +1,22 @@
 # %% setup
 import torch
 
-# A small batch to try your functions on: 4 examples of 6 binary features, 2 latent dims.
+# A small batch to try your functions on: {{ v.demo_batch }} examples of {{ v.demo_features }} binary features, {{ v.demo_latent }} latent dims.
+{% if v.seed -%}
 torch.manual_seed(0)
 x_demo = (torch.rand(4, 6) > 0.5).float()
 x_hat_demo = torch.sigmoid(torch.randn(4, 6))
 mu_demo = torch.randn(4, 2)
 logvar_demo = torch.randn(4, 2)
+{%- else -%}
+{% for name in ("x_demo", "x_hat_demo", "mu_demo", "logvar_demo") %}{% if not loop.first %}
+{% endif %}{{ name }} = torch.tensor([
+{%- for row in v[name] %}
+    {{ row | py }},
+{%- endfor %}
+])
+{%- endfor %}
+{%- endif %}
 
 # %% q1
 def reparameterize(mu, logvar, eps):
