@@ -32,7 +32,7 @@ class Limits:
     channel_mb: int = 256
     cpus: int = 1          # CPU bandwidth per submission (cgroup cpu quota), in CPUs
 
-    def rlimits(self, memory_by_cgroup: bool, uid_dropped: bool) -> dict[str, int | tuple]:
+    def rlimits(self, cgroups: bool) -> dict[str, int | tuple]:
         """The rlimits of a run, as plain data (the warm worker applies them in its child):
         a number sets soft and hard limit alike, a pair sets (soft, hard)."""
         # CPU: SIGXCPU at the soft limit (reported as a CPU timeout); the hard limit, a little
@@ -40,12 +40,12 @@ class Limits:
         caps = {"RLIMIT_CPU": (int(self.cpu_seconds), int(self.cpu_seconds) + 2),
                 "RLIMIT_FSIZE": self.file_mb * 1024 * 1024,
                 "RLIMIT_CORE": 0}
-        if not memory_by_cgroup:
+        if not cgroups:
             caps["RLIMIT_DATA"] = self.memory_mb * 1024 * 1024
-            if uid_dropped:
-                # Counted per uid, so shared by every concurrent run of the sandbox uid: a
-                # coarse bound only, for machines without the pids cgroup.
-                caps["RLIMIT_NPROC"] = self.max_pids * max(4, os.cpu_count() or 1)
+            # Processes are counted per uid and user namespace: inside bubblewrap that is this
+            # sandbox alone; without namespaces it includes the uid's other processes, so
+            # this is a coarse bound for machines without the pids cgroup.
+            caps["RLIMIT_NPROC"] = self.max_pids * max(4, os.cpu_count() or 1)
         return caps
 
 
@@ -59,9 +59,9 @@ def set_rlimits(caps: dict[str, int | tuple]) -> None:
             pass  # e.g. a hard limit already lower than ours: keep the stricter one
 
 
-def apply_rlimits(limits: Limits, memory_by_cgroup: bool, uid_dropped: bool = False) -> None:
+def apply_rlimits(limits: Limits, cgroups: bool) -> None:
     """Runs in the child between fork and exec (preexec_fn)."""
-    set_rlimits(limits.rlimits(memory_by_cgroup, uid_dropped))
+    set_rlimits(limits.rlimits(cgroups))
 
 
 def cgroups_available() -> bool:

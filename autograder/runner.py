@@ -168,7 +168,7 @@ def _run(cmd, cwd, env, box, limits, res_r, res_w) -> RawRun:
 
     def preexec():
         cgroup.enter()
-        apply_rlimits(limits, memory_by_cgroup=box.use_cgroups, uid_dropped=box.drop_uid)
+        apply_rlimits(limits, cgroups=box.use_cgroups)
 
     channel = Reader(res_r, limits.channel_mb * 1024 * 1024)
     output = Reader(out_r, limits.output_kb * 1024)

@@ -151,8 +151,11 @@ class Assignment:
             return {}
         if seed is None:
             return dict(self.checks_module.CANONICAL)
-        import numpy as np
-        return self.checks_module.variant(np.random.default_rng([0x7A21A, int(seed)]))
+        cache = self.__dict__.setdefault("_variants", {})
+        if seed not in cache:  # some variants scan real data (GloVe): draw each one once
+            import numpy as np
+            cache[seed] = self.checks_module.variant(np.random.default_rng([0x7A21A, int(seed)]))
+        return dict(cache[seed])
 
     def checks_for(self, seed: int | None = None) -> tuple[Check, ...]:
         """The checks of the variant drawn from seed (None: the canonical variant)."""

@@ -2,7 +2,8 @@
 
 One worker (worker.py, inside the sandbox) per job slot and assignment, started on first use
 and reused for the next submissions of the batch; each submission still gets its own forked
-child, its own cgroup, work folder, pipes and limits. The pool never lets a problem with a
+child (own pid/mount/ipc namespaces, /work, /tmp), pipes and limits: the worker's cgroup,
+re-armed before each child, which then runs alone in it. The pool never lets a problem with a
 worker reach a grade: a worker that cannot start, dies or stops answering is replaced, the
 submission is re-run in a fresh process (runner.run_fresh), and after repeated failures the
 pool stops trying for that assignment (every submission then takes the fresh path).
@@ -140,7 +141,7 @@ class WarmWorker:
             os.chmod(folder / "job.json", 0o644)
             request = {"job": str(inside / "job.json"), "work": str(inside / "work"),
                        "tmp_bytes": limits.tmp_mb * 1024 * 1024, "env": env,
-                       "rlimits": limits.rlimits(self.box.use_cgroups, self.box.drop_uid),
+                       "rlimits": limits.rlimits(self.box.use_cgroups),
                        "confine": spec}
             return self._run(request, limits)
         finally:
@@ -179,8 +180,11 @@ class WarmWorker:
         finally:
             # The worker closes the socket only once nothing of the run is left (its pid
             # namespace is gone, or its orphans are reaped): only kill if it did not.
-            if pid is not None and not ended:
-                self._kill(cgroup, pid)
+            if not ended:
+                if pid is not None:
+                    self._kill(cgroup, pid)
+                else:  # no handshake: whatever the worker forked is still in the cgroup
+                    cgroup.kill_all(frozenset({self.worker_pid}))
             sync.close()
             channel.join(timeout=10)
             output.join(timeout=10)

@@ -10,9 +10,14 @@ Protocol, over unix sockets from the trusted parent (warmpool.py):
 * control socket (SOCK_SEQPACKET; its fd is argv[1]): one request per submission, JSON with
   three descriptors attached: [result pipe, output pipe, sync socket].
 * sync socket (per submission): the child sends b"ready" (the kernel attaches its pid, as the
-  parent's namespace sees it, because the parent set SO_PASSCRED); the parent moves that pid
-  into the submission's own cgroup and answers b"go". When the submission has ended, its wait
-  status is sent as {"status": N} (the first such message counts).
+  parent's namespace sees it, because the parent set SO_PASSCRED: that is what the parent
+  kills at the wall clock). When the submission has ended its wait status is sent as
+  {"status": N} (the first such message counts) and the worker closes the socket once nothing
+  of the submission is left.
+
+The parent keeps the worker in a cgroup whose limits it re-arms before each request, so every
+child starts inside it (a fork inherits it: no costly task migration per submission) and runs
+alone in it; the child makes itself, not the worker, the OOM killer's first choice.
 
 Process tree per submission, with namespaces (bubblewrap modes):
 

@@ -83,21 +83,31 @@ def student_compute(assignment, paths: list[Path]) -> float:
     sys.modules.setdefault("checklib", checklib)
     times = []
     for path in paths[:20]:
-        started = time.perf_counter()
-        namespace = {"__name__": "__main__"}
-        for cell in notebook_cells(path):
-            try:
-                exec(compile(cell["source"], "<cell>", "exec"), namespace)
-            except Exception:
-                pass
-        names = checklib.Names(namespace)
-        for planned in plan.checks:
-            try:
-                getattr(assignment.probes, planned.check.probe)(names, **planned.inputs)
-            except Exception:
-                pass
-        times.append(time.perf_counter() - started)
+        cells = [compile(c["source"], "<cell>", "exec") for c in notebook_cells(path)]
+        best = float("inf")
+        for _ in range(3):  # the best of three: the machine may be busy
+            started = time.perf_counter()
+            namespace = {"__name__": "__main__"}
+            for code in cells:
+                try:
+                    exec(code, namespace)
+                except Exception:
+                    pass
+            names = checklib.Names(namespace)
+            for planned in plan.checks:
+                try:
+                    getattr(assignment.probes, planned.check.probe)(names, **planned.inputs)
+                except Exception:
+                    pass
+            best = min(best, time.perf_counter() - started)
+        times.append(best)
     return statistics.mean(times)
+
+
+def run_seconds(out: Path) -> float:
+    """Mean seconds per submission spent in execute (sandboxed run, from results/*.json)."""
+    values = [json.loads(p.read_text())["seconds"] for p in (out / "results").glob("*.json")]
+    return statistics.mean(values)
 
 
 def neurograde(subs: Path, out: Path, jobs: int, warm: bool = True) -> tuple[float, int]:
@@ -171,6 +181,7 @@ def main(argv=None) -> int:
     otter_each = statistics.mean(otter_times)
 
     per_sub = one_job / args.n
+    per_run = run_seconds(work / "out-1")
     print()
     print(f"neurograde grade --jobs 1     : {one_job:8.1f} s for {args.n}  "
           f"({per_sub * 1000:6.1f} ms per submission)")
@@ -185,7 +196,12 @@ def main(argv=None) -> int:
           f"{args.n})")
     print()
     print(f"per-submission overhead beyond the student's compute (neurograde, --jobs 1): "
-          f"{(per_sub - compute) * 1000:.1f} ms  (goal < 250 ms)")
+          f"{(per_sub - compute) * 1000:.1f} ms of wall clock, everything included "
+          f"(goal < 250 ms)")
+    print(f"  of which the sandboxed run: {per_run * 1000:.1f} ms per submission (mean of "
+          f"results/*.json 'seconds'), i.e. {(per_run - compute) * 1000:.1f} ms beyond the "
+          f"student's compute; the rest is start-up, judging, the gradebook and the "
+          f"feedback pages/report")
     print(f"speed-up over otter run, both one submission at a time: "
           f"{otter_each / per_sub:.1f}x  (goal >= 10x)")
     print(f"speed-up over otter run with --jobs {args.jobs}: "

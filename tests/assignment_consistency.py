@@ -192,7 +192,7 @@ class ConsistencyTests:
         assert "def " not in text and "grader.check(" in text
         if self.files.canonical is None:
             assert not re.search(r"\{\{|\{%|\{#", raw), "the release renders text with jinja2"
-        assert not re.search(r"\{\{|\{%|\{#|\}\}|%\}", text), "unrendered template syntax"
+        assert not re.search(r"\{\{|\{%|\{#", text), "unrendered template syntax"
         assert set(self.files.config["title"]) == set(LANGS)
 
     def test_student_files_hold_no_reference_code(self):

@@ -2,9 +2,10 @@
 
 Public checks use the small network of the setup cell (the variant's: see variant()) in the
 seed's notation (examples are columns, Z = W^T A + b); hidden checks draw sizes, parameters
-and data from the grading rng. Values are compared with the reference to rtol 1e-6 (plus a small atol for entries near 0),
-as the assignment asks; hidden gradient checks compare the student's backward with central
-differences of the student's own cost (judges.gradient_check).
+and data from the grading rng. Values are compared with the reference to rtol 1e-6 (plus a
+small atol for entries near 0), as the assignment asks; hidden gradient checks compare the
+student's backward with central differences of the student's own cost
+(judges.gradient_check).
 """
 
 import numpy as np

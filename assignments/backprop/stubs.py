@@ -6,7 +6,8 @@ rng = np.random.default_rng({{ v.toy_seed }})
 X_toy = rng.normal(size=(2, 200))
 Y_toy = (X_toy[0:1] * X_toy[1:2] > 0).astype(float)
 
-# The small network of the public checks: n_x = {{ v.n_x }} features, n_h = {{ v.n_h }} hidden units, m = {{ v.m }} examples.
+# The small network of the public checks:
+# n_x = {{ v.n_x }} features, n_h = {{ v.n_h }} hidden units, m = {{ v.m }} examples.
 X_small = np.array({{ v.X | py }})
 Y_small = np.array({{ v.Y | py }})
 params_small = {"W1": np.array({{ v.params.W1 | py }}),

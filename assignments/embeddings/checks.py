@@ -1,8 +1,8 @@
 """Embeddings checks: inputs and tolerances (trusted side). Points add up per question.
 
 Public checks use the notebook's toy table and the variant's GloVe examples (see variant());
-hidden checks draw words, tables and analogy questions from rng. GloVe checks send `limit` (how many of the most frequent
-words the probe loads), never the vectors.
+hidden checks draw words, tables and analogy questions from rng. GloVe checks send `limit`
+(how many of the most frequent words the probe loads), never the vectors.
 
 Word lists are compared exactly, so hidden inputs are redrawn until every ranking they ask for
 is clear: consecutive scores among the top k + 1 differ by more than MARGIN (cosine), far above
