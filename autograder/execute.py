@@ -4,8 +4,8 @@ The parent reads the notebook (a broken file never reaches the sandbox) and buil
 (cells, probe calls with their inputs, timeouts). The job runs in a child forked from a warm
 worker (warmpool.py, worker.py) or, where that is unavailable or fails, in a fresh interpreter
 (runner.run_fresh); either way in its own namespaces and work folder, under its own limits,
-with a wall-clock deadline, reporting line-delimited JSON on a pipe. Results that arrived before a hang, crash
-or OOM are kept; what did not run is reported as such by the judge.
+with a wall-clock deadline, reporting line-delimited JSON on a pipe. Results that arrived
+before a hang, crash or OOM are kept; what did not run is reported as such by the judge.
 """
 
 from __future__ import annotations

@@ -32,9 +32,12 @@ class Limits:
     channel_mb: int = 256
     cpus: int = 1          # CPU bandwidth per submission (cgroup cpu quota), in CPUs
 
-    def rlimits(self, cgroups: bool) -> dict[str, int | tuple]:
+    def rlimits(self, cgroups: bool, own_process_count: bool = False) -> dict[str, int | tuple]:
         """The rlimits of a run, as plain data (the warm worker applies them in its child):
-        a number sets soft and hard limit alike, a pair sets (soft, hard)."""
+        a number sets soft and hard limit alike, a pair sets (soft, hard).
+
+        own_process_count: the process counts RLIMIT_NPROC sees belong to sandboxed runs only
+        (the sandbox uid, or a user namespace of its own), so it can stand in for pids.max."""
         # CPU: SIGXCPU at the soft limit (reported as a CPU timeout); the hard limit, a little
         # later, kills a process that ignores SIGXCPU.
         caps = {"RLIMIT_CPU": (int(self.cpu_seconds), int(self.cpu_seconds) + 2),
@@ -42,9 +45,9 @@ class Limits:
                 "RLIMIT_CORE": 0}
         if not cgroups:
             caps["RLIMIT_DATA"] = self.memory_mb * 1024 * 1024
-            # Processes are counted per uid and user namespace: inside bubblewrap that is this
-            # sandbox alone; without namespaces it includes the uid's other processes, so
-            # this is a coarse bound for machines without the pids cgroup.
+        if not cgroups and own_process_count:
+            # Counted per uid (and user namespace): with the shared sandbox uid a coarse bound,
+            # hence the margin for concurrent runs.
             caps["RLIMIT_NPROC"] = self.max_pids * max(4, os.cpu_count() or 1)
         return caps
 
@@ -59,9 +62,9 @@ def set_rlimits(caps: dict[str, int | tuple]) -> None:
             pass  # e.g. a hard limit already lower than ours: keep the stricter one
 
 
-def apply_rlimits(limits: Limits, cgroups: bool) -> None:
+def apply_rlimits(limits: Limits, cgroups: bool, own_process_count: bool = False) -> None:
     """Runs in the child between fork and exec (preexec_fn)."""
-    set_rlimits(limits.rlimits(cgroups))
+    set_rlimits(limits.rlimits(cgroups, own_process_count))
 
 
 def cgroups_available() -> bool:

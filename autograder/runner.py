@@ -168,7 +168,9 @@ def _run(cmd, cwd, env, box, limits, res_r, res_w) -> RawRun:
 
     def preexec():
         cgroup.enter()
-        apply_rlimits(limits, cgroups=box.use_cgroups)
+        # Set before bwrap starts, so the count is the host's: only meaningful for the
+        # sandbox uid (inside a user namespace of our own, the warm path can do better).
+        apply_rlimits(limits, cgroups=box.use_cgroups, own_process_count=box.drop_uid)
 
     channel = Reader(res_r, limits.channel_mb * 1024 * 1024)
     output = Reader(out_r, limits.output_kb * 1024)

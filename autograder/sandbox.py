@@ -232,7 +232,7 @@ def _trial_run(candidate: Sandbox) -> str | None:
             proc = subprocess.run(cmd, capture_output=True, timeout=60, cwd=work,
                                   env=host_env(work, work) if not candidate.namespaces
                                   else None,
-                                  preexec_fn=lambda: apply_rlimits(Limits(), cgroups=False))
+                                  preexec_fn=lambda: apply_rlimits(Limits(), cgroups=True))
         except (OSError, subprocess.TimeoutExpired) as exc:
             return str(exc)
         if proc.returncode != 0:

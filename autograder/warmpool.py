@@ -141,7 +141,8 @@ class WarmWorker:
             os.chmod(folder / "job.json", 0o644)
             request = {"job": str(inside / "job.json"), "work": str(inside / "work"),
                        "tmp_bytes": limits.tmp_mb * 1024 * 1024, "env": env,
-                       "rlimits": limits.rlimits(self.box.use_cgroups),
+                       "rlimits": limits.rlimits(self.box.use_cgroups,
+                                                 self.box.drop_uid or self.box.mode == "bwrap"),
                        "confine": spec}
             return self._run(request, limits)
         finally:

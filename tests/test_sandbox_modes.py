@@ -37,8 +37,10 @@ def _forced(mode):
     return box
 
 
-@pytest.fixture(params=[("landlock", True), ("landlock", False), ("bwrap-root", True),
-                        ("bwrap-root", False)], ids=lambda p: f"{p[0]}-{'warm' if p[1] else 'fresh'}")
+MODES = [("landlock", True), ("landlock", False), ("bwrap-root", True), ("bwrap-root", False)]
+
+
+@pytest.fixture(params=MODES, ids=lambda p: f"{p[0]}-{'warm' if p[1] else 'fresh'}")
 def graded(request, perceptron, tmp_path, monkeypatch):
     mode, warm = request.param
     box = dataclasses.replace(_forced(mode), warm=warm)

@@ -116,7 +116,7 @@ def test_without_cgroups_limits_fall_back_to_rlimits(machine):
     machine["cgroups"] = False
     box = sandbox.select()
     assert box.use_cgroups is False
-    caps = Limits(memory_mb=512, max_pids=8).rlimits(cgroups=False)
+    caps = Limits(memory_mb=512, max_pids=8).rlimits(cgroups=False, own_process_count=True)
     assert caps["RLIMIT_DATA"] == 512 * 1024 * 1024
     assert 8 <= caps["RLIMIT_NPROC"] <= 8 * max(4, os.cpu_count() or 1)
     assert {"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_CORE"} <= set(caps)

@@ -239,7 +239,10 @@ def test_hand_written_solutions_are_correct(perceptron, sources):
     """Do the test's solutions agree with the reference (so they are 'independent correct')?"""
     ours = _namespace("\n\n".join(sources.values()))
     ref = vars(perceptron.reference)
-    setup = _namespace(perceptron.stub_sections()["setup"])
+    from autograder.release import build_notebook
+    setup_cell = next(c.source for c in build_notebook(perceptron, "en").cells
+                      if c.metadata.get("neurograde", {}).get("role") == "setup")
+    setup = _namespace(setup_cell)  # the stub's setup section is a template (variants)
     X, y, models = setup["X_test"], setup["y_test"], setup["models"]
     w, b = models["f2"]
     np.testing.assert_array_equal(ours["predict"](X, w, b), ref["predict"](X, w, b))
