@@ -224,7 +224,7 @@ def _add_path_rule(ruleset, path, rights):
 # ---------------------------------------------------------------------------- seccomp
 
 ARCH = platform.machine()
-_AUDITARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 # Denied with EPERM: sockets (network, netlink, host unix sockets; socketpair stays allowed),
 # io_uring (could open sockets behind the filter's back), ptrace and cross-process memory
 # access, System V / POSIX IPC objects (otherwise shared by every submission on the host),
@@ -258,7 +258,7 @@ def seccomp_filter():
     deny = 0x00050000 | errno.EPERM
     numbers = sorted(set(_DENIED[ARCH].values()))
     program = [(ld_abs, 0, 0, 4),                          # A = seccomp_data.arch
-               (jeq, 1, 0, _AUDITARCH[ARCH]),
+               (jeq, 1, 0, _AUDIT_ARCH[ARCH]),
                (ret, 0, 0, kill),                          # foreign ABI (e.g. i386 on x86_64)
                (ld_abs, 0, 0, 0)]                          # A = seccomp_data.nr
     if ARCH == "x86_64":
@@ -283,8 +283,10 @@ def apply(spec):
     """Confine this process as described by spec (plain data from the trusted parent):
 
     uid/gid: switch to them (we must be root, or already them); drop_caps: empty every
-    capability set; landlock: {"read": [...], "write": [...]}; seccomp: install the filter.
-    Refuses to return while still root unless spec says allow_root (trusted runs only).
+    capability set; die_with_parent: SIGKILL when the parent dies (where no pid namespace
+    ends us with the sandbox); landlock: {"read": [...], "write": [...]}; seccomp: install
+    the filter; dumpable (default true): the ordinary state for the process at the end.
+    Refuses to return while still root unless spec says allow_root (trusted code only).
     """
     rules = spec.get("landlock")
     if spec.get("drop_caps", True) and _has_capability(8):  # CAP_SETPCAP
@@ -294,6 +296,12 @@ def apply(spec):
         drop_uid(int(uid), int(gid))
     if spec.get("drop_caps", True):
         clear_capabilities()
+    if spec.get("die_with_parent"):
+        # A uid change clears the parent-death signal: set it (again) now.
+        parent = os.getppid()
+        die_with_parent()
+        if os.getppid() != parent:
+            os._exit(1)  # the parent is already gone
     no_new_privs()
     if rules is not None:
         landlock(rules.get("read", []), rules.get("write", []))

@@ -23,7 +23,8 @@ import nbformat
 from . import checklib, sandbox
 from .collect import Submission
 from .probe import Plan
-from .runner import RawRun, run_fresh, scratch_root, submission_bytes
+from .runner import (RawRun, remove_stale_leftovers, run_fresh, scratch_prefix, scratch_root,
+                     submission_bytes)
 from .warmpool import run_warm
 
 
@@ -88,6 +89,7 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
         return Execution(submission, "invalid", f"{submission.notebook.name}: {exc}",
                          sandbox=box.describe())
     job = make_job(plan, cells, limits.wall_seconds)
+    remove_stale_leftovers()
     result, path = None, "fresh process"
     if box.warm:
         result = run_warm(submission, job, assignment.probes_path, assignment.uses_torch, box,
@@ -95,7 +97,7 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
         path = "fresh process" if result is None else "warm worker"
     if result is None:
         scratch = scratch_root(submission_bytes(submission))
-        with tempfile.TemporaryDirectory(prefix="neurograde-run-", dir=scratch) as tmp:
+        with tempfile.TemporaryDirectory(prefix=scratch_prefix("run"), dir=scratch) as tmp:
             os.chmod(tmp, 0o755)
             result = run_fresh(submission, job, assignment.probes_path, box, limits, Path(tmp))
     return _interpret(submission, result, limits, f"{box.describe()}, {path}",

@@ -86,7 +86,8 @@ class CGroup:
                  reserve: int = 0):
         self.enabled = enabled
         self.reserve = reserve  # processes of ours living in the group (a warm worker)
-        self.name = f"{CGROUP_PARENT}/{label}-{uuid.uuid4().hex[:12]}"
+        # Our pid in the name lets a later grader clean up after one that was SIGKILLed.
+        self.name = f"{CGROUP_PARENT}/{label}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.paths: dict[str, Path] = {}
         self._configured: tuple | None = None
         self._oom_kills = 0
@@ -249,3 +250,39 @@ class CGroup:
                 except OSError:
                     self.kill_all()
                     time.sleep(0.02)
+
+
+def owner_alive(name: str) -> bool:
+    """For a name made as '<label>-<pid>-<random>': is that grader process still running?"""
+    parts = name.split("-")
+    if len(parts) < 3 or not parts[-2].isdigit():
+        return True  # not ours to judge
+    try:
+        os.kill(int(parts[-2]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def remove_stale_cgroups() -> None:
+    """Empty and remove the cgroups of graders that died without cleaning up (SIGKILL)."""
+    for controller in ("memory", "pids", "cpu", "freezer"):
+        parent = CGROUP_ROOT / controller / CGROUP_PARENT
+        try:
+            children = [p for p in parent.iterdir() if p.is_dir()]
+        except OSError:
+            continue
+        for path in children:
+            if owner_alive(path.name):
+                continue
+            for _ in range(20):
+                try:
+                    pids = (path / "cgroup.procs").read_text().split()
+                    for pid in pids:
+                        os.kill(int(pid), 9)
+                    path.rmdir()
+                    break
+                except (OSError, ValueError):
+                    time.sleep(0.01)

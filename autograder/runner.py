@@ -19,9 +19,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import sandbox
+from . import confine, sandbox
 from .collect import Submission
-from .limits import CGroup, Limits, apply_rlimits
+from .limits import CGroup, Limits, apply_rlimits, owner_alive, remove_stale_cgroups
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,35 @@ def scratch_root(submission_bytes: int = 0) -> str:
         if stats.f_bavail * stats.f_frsize > 8 * SMALL_SUBMISSION:
             return shm
     return tempfile.gettempdir()
+
+
+def scratch_prefix(kind: str) -> str:
+    """'neurograde-<kind>-<our pid>-': lets a later grader remove what a killed one left."""
+    return f"neurograde-{kind}-{os.getpid()}-"
+
+
+_CLEANED = threading.Lock()
+_cleaned = False
+
+
+def remove_stale_leftovers() -> None:
+    """Once per process: folders and cgroups of graders that were killed (SIGKILL) mid-run,
+    processes included (a submission orphaned by its dead worker would otherwise run on)."""
+    global _cleaned
+    with _CLEANED:
+        if _cleaned:
+            return
+        _cleaned = True
+    remove_stale_cgroups()
+    for root in {scratch_root(), tempfile.gettempdir()}:
+        try:
+            entries = os.listdir(root)
+        except OSError:
+            continue
+        for name in entries:
+            if name.startswith(("neurograde-run-", "neurograde-worker-")) and \
+                    not owner_alive(name):
+                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
 
 
 def submission_bytes(submission: Submission) -> int:
@@ -167,6 +196,8 @@ def _run(cmd, cwd, env, box, limits, res_r, res_w) -> RawRun:
     out_r, out_w = os.pipe()
 
     def preexec():
+        if not box.namespaces:
+            confine.die_with_parent()  # bwrap does it with --die-with-parent
         cgroup.enter()
         # Set before bwrap starts, so the count is the host's: only meaningful for the
         # sandbox uid (inside a user namespace of our own, the warm path can do better).

@@ -88,6 +88,7 @@ class Sandbox:
         if self.mode == "bwrap-root" or (self.mode == "landlock" and self.drop_uid):
             spec.update(uid=SANDBOX_UID, gid=SANDBOX_GID)
         if self.mode == "landlock":
+            spec["die_with_parent"] = True
             spec["landlock"] = {"read": readable_paths(harness_dir),
                                 "write": [str(p) for p in writable] + ["/dev/null"]}
             spec["seccomp"] = confine.seccomp_supported()

@@ -33,7 +33,8 @@ from . import sandbox
 from .collect import Submission
 from .limits import CGroup, Limits
 from .runner import (SMALL_SUBMISSION, RawRun, Reader, copy_submission, install_harness,
-                     owner_for, private_dir, scratch_root, submission_bytes)
+                     owner_for, private_dir, scratch_prefix, scratch_root,
+                     submission_bytes)
 
 START_TIMEOUT = 120.0   # torch takes seconds to import on a cold cache
 HANDSHAKE_TIMEOUT = 10.0
@@ -50,7 +51,7 @@ class WarmWorker:
     def __init__(self, box: sandbox.Sandbox, probes_path: Path, uses_torch: bool):
         self.box = box
         self.cgroup: CGroup | None = None  # one for all its children, made on first use
-        self.base = Path(tempfile.mkdtemp(prefix="neurograde-worker-", dir=scratch_root()))
+        self.base = Path(tempfile.mkdtemp(prefix=scratch_prefix("worker"), dir=scratch_root()))
         os.chmod(self.base, 0o755)
         self.harness_dir = self.base / "harness"
         self.spool = self.base / "spool"

@@ -172,6 +172,7 @@ def _child(request, result_fd, output_fd, sync_fd, probes, config):
         job = json.load(fh)
     if not config.get("namespaces"):
         sync.close()
+        confine.die_with_parent()  # no pid namespace would end us with the worker
         _grade(request, job, result_fd, output_fd, probes, confined_view=False)
     # We are pid 1 (I) of the submission's pid namespace.
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 ignores what it does not handle

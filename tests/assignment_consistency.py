@@ -12,7 +12,11 @@ so a bug in the engine cannot hide a broken assignment. A test module uses them 
         files = FILES
 
 ConsistencyTests is not collected itself (its name does not start with "Test"); each
-subclass runs its tests against its own assignment.
+subclass runs its tests against its own assignment. An assignment with per-student variants
+(checks.py defines variant()) is checked for its canonical numbers and three students'.
+
+The module's test_mistake_differs_from_reference tests share assert_mistake_differs (and, for
+numpy outputs, arrays_differ); each module keeps its own typical inputs and docstring.
 """
 
 import ast
@@ -25,10 +29,13 @@ from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGS = ("en", "es", "pt")
+# Students whose variants are checked besides the canonical one.
+STUDENTS = (1, 2, 3)
 
 
 def load_module(path: Path, name: str) -> ModuleType:
@@ -78,22 +85,35 @@ class AssignmentFiles:
         return {fn: q["id"] for q in self.config["question"] for fn in q["defines"]}
 
     @cached_property
+    def checks(self) -> ModuleType:
+        return load_module(self.folder / "checks.py", f"_checks_{self.slug}")
+
+    @cached_property
     def canonical(self) -> dict | None:
         """CANONICAL of checks.py when the assignment has per-student variants (it defines
         variant()), else None."""
-        checks = load_module(self.folder / "checks.py", f"_checks_{self.slug}")
-        return dict(checks.CANONICAL) if hasattr(checks, "variant") else None
+        return dict(self.checks.CANONICAL) if hasattr(self.checks, "variant") else None
 
-    def render(self, template: str) -> str:
-        """A text or setup section as the release renders it for the canonical variant: jinja2
-        with `v` (the variant's numbers), the `py` filter and the points of the questions."""
+    def variants(self) -> list[dict]:
+        """The numbers of the variants to check: the canonical ones and, with per-student
+        variants, three students' (drawn as autograder.spec draws them); without variants
+        just one empty dict."""
+        if self.canonical is None:
+            return [{}]
+        return [dict(self.canonical)] + [
+            self.checks.variant(np.random.default_rng([0x7A21A, student])) for student in STUDENTS]
+
+    def render(self, template: str, v: dict | None = None) -> str:
+        """A text or setup section as the release renders it for the variant with numbers v
+        (default: the canonical variant): jinja2 with `v`, the `py` filter (a value as a
+        Python literal) and the points of the questions."""
         import jinja2
 
         from autograder.release import py_literal
         env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
         env.filters["py"] = py_literal
         questions = self.config["question"]
-        context = {"slug": self.slug, "v": self.canonical or {},
+        context = {"slug": self.slug, "v": (self.canonical or {}) if v is None else v,
                    "possible": f"{sum(float(q['points']) for q in questions):g}",
                    **{f"points_{q['id']}": f"{float(q['points']):g}" for q in questions}}
         return env.from_string(template).render(**context)
@@ -102,21 +122,23 @@ class AssignmentFiles:
     def stubs_text(self) -> str:
         return (self.folder / "stubs.py").read_text()
 
-    def stub_sections(self) -> dict:
+    def stub_sections(self, v: dict | None = None) -> dict:
         """Stub sections by name (setup, q1, ...), split at `# %% NAME` lines; with variants
-        the setup section is a jinja2 template, returned rendered for the canonical variant."""
+        the setup section is a jinja2 template, returned rendered for the variant with
+        numbers v (default: the canonical variant)."""
         parts = re.split(r"^# %% (\w+)\s*$", self.stubs_text, flags=re.M)
         sections = dict(zip(parts[1::2], parts[2::2]))
         if self.canonical is not None and "setup" in sections:
-            sections["setup"] = self.render(sections["setup"]) + "\n"
+            sections["setup"] = self.render(sections["setup"], v) + "\n"
         return sections
 
     def raw_text(self, lang: str) -> str:
         return (self.folder / "text" / f"{lang}.md").read_text()
 
-    def text(self, lang: str) -> str:
-        """The notebook text as the canonical release renders it (jinja2)."""
-        return self.render(self.raw_text(lang))
+    def text(self, lang: str, v: dict | None = None) -> str:
+        """The notebook text as the release renders it (jinja2) for the variant with numbers v
+        (default: the canonical variant)."""
+        return self.render(self.raw_text(lang), v)
 
 
 class ConsistencyTests:
@@ -127,7 +149,8 @@ class ConsistencyTests:
     def test_questions_stubs_and_reference_define_the_same_api(self):
         """Every API function is in exactly one question, in the reference with the same
         signature as its stub, and each stub section defines exactly its question's functions
-        with a body that only raises NotImplementedError."""
+        with a body that only raises NotImplementedError; the stubs run with the setup cell of
+        every checked variant."""
         files = self.files
         questions = files.config["question"]
         defined = [fn for q in questions for fn in q["defines"]]
@@ -138,8 +161,11 @@ class ConsistencyTests:
         assert sorted(ref_functions) == sorted(defined)
         sections = files.stub_sections()
         assert list(sections) == ["setup"] + [q["id"] for q in questions]
-        namespace = {}
-        exec(compile("".join(sections.values()), "stubs.py", "exec"), namespace)
+        namespaces = []
+        for v in files.variants():  # every variant's rendered setup cell runs with the stubs
+            namespaces.append({})
+            exec(compile("".join(files.stub_sections(v).values()), "stubs.py", "exec"),
+                 namespaces[-1])
         for q in questions:
             tree = ast.parse(sections[q["id"]])
             functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
@@ -147,8 +173,9 @@ class ConsistencyTests:
             for f in functions:
                 body = f.body[1:] if isinstance(f.body[0].value, ast.Constant) else f.body
                 assert ast.unparse(body[0]) == "raise NotImplementedError" and len(body) == 1
-                assert inspect.signature(namespace[f.name]) == \
-                    inspect.signature(getattr(files.reference, f.name))
+                for namespace in namespaces:
+                    assert inspect.signature(namespace[f.name]) == \
+                        inspect.signature(getattr(files.reference, f.name))
 
     def test_reference_functions_only_use_their_own_question(self):
         """Reference imports only numpy as np / torch / math at top level, and each function
@@ -183,23 +210,29 @@ class ConsistencyTests:
 
     @pytest.mark.parametrize("lang", LANGS)
     def test_text_has_one_section_per_question(self, lang):
-        """Notebook text has the sections intro, q1..qn, outro in order and no code; it is
-        rendered with jinja2, so only an assignment with variants uses template syntax (its
-        numbers), and the canonical rendering leaves none of it behind."""
-        raw, text = self.files.raw_text(lang), self.files.text(lang)
-        names = re.findall(r"^<!-- section: (\w+) -->$", text, flags=re.M)
-        assert names == ["intro"] + [q["id"] for q in self.files.config["question"]] + ["outro"]
-        assert "def " not in text and "grader.check(" in text
+        """Notebook text has the sections intro, q1..qn, outro in order, no code and balanced
+        $ math delimiters; it is rendered with jinja2, so only an assignment with variants uses
+        template syntax (its numbers), and the rendering for every checked variant leaves none
+        of it behind."""
+        raw = self.files.raw_text(lang)
         if self.files.canonical is None:
             assert not re.search(r"\{\{|\{%|\{#", raw), "the release renders text with jinja2"
-        assert not re.search(r"\{\{|\{%|\{#", text), "unrendered template syntax"
+        for v in self.files.variants():
+            text = self.files.text(lang, v)
+            names = re.findall(r"^<!-- section: (\w+) -->$", text, flags=re.M)
+            assert names == ["intro"] + [q["id"] for q in self.files.config["question"]] + \
+                ["outro"]
+            assert "def " not in text and "grader.check(" in text
+            assert not re.search(r"\{\{|\{%|\{#", text), "unrendered template syntax"
+            assert text.count("$") % 2 == 0, "unbalanced math delimiters"
         assert set(self.files.config["title"]) == set(LANGS)
 
     def test_student_files_hold_no_reference_code(self):
         """No line of a reference function body (16+ characters, not in the stubs or its
-        docstring) appears in the stubs or the notebook text."""
+        docstring) appears in the stubs or the notebook text (as written and as rendered)."""
         stubs = self.files.stubs_text
-        student = stubs + "".join(self.files.text(lang) for lang in LANGS)
+        student = stubs + "".join(self.files.raw_text(lang) + self.files.text(lang)
+                                  for lang in LANGS)
         for name in self.files.question_of:
             fn = getattr(self.files.reference, name)
             for line in inspect.getsource(fn).splitlines()[1:]:
@@ -207,3 +240,20 @@ class ConsistencyTests:
                 if len(text) >= 16 and text not in stubs and text not in (fn.__doc__ or "") \
                         and not text.startswith(("#", '"""')):
                     assert text not in student, f"{name}: {text!r}"
+
+
+# --- every mistake is detectable ------------------------------------------------------
+
+def arrays_differ(a, b, atol: float) -> bool:
+    """The outputs differ in shape, or somewhere beyond rtol 1e-6 and the given atol (nan
+    never counts as close)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=atol)
+
+
+def assert_mistake_differs(reference: ModuleType, mistake: dict, typical_args, differs) -> None:
+    """The mistake's variant and the reference function, each called on its own fresh
+    typical_args(function) (generators included), give outputs that differs() tells apart."""
+    function = mistake["function"]
+    expected = getattr(reference, function)(*typical_args(function))
+    assert differs(mistake["variant"](*typical_args(function)), expected), mistake["id"]

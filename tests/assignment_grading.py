@@ -9,6 +9,8 @@ exactly what a student who made that mistake would hand in. A test module uses t
 
     class TestGrading(GradingTests):
         slug = "gan"
+
+MistakeAloneGradingTests adds a test grading each known mistake in a notebook of its own.
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ def named(result: SubmissionResult) -> set[str]:
     return {c.mistake for c in result.checks if c.mistake}
 
 
+def question(result: SubmissionResult, qid: str):
+    """The result of question qid."""
+    return next(q for q in result.questions if q.id == qid)
+
+
 class GradingTests:
     """Mistake detection and example grading for one assignment; subclass with `slug`."""
 
@@ -141,8 +148,8 @@ class GradingTests:
     def test_examples_grade_full_partial_and_zero(self, assignment, tmp_path, box):
         """The bundled examples (autograder.examples.write_examples) grade without crashing:
         correct = full marks, partly_wrong = some but not all points with a named mistake,
-        broken (a SyntaxError cell and a cell raising at import) = 0 with the cell errors
-        reported."""
+        broken (a SyntaxError cell and a cell raising at import) = 0 with a row, no crash and
+        the cell errors reported."""
         paths = write_examples(assignment, tmp_path / "examples")
         results = grade(assignment, paths, tmp_path / "out")
         correct = results[f"{self.slug}-correct"]
@@ -152,5 +159,36 @@ class GradingTests:
         assert correct.total == assignment.possible, feedback(correct)
         assert 0 < partly.total < assignment.possible
         assert named(partly)
-        assert broken.total == 0
+        assert broken.total == 0 and broken.cell_errors
         assert "SyntaxError" in broken.message and "RuntimeError" in broken.message
+
+
+class MistakeAloneGradingTests(GradingTests):
+    """GradingTests plus each known mistake graded alone; subclass with `slug` and, where a
+    judge names a mistake in its own words too, `judge_words` (mistake id -> those words)."""
+
+    judge_words: dict[str, str] = {}
+
+    def test_every_known_mistake_is_named_in_the_feedback(self, assignment, tmp_path, box):
+        """Each wrong variant of mistakes.py, pasted into an otherwise correct notebook, loses
+        points on its own question only, and that question's feedback names it with its
+        message; judges that recognize a mistake themselves (judge_words, e.g. glorot's
+        statistical judges for the sampler mistakes) also name it in their own words."""
+        paths = {}
+        for m in assignment.mistakes:
+            qid = assignment.question_of(m.function).id
+            paths[m.id] = notebook_with_mistakes(assignment, {qid: m},
+                                                 tmp_path / "subs" / f"{m.id}.ipynb")
+        results = grade(assignment, list(paths.values()), tmp_path / "out")
+        assert set(self.judge_words) <= set(paths)
+        for mistake in assignment.mistakes:
+            result = results[mistake.id]
+            assert result.status == "ok", result.message
+            qid = assignment.question_of(mistake.function).id
+            for q in result.questions:
+                assert (q.score < q.possible) == (q.id == qid), (mistake.id, q.id, q.feedback)
+            text = "\n".join(question(result, qid).feedback)
+            assert f"likely mistake: {mistake.text('en')}" in text, (mistake.id, text)
+            assert mistake.id in named(result)
+            if mistake.id in self.judge_words:
+                assert self.judge_words[mistake.id] in text, (mistake.id, text)

@@ -88,7 +88,8 @@ def test_examples_reference_and_refused_checkpoint(assignment, tmp_path, box):
             assert q.score == q.possible, (q.id, q.feedback)
     q7 = _question(results["refused"], "q7")
     assert q7.score == 0
-    assert all("autoencoder.pt was refused: it holds a pickled object" in f and
+    assert all("raised ValueError" in f for f in q7.feedback), q7.feedback
+    assert any("autoencoder.pt was refused: it holds a pickled object" in f and
                "TrainingRun" in f and "weights_only=True" in f for f in q7.feedback), q7.feedback
     assert correct.seconds < GRADING_SECONDS_BOUND
 
@@ -196,7 +197,7 @@ def test_training_script_notebook_and_docs_agree(assignment):
     j = assignment.judges
     readme = (assignment.folder / "README.md").read_text()
     numbers = [f"{j.RECON_FULL_RATIO:.1f}", f"{j.RECON_ZERO_RATIO:.1f}",
-               f"{j.DENOISE_FULL_GAIN:g}", f"{j.DENOISE_ZERO_GAIN:.1f}",
+               f"{j.DENOISE_FULL_GAIN:.1f}", f"{j.DENOISE_ZERO_GAIN:.1f}",
                f"{j.PROBE_FULL_ACCURACY:.0%}".replace("%", ""),
                f"{j.PROBE_ZERO_ACCURACY:.0%}".replace("%", "")]
     for lang in ("en", "es", "pt"):

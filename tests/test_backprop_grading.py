@@ -4,7 +4,8 @@ differently from the reference keeps full marks."""
 
 import numpy as np
 
-from assignment_grading import GradingTests, feedback, grade, named, notebook_with_code
+from assignment_grading import (GradingTests, feedback, grade, named, notebook_with_code,
+                                question)
 from autograder import checklib
 from autograder.probe import make_plan
 from autograder.spec import load_assignment
@@ -12,10 +13,6 @@ from autograder.spec import load_assignment
 
 class TestGrading(GradingTests):
     slug = "backprop"
-
-
-def _question(result, qid):
-    return next(q for q in result.questions if q.id == qid)
 
 
 def _gradient_check_outputs(assignment, namespace, seed):
@@ -169,7 +166,7 @@ def update_parameters(params, grads, lr):
     }
     path = notebook_with_code(assignment, sources, tmp_path / "inplace.ipynb")
     result = grade(assignment, [path], tmp_path / "out")["inplace"]
-    q4, q5 = _question(result, "q4"), _question(result, "q5")
+    q4, q5 = question(result, "q4"), question(result, "q5")
     assert q5.score == 0 and "params_unchanged" in "\n".join(q5.feedback)
     assert q4.score == 1.75
     failed = [c.name for c in result.checks if c.question == "q4" and c.status != "passed"]

@@ -4,17 +4,26 @@ while rejecting wrong ones."""
 
 import math
 
-import nbformat
 import numpy as np
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.examples import write_examples
+from assignment_grading import MistakeAloneGradingTests, grade, notebook_with_code
 from autograder.probe import make_plan
-from autograder.release import build_notebook, fill_notebook, solution_source
 from autograder.spec import load_assignment
 
 SLUG = "glorot"
+
+
+class TestGrading(MistakeAloneGradingTests):
+    """Shared grading tests (see assignment_grading), each mistake also graded alone."""
+
+    slug = SLUG
+    judge_words = {"uniform-not-centered": "looks like U(0, limit)",
+                   "uniform-transposed": "the matrix is transposed",
+                   "normal-variance-as-scale": "rng.normal's scale is the standard deviation",
+                   "normal-uses-uniform-limit": "the uniform's limit used as the standard",
+                   "activations-include-input": "the list starts with Var(X)",
+                   "activations-preactivation": "variances of the pre-activations"}
 
 
 @pytest.fixture(scope="module")
@@ -22,73 +31,7 @@ def glorot():
     return load_assignment(SLUG)
 
 
-def _notebook(assignment, path, renames=None, replace=None):
-    """The student notebook with the reference pasted in; renames swap in wrong variants,
-    replace gives a question's cell source outright."""
-    sources = {q: solution_source(assignment, q, assignment.reference, renames)
-               for q in assignment.question_ids}
-    sources.update(replace or {})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(fill_notebook(build_notebook(assignment, "en"), sources), str(path))
-    return path
-
-
-def _grade(assignment, paths, out):
-    summary = grade_batch(assignment, paths, out,
-                          BatchOptions(jobs=2, timeout=120, quiet=True, force=True))
-    return {r.submission: r for r in summary.results}
-
-
-def _feedback(result, qid):
-    return "\n".join(next(q for q in result.questions if q.id == qid).feedback)
-
-
-def _score(result, qid):
-    return next(q for q in result.questions if q.id == qid).score
-
-
 # ---------------------------------------------------------------------------- through the grader
-
-def test_every_known_mistake_is_named_in_the_feedback(glorot, tmp_path, box):
-    """Each wrong variant of mistakes.py, pasted into an otherwise correct notebook, loses
-    points on its own question only, and the feedback of that question names it with its
-    message; the statistical judges also name the sampler mistakes in their own words."""
-    paths = {m.id: _notebook(glorot, tmp_path / "subs" / f"{m.id}.ipynb",
-                             renames={m.function: m.variant})
-             for m in glorot.mistakes}
-    results = _grade(glorot, list(paths.values()), tmp_path / "out")
-    judge_words = {"uniform-not-centered": "looks like U(0, limit)",
-                   "uniform-transposed": "the matrix is transposed",
-                   "normal-variance-as-scale": "rng.normal's scale is the standard deviation",
-                   "normal-uses-uniform-limit": "the uniform's limit used as the standard",
-                   "activations-include-input": "the list starts with Var(X)",
-                   "activations-preactivation": "variances of the pre-activations"}
-    for mistake in glorot.mistakes:
-        result = results[mistake.id]
-        assert result.status == "ok", result.message
-        qid = glorot.question_of(mistake.function).id
-        for q in result.questions:
-            assert (q.score < q.possible) == (q.id == qid), (mistake.id, q.id, q.feedback)
-        feedback = _feedback(result, qid)
-        assert f"likely mistake: {mistake.text('en')}" in feedback, (mistake.id, feedback)
-        assert mistake.id in {c.mistake for c in result.checks}
-        if mistake.id in judge_words:
-            assert judge_words[mistake.id] in feedback, (mistake.id, feedback)
-
-
-def test_examples_score_full_partial_and_zero(glorot, tmp_path, box):
-    """The bundled examples: correct = full marks, partly_wrong = partial (its mistakes
-    named), broken = 0 with a row and no crash."""
-    paths = write_examples(glorot, tmp_path / "examples")
-    results = _grade(glorot, paths, tmp_path / "out")
-    correct, partly, broken = (results[f"{SLUG}-{k}"] for k in ("correct", "partly_wrong",
-                                                                 "broken"))
-    assert correct.total == glorot.possible and correct.status == "ok"
-    assert 0 < partly.total < glorot.possible and partly.status == "ok"
-    assert any(c.mistake for c in partly.checks)
-    assert broken.total == 0 and broken.status == "ok", broken.message
-    assert broken.cell_errors
-
 
 LAX_Q2 = """
 def glorot_variance(n_in, n_out):
@@ -122,8 +65,8 @@ def test_missing_validation_is_not_mistaken_for_a_variant(glorot, tmp_path, box)
     checks, and their feedback names no known mistake (the variants validate like the
     reference, so they never match there)."""
     sources = {"q2": LAX_Q2, "q3": LAX_Q3, "q4": LAX_Q4}
-    path = _notebook(glorot, tmp_path / "subs" / "lax.ipynb", replace=sources)
-    result = _grade(glorot, [path], tmp_path / "out")["lax"]
+    path = notebook_with_code(glorot, sources, tmp_path / "subs" / "lax.ipynb")
+    result = grade(glorot, [path], tmp_path / "out")["lax"]
     failed = [c for c in result.checks if c.score < c.points]
     assert failed and all("ValueError" in c.name for c in failed), [c.name for c in failed]
     assert all(c.mistake is None for c in failed)
@@ -177,8 +120,8 @@ def test_other_correct_code_loses_only_the_prescribed_draw_checks(glorot, tmp_pa
     """Formulas in another arithmetic order and a network computed as (A^T W)^T get full
     marks; samplers that are correct but do not make the one prescribed draw call pass every
     statistical check and lose only the two small draw checks (0.25 points each)."""
-    path = _notebook(glorot, tmp_path / "subs" / "other.ipynb", replace=OTHER_CORRECT)
-    result = _grade(glorot, [path], tmp_path / "out")["other"]
+    path = notebook_with_code(glorot, OTHER_CORRECT, tmp_path / "subs" / "other.ipynb")
+    result = grade(glorot, [path], tmp_path / "out")["other"]
     failed = sorted(c.name for c in result.checks if c.score < c.points)
     assert failed == ["glorot_normal(5, 3) with seed 1 makes the prescribed draw",
                       "glorot_uniform(5, 3) with seed 1 makes the prescribed draw"], failed

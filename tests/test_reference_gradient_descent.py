@@ -5,11 +5,13 @@ the reference is checked against; minibatch SGD is checked against full-batch gr
 descent, a hand-computed epoch and the least-squares solution.
 """
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
 
-from assignment_consistency import AssignmentFiles, ConsistencyTests
+from assignment_consistency import (AssignmentFiles, ConsistencyTests, arrays_differ,
+                                   assert_mistake_differs)
 
 FILES = AssignmentFiles.load("gradient_descent")
 ref, mistakes = FILES.reference, FILES.mistakes
@@ -196,14 +198,8 @@ def _typical_args(function):
     raise AssertionError(f"no typical input for {function}")
 
 
-def _differs(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-12)
-
-
 @pytest.mark.parametrize("mistake", mistakes.MISTAKES, ids=lambda m: m["id"])
 def test_mistake_differs_from_reference(mistake):
     """With the same inputs and seed, the wrong variant's output differs from the
     reference's beyond rtol 1e-6 (or in shape), so the judge can tell them apart."""
-    expected = getattr(ref, mistake["function"])(*_typical_args(mistake["function"]))
-    assert _differs(mistake["variant"](*_typical_args(mistake["function"])), expected)
+    assert_mistake_differs(ref, mistake, _typical_args, partial(arrays_differ, atol=1e-12))

@@ -4,150 +4,23 @@ The reference is checked against torch.distributions (KL of Normals, log-probabi
 torch's own loss functions on an independent path (BCE with logits), Monte Carlo estimates
 and torch.autograd.gradcheck, in float32 and float64 and at extreme log-variances.
 """
-import ast
-import importlib.util
-import inspect
 import math
-import re
-import tomllib
-from pathlib import Path
 
-import jinja2
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.distributions import Normal, kl_divergence as torch_kl
 
-ROOT = Path(__file__).resolve().parents[1]
-SLUG = "vae"
-ASSIGNMENT = ROOT / "assignments" / SLUG
+from assignment_consistency import AssignmentFiles, ConsistencyTests, assert_mistake_differs
+
+FILES = AssignmentFiles.load("vae")
+ref, mistakes = FILES.reference, FILES.mistakes
 
 
-def _load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+class TestConsistency(ConsistencyTests):
+    """The files agree with each other (shared tests, see assignment_consistency)."""
 
-
-ref = _load(ROOT / "reference" / f"{SLUG}.py", f"_ref_{SLUG}")
-mistakes = _load(ASSIGNMENT / "mistakes.py", f"_mistakes_{SLUG}")
-CONFIG = tomllib.loads((ASSIGNMENT / "assignment.toml").read_text())
-QUESTION_OF = {fn: q["id"] for q in CONFIG["question"] for fn in q["defines"]}
-
-
-def _stub_sections():
-    text = (ASSIGNMENT / "stubs.py").read_text()
-    parts = re.split(r"^# %% (\w+)\s*$", text, flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
-
-
-# The setup section and the texts are jinja2 templates over the variant's numbers `v`
-# (checks.CANONICAL, or checks.variant(rng) per student); the release renders them with the
-# `py` filter printing a value as a Python literal. Tests render them the same way first.
-checks_module = _load(ASSIGNMENT / "checks.py", f"_checks_{SLUG}")
-
-
-def _variants():
-    """The canonical numbers and three students' (drawn as autograder.spec draws them)."""
-    return [dict(checks_module.CANONICAL)] + [
-        checks_module.variant(np.random.default_rng([0x7A21A, student])) for student in (1, 2, 3)]
-
-
-def _render(template, v):
-    from autograder.release import py_literal
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    env.filters["py"] = py_literal
-    return env.from_string(template).render(v=v)
-
-
-# --- the files agree with each other --------------------------------------------------
-
-def test_questions_stubs_and_reference_define_the_same_api():
-    """Every API function is in exactly one question, in the reference with the same
-    signature as its stub, and each stub section defines exactly its question's functions
-    with a body that only raises NotImplementedError."""
-    defined = [fn for q in CONFIG["question"] for fn in q["defines"]]
-    assert len(defined) == len(set(defined))
-    assert CONFIG["slug"] == SLUG and 3 <= len(CONFIG["question"]) <= 5
-    ref_tree = ast.parse((ROOT / "reference" / f"{SLUG}.py").read_text())
-    ref_functions = [n.name for n in ref_tree.body if isinstance(n, ast.FunctionDef)]
-    assert sorted(ref_functions) == sorted(defined)
-    sections = _stub_sections()
-    assert list(sections) == ["setup"] + [q["id"] for q in CONFIG["question"]]
-    for v in _variants():  # every variant's rendered setup cell runs with the stubs
-        namespace = {}
-        rendered = {**sections, "setup": _render(sections["setup"], v)}
-        exec(compile("".join(rendered.values()), "stubs.py", "exec"), namespace)
-    for q in CONFIG["question"]:
-        tree = ast.parse(sections[q["id"]])
-        functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
-        assert [f.name for f in functions] == q["defines"]
-        for f in functions:
-            body = f.body[1:] if isinstance(f.body[0].value, ast.Constant) else f.body
-            assert ast.unparse(body[0]) == "raise NotImplementedError" and len(body) == 1
-            assert inspect.signature(namespace[f.name]) == inspect.signature(getattr(ref, f.name))
-
-
-def test_reference_functions_only_use_their_own_question():
-    """Reference imports only numpy as np / torch / math at top level, and each function
-    uses no module global except those imports and functions of its own question, so a
-    question's functions can be pasted into a notebook cell on their own."""
-    tree = ast.parse((ROOT / "reference" / f"{SLUG}.py").read_text())
-    allowed = {"np", "torch", "math"}
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            assert isinstance(node, ast.Import)
-            assert [(a.name, a.asname) for a in node.names] in (
-                [("numpy", "np")], [("torch", None)], [("math", None)])
-    globals_ = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    globals_ |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets}
-    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
-        used = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} & globals_
-        foreign = {u for u in used - allowed if QUESTION_OF.get(u) != QUESTION_OF[fn.name]}
-        assert not foreign, f"{fn.name} uses {foreign} from another question or module"
-
-
-def test_mistakes_are_well_formed():
-    """Each mistake has a unique id, replaces an API function with the same signature and
-    has a message in en, es and pt."""
-    ids = [m["id"] for m in mistakes.MISTAKES]
-    assert len(ids) == len(set(ids)) and len(ids) >= 3
-    for m in mistakes.MISTAKES:
-        assert m["function"] in QUESTION_OF
-        assert inspect.signature(m["variant"]) == inspect.signature(getattr(ref, m["function"]))
-        assert set(m["message"]) == {"en", "es", "pt"} and all(m["message"].values())
-
-
-@pytest.mark.parametrize("lang", ["en", "es", "pt"])
-def test_text_has_one_section_per_question(lang):
-    """Notebook text has the sections intro, q1..qn, outro in order and no code."""
-    template = (ASSIGNMENT / "text" / f"{lang}.md").read_text()
-    for v in _variants():  # the release renders the text with jinja2 over the variant
-        text = _render(template, v)
-        names = re.findall(r"^<!-- section: (\w+) -->$", text, flags=re.M)
-        assert names == ["intro"] + [q["id"] for q in CONFIG["question"]] + ["outro"]
-        assert "def " not in text and "grader.check(" in text
-        assert not re.search(r"\{\{|\{%|\{#", text), "unrendered jinja2"
-        assert text.count("$") % 2 == 0, "unbalanced math delimiters"
-    assert set(CONFIG["title"]) == {"en", "es", "pt"}
-
-
-def test_student_files_hold_no_reference_code():
-    """No line of a reference function body (16+ characters, not in the stubs or its
-    docstring) appears in the stubs or the notebook text."""
-    student = (ASSIGNMENT / "stubs.py").read_text() + "".join(
-        (ASSIGNMENT / "text" / f"{lang}.md").read_text() for lang in ("en", "es", "pt"))
-    stubs = (ASSIGNMENT / "stubs.py").read_text()
-    for name in QUESTION_OF:
-        fn = getattr(ref, name)
-        for line in inspect.getsource(fn).splitlines()[1:]:
-            text = line.strip()
-            if len(text) >= 16 and text not in stubs and text not in (fn.__doc__ or "") \
-                    and not text.startswith(("#", '"""')):
-                assert text not in student, f"{name}: {text!r}"
-
+    files = FILES
 
 
 # --- the reference is right -----------------------------------------------------------
@@ -359,8 +232,7 @@ def _differs(a, b):
 def test_mistake_differs_from_reference(mistake):
     """On typical inputs (float64, BCE, beta = 2) the wrong variant's output differs from
     the reference's beyond rtol 1e-6, so the judge can tell them apart."""
-    expected = getattr(ref, mistake["function"])(*_typical_args(mistake["function"]))
-    assert _differs(mistake["variant"](*_typical_args(mistake["function"])), expected)
+    assert_mistake_differs(ref, mistake, _typical_args, _differs)
 
 
 def test_mse_mistakes_are_detectable_too():

@@ -23,7 +23,8 @@ from conftest import notebook_with
 def run(request, box, perceptron, tmp_path):
     """run(cells, **limits) -> Execution of a notebook with a correct predict plus cells."""
     if not box.namespaces:
-        pytest.fail(f"these tests need bubblewrap isolation, got: {box.describe()}")
+        pytest.fail(f"these tests need bubblewrap isolation (apt-get install bubblewrap), "
+                    f"got: {box.describe()}")
     chosen = dataclasses.replace(box, warm=request.param == "warm")
     plan = make_plan(perceptron)
     predict = "import numpy as np\n\n" + inspect.getsource(perceptron.reference.predict)

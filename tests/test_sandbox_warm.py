@@ -31,7 +31,8 @@ def pool(monkeypatch):
 def grade(box, perceptron, tmp_path, pool):
     """grade(cells, warm=True) -> Execution, one submission at a time (same worker)."""
     if not box.namespaces:
-        pytest.fail(f"these tests need bubblewrap isolation, got: {box.describe()}")
+        pytest.fail(f"these tests need bubblewrap isolation (apt-get install bubblewrap), "
+                    f"got: {box.describe()}")
     plan = make_plan(perceptron)
     counter = iter(range(10_000))
 
@@ -163,3 +164,46 @@ def test_worker_files_are_removed(grade, pool, perceptron):
     pool.close()
     assert not base.exists()
     assert worker.proc.poll() is not None
+
+
+def test_leftovers_of_a_killed_grader_are_cleaned_up(tmp_path, perceptron, monkeypatch):
+    """After a grader is killed with SIGKILL mid-run, is nothing of its submissions still
+    running, and does the next grader remove its folders and cgroups?"""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from autograder import runner
+    from autograder.limits import CGROUP_PARENT, CGROUP_ROOT
+
+    spin = ("import numpy as np\n\n" + inspect.getsource(perceptron.reference.predict)
+            + "\ndef accuracy(y_true, y_pred):\n    while True:\n        pass\n")
+    for i in range(2):
+        notebook_with([spin], tmp_path / "subs" / f"spin{i}.ipynb")
+    grader = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", "--assignment",
+                               "perceptron", str(tmp_path / "subs"), "--out",
+                               str(tmp_path / "out"), "--jobs", "2", "--timeout", "120"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = f"-{grader.pid}-"
+
+    def leftovers():
+        folders = [n for root in ("/dev/shm", "/tmp") if os.path.isdir(root)
+                   for n in os.listdir(root) if n.startswith("neurograde-") and marker in n]
+        groups = [p for p in (CGROUP_ROOT / "pids" / CGROUP_PARENT).glob(f"*{marker}*")]
+        return folders, groups
+
+    deadline = time.monotonic() + 60
+    while not (leftovers()[0] and leftovers()[1]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # the spinning submissions are running now
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    time.sleep(1)
+    folders, groups = leftovers()
+    assert folders, "the killed grader should have left its folders"
+    for group in groups:
+        assert (group / "cgroup.procs").read_text().split() == []  # nothing still running
+    monkeypatch.setattr(runner, "_cleaned", False)
+    runner.remove_stale_leftovers()
+    assert leftovers() == ([], [])

@@ -2,77 +2,27 @@
 score full / partial / zero, dtype and autograd slips are reported, and the KL checks expect
 what torch.distributions computes."""
 
-import nbformat
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence as torch_kl
 
+from assignment_grading import MistakeAloneGradingTests, grade, notebook_with_code
 from autograder import checklib
-from autograder.batch import BatchOptions, grade_batch
-from autograder.examples import write_examples
 from autograder.probe import make_plan
-from autograder.release import build_notebook, fill_notebook, solution_source
 from autograder.spec import load_assignment
 
 SLUG = "vae"
 
 
+class TestGrading(MistakeAloneGradingTests):
+    """Shared grading tests (see assignment_grading), each mistake also graded alone."""
+
+    slug = SLUG
+
+
 @pytest.fixture(scope="module")
 def vae():
     return load_assignment(SLUG)
-
-
-def _notebook(assignment, path, renames=None, replace=None):
-    """The student notebook with the reference pasted in; renames swap in wrong variants,
-    replace gives a question's cell source outright."""
-    sources = {q: solution_source(assignment, q, assignment.reference, renames)
-               for q in assignment.question_ids}
-    sources.update(replace or {})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(fill_notebook(build_notebook(assignment, "en"), sources), str(path))
-    return path
-
-
-def _grade(assignment, paths, out):
-    summary = grade_batch(assignment, paths, out,
-                          BatchOptions(jobs=2, timeout=300, quiet=True, force=True))
-    return {r.submission: r for r in summary.results}
-
-
-def _question(result, qid):
-    return next(q for q in result.questions if q.id == qid)
-
-
-def test_every_known_mistake_is_named_in_the_feedback(vae, tmp_path, box):
-    """Each wrong variant of mistakes.py, pasted into an otherwise correct notebook, loses
-    points on its own question only, and that question's feedback names it with its
-    message."""
-    paths = [_notebook(vae, tmp_path / "subs" / f"{m.id}.ipynb",
-                       renames={m.function: m.variant}) for m in vae.mistakes]
-    results = _grade(vae, paths, tmp_path / "out")
-    for mistake in vae.mistakes:
-        result = results[mistake.id]
-        assert result.status == "ok", result.message
-        qid = vae.question_of(mistake.function).id
-        for q in result.questions:
-            assert (q.score < q.possible) == (q.id == qid), (mistake.id, q.id, q.feedback)
-        feedback = "\n".join(_question(result, qid).feedback)
-        assert f"likely mistake: {mistake.text('en')}" in feedback, (mistake.id, feedback)
-        assert mistake.id in {c.mistake for c in result.checks}
-
-
-def test_examples_score_full_partial_and_zero(vae, tmp_path, box):
-    """The bundled examples: correct = full marks, partly_wrong = partial (its mistakes
-    named), broken = 0 with a row and no crash."""
-    paths = write_examples(vae, tmp_path / "examples")
-    results = _grade(vae, paths, tmp_path / "out")
-    correct, partly, broken = (results[f"{SLUG}-{k}"] for k in ("correct", "partly_wrong",
-                                                                 "broken"))
-    assert correct.total == vae.possible and correct.status == "ok"
-    assert 0 < partly.total < vae.possible and partly.status == "ok"
-    assert any(c.mistake for c in partly.checks)
-    assert broken.total == 0 and broken.status == "ok", broken.message
-    assert broken.cell_errors
 
 
 LAX = {
@@ -183,8 +133,8 @@ def test_other_correct_formulations_get_full_marks(vae, tmp_path, box):
     """sqrt(exp(logvar)) for sigma, the KL written as 0.5 * (mu^2 + sigma^2 - 1 - logvar),
     a BCE kept finite with log(x_hat + 1e-7) instead of torch's clamp, and a vae_loss built
     on the student's own functions all get full marks: the tolerances accept them."""
-    path = _notebook(vae, tmp_path / "subs" / "other.ipynb", replace=OTHER_CORRECT)
-    result = _grade(vae, [path], tmp_path / "out")["other"]
+    path = notebook_with_code(vae, OTHER_CORRECT, tmp_path / "subs" / "other.ipynb")
+    result = grade(vae, [path], tmp_path / "out")["other"]
     lost = [f for q in result.questions for f in q.feedback]
     assert result.total == vae.possible, lost
 
@@ -194,9 +144,9 @@ def test_missing_validation_and_classic_slips_are_reported(vae, tmp_path, box):
     with no known mistake named there (the variants validate like the reference). Classic
     slips get a specific message: float32 in / float64 out names the dtype, a detour through
     numpy gives no gradient, log(0) * 0 gives NaN, .item() returns a float without a graph."""
-    paths = [_notebook(vae, tmp_path / "subs" / "lax.ipynb", replace=LAX),
-             _notebook(vae, tmp_path / "subs" / "slips.ipynb", replace=SLIPS)]
-    results = _grade(vae, paths, tmp_path / "out")
+    paths = [notebook_with_code(vae, LAX, tmp_path / "subs" / "lax.ipynb"),
+             notebook_with_code(vae, SLIPS, tmp_path / "subs" / "slips.ipynb")]
+    results = grade(vae, paths, tmp_path / "out")
     lax = results["lax"]
     failed = [c for c in lax.checks if c.score < c.points]
     assert failed and all("ValueError" in c.name for c in failed), [c.name for c in failed]

@@ -14,18 +14,21 @@ import numpy as np
 # (64), fitted on 10,000 training images. Full marks at or below FULL, none at or above ZERO,
 # linear in between.
 RECON_FULL_RATIO = 1.0
-RECON_ZERO_RATIO = 2.0
+RECON_ZERO_RATIO = 2.5
 # Denoising: MSE(noisy, clean) / MSE(model(noisy), clean) with Gaussian noise of std 0.2.
-DENOISE_FULL_GAIN = 2.5
+DENOISE_FULL_GAIN = 3.0
 DENOISE_ZERO_GAIN = 1.0
 # Linear probe: accuracy of a ridge classifier on encoder_features (10 classes, chance 0.10),
-# fitted on 500 training images and scored on 500 test images.
-PROBE_FULL_ACCURACY = 0.25
+# fitted on 500 training images and scored on 500 test images. Random convolutional features
+# already score about 0.23 and the trained reference 0.23-0.29, so this catches codes that
+# carry no class information (constant, NaN, rows out of order), not the quality of training.
+PROBE_FULL_ACCURACY = 0.20
 PROBE_ZERO_ACCURACY = 0.12
 PROBE_RIDGE = 1.0
-# A few Adam steps on one fixed batch: mean of the last 3 losses / the first loss.
-LOSS_FULL_RATIO = 0.75
-LOSS_ZERO_RATIO = 0.98
+# 40 Adam steps (lr 1e-3) on one batch of 10 images: mean of the last 3 losses / the first
+# (reference Autoencoder 0.28-0.56, TiedAutoencoder 0.05-0.16 over twelve seeds).
+LOSS_FULL_RATIO = 0.90
+LOSS_ZERO_RATIO = 0.99
 
 
 def _curve(value, full, zero):
