@@ -6,7 +6,6 @@ the example builder pastes each one into its stub cell.
 
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -110,5 +109,5 @@ def encoder_features(model, X, batch_size=256):
     model.eval()
     X = torch.as_tensor(X, dtype=torch.float32)
     with torch.no_grad():
-        parts = [model.encode(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
-    return torch.cat(parts).numpy()
+        codes = [model.encode(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+    return torch.cat(codes)

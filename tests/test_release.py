@@ -113,10 +113,14 @@ def test_reference_full_marks_through_otter_run(slug, lang, releases, tmp_path):
     rel = releases(slug, lang)
     sub = write_reference_submission(assignment, tmp_path / "sub", lang)
     notebook = sub if sub.suffix == ".ipynb" else next(sub.glob("*.ipynb"))
+    # otter run copies a bare notebook alone; a folder submission (notebook + checkpoint) goes
+    # in as a zip of its files, the way Gradescope receives a multi-file upload.
+    target = notebook if sub.suffix == ".ipynb" else \
+        Path(shutil.make_archive(str(tmp_path / "submission"), "zip", sub))
     out = tmp_path / "otter-out"
     out.mkdir()
     proc = subprocess.run([str(OTTER), "run", "-a", str(rel.autograder_zip), "-o", str(out),
-                           str(notebook)], capture_output=True, text=True, timeout=900,
+                           str(target)], capture_output=True, text=True, timeout=900,
                           cwd=notebook.parent)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     results = json.loads((out / "results.json").read_text())

@@ -70,7 +70,8 @@ class TiedAutoencoder__detached(nn.Module):
 
     def decode(self, z):
         h = F.relu(F.linear(z, self.enc2.weight.detach().t(), self.c2))
-        return torch.sigmoid(F.linear(h, self.enc1.weight.detach().t(), self.c1)).view(-1, 3, 32, 32)
+        x_hat = torch.sigmoid(F.linear(h, self.enc1.weight.detach().t(), self.c1))
+        return x_hat.view(-1, 3, 32, 32)
 
     def forward(self, x):
         return self.decode(self.encode(x))

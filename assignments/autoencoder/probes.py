@@ -81,19 +81,6 @@ def autoencoder_structure(ns, images, latent_dim):
     return _structure(model, _images(images), latent_dim)
 
 
-def _losses_on_fixed_batch(model, x, steps, lr):
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    losses = []
-    for _ in range(steps):
-        loss = ((_as_tensor_grad(model(x), "forward") - x) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    return losses
-
-
 def _as_tensor_grad(value, what):
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{what} should return a tensor, returned a {type(value).__name__}")
@@ -102,6 +89,19 @@ def _as_tensor_grad(value, what):
                          f"parameters (no gradient can flow): avoid .detach(), .numpy() and "
                          f"torch.no_grad() inside the model")
     return value
+
+
+def _losses_on_fixed_batch(model, x, steps, lr):
+    adam = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
+    for _ in range(steps):
+        loss = ((_as_tensor_grad(model(x), "forward") - x) ** 2).mean()
+        adam.zero_grad()
+        loss.backward()
+        adam.step()
+        losses.append(float(loss.detach()))
+    return losses
 
 
 def autoencoder_trains(ns, images, latent_dim, steps, lr):
@@ -158,7 +158,8 @@ def add_noise(ns, images, std, seed):
     before = x.clone()
     torch.manual_seed(seed + 1)  # a function that ignores its generator is then repeatable too
     noisy = ns["add_noise"](x, std, torch.Generator().manual_seed(seed))
-    return {"noisy": _as_tensor(noisy, "add_noise"), "input_unchanged": bool(torch.equal(x, before))}
+    return {"noisy": _as_tensor(noisy, "add_noise"),
+            "input_unchanged": bool(torch.equal(x, before))}
 
 
 def add_noise_repeatable(ns, images, std, seed):
@@ -192,10 +193,8 @@ def train_epoch(ns, images, batch_size, epochs, noise_std, lr, with_labels):
 
 # ------------------------------------------------------------------------------ q5: PCA
 
-def pca_reconstruction_mse(ns, train_images, test_images, k, crop):
-    X_train, X_test = _images(train_images), _images(test_images)
-    if crop:
-        X_train, X_test = X_train[:, :, :crop, :crop], X_test[:, :, :crop, :crop]
+def pca_reconstruction_mse(ns, train_images, test_images, k):
+    X_train, X_test = _images(train_images), _images(test_images)  # crops: (N, 3, c, c)
     return {"mse": float(ns["pca_reconstruction_mse"](X_train, X_test, k))}
 
 

@@ -141,7 +141,7 @@ def encoder_features(model, X):
 # %% q7
 # Question 7: train your Autoencoder (TRAIN = True in the setup cell) or load the one you
 # trained before, then see what it learned. When grading, this cell does nothing.
-EPOCHS = 12            # about 20-40 s per epoch on a laptop CPU
+EPOCHS = 12            # about 15-40 s per epoch on a laptop CPU
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3
 NOISE_STD = 0.1        # trained as a denoising autoencoder
