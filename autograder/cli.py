@@ -100,7 +100,19 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", default="en", choices=LANGUAGES)
     d.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
     d.add_argument("--unsafe-no-sandbox", action="store_true")
+    for command in (r, g, d):
+        command.add_argument("--data", type=Path, default=None, metavar="DIR",
+                             help="folder holding the course data (cifar10/ in any supported "
+                                  "form); default $NEUROGRADE_DATA, ../shared/datasets, the "
+                                  "user cache")
     return p
+
+
+def _use_data_dir(path: Path) -> None:
+    """--data wins over $NEUROGRADE_DATA; checked strictly so a typo is not silently ignored."""
+    from .data.cifar10 import find_cifar10
+    find_cifar10(path)  # raises DataNotFound naming what it looked for
+    os.environ["NEUROGRADE_DATA"] = str(Path(path).resolve())
 
 
 def _export_options(parser, required: bool) -> None:
@@ -322,8 +334,14 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage message
         return int(exc.code) if exc.code is not None else USAGE_ERROR
+    from .data.cifar10 import DataNotFound
     try:
+        if getattr(args, "data", None) is not None:
+            _use_data_dir(args.data)
         return COMMANDS[args.command](args)
+    except DataNotFound as exc:
+        print(f"neurograde {args.command}: {exc}", file=sys.stderr)
+        return ENV_ERROR
     except (UsageError, UnknownAssignment) as exc:
         print(f"neurograde {args.command}: {exc}", file=sys.stderr)
         return USAGE_ERROR

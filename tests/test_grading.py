@@ -218,3 +218,12 @@ def test_hidden_feedback_never_echoes_submission_text(grade, perceptron):
         elif check.question in ("q1", "q3"):
             assert "LEAK" in text  # public inputs are printed in the notebook anyway
     assert any("raised ValueError" in f for c in r.checks if c.hidden for f in c.feedback)
+
+
+def test_cli_data_option_is_checked(tmp_path):
+    """Does --data pointing at a folder without CIFAR-10 fail cleanly (exit 1, no traceback)
+    with a message saying where the data was looked for?"""
+    proc = _cli("grade", "--assignment", "perceptron", tmp_path, "--out", tmp_path / "o",
+                "--data", tmp_path / "nodata")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "cifar" in proc.stderr.lower()

@@ -36,7 +36,10 @@ _BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_ba
 _IMAGE_EXTS = (".jpg", ".jpeg", ".png")
 _MAX_BATCH_BYTES = 64 << 20   # an official batch is ~31 MB; refuse archive members far beyond that
 _CACHE_VERSION = 1            # bump when decoding changes, so old caches are not reused
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+# The repo root when this file sits at autograder/data/cifar10.py; a student's copy may live
+# anywhere (e.g. /content/cifar10.py), where there is no repo and parents[2] may not exist.
+_HERE = Path(__file__).resolve()
+_REPO_ROOT = _HERE.parents[2] if len(_HERE.parents) > 2 else _HERE.parent
 # Module attribute (not inlined) so tests can point the default at an empty folder.
 SHARED_DATASETS = _REPO_ROOT.parent / "shared" / "datasets"
 
