@@ -196,6 +196,10 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
         feedback = tuple(f for c in mine for f in c.feedback)
         questions.append(QuestionResult(q.id, score, q.points, status, feedback))
     total = round(sum(q.score for q in questions), 6)
+    extra = dict(extra or {})
+    images = _feedback_images(plan, execution)
+    if images:
+        extra["images"] = images
     message = execution.message
     if execution.cell_errors:
         errs = "; ".join(f"cell {e.get('number')}: {_describe_error(e)}"
@@ -209,4 +213,32 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
         status=execution.status, message=message, total=total, possible=assignment.possible,
         questions=tuple(questions), checks=checks, cell_errors=execution.cell_errors,
         seconds=execution.seconds, sandbox=execution.sandbox, output=execution.output[-4000:],
-        extra=dict(extra or {}))
+        extra=extra)
+
+
+def _feedback_images(plan: Plan, execution: Execution, limit: int = 2) -> list[dict]:
+    """Pictures for the feedback page, drawn by the assignment's optional feedback.py hook
+    (feedback_png(inputs, outputs) -> PNG bytes) from PUBLIC checks only: hidden inputs are
+    never shown. Returned as base64 so the result stays plain JSON."""
+    import base64
+    path = plan.assignment.folder / "feedback.py"
+    if not path.exists():
+        return []
+    from .spec import _load_module
+    hook = getattr(_load_module(path, f"neurograde_feedback_{plan.assignment.slug}"),
+                   "feedback_png", None)
+    images = []
+    for planned in plan.checks:
+        run = execution.checks.get(planned.id)
+        if planned.check.hidden or run is None or not isinstance(run.outputs, dict) \
+                or "shown" not in run.outputs or hook is None:
+            continue
+        try:
+            png = hook(planned.inputs, run.outputs)
+        except Exception:  # a malformed output gets no picture, never a crashed batch
+            continue
+        images.append({"check": planned.check.name,
+                       "png": base64.b64encode(png).decode("ascii")})
+        if len(images) >= limit:
+            break
+    return images

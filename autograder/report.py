@@ -211,7 +211,10 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
             # The plot helps where a student has some points but not all: it shows where
             # the rest went. At 0 or full marks the cards say everything.
             "plot": question_plot(result) if 0 < result.total < result.possible else None,
-            "has_hidden": any(c.hidden for c in result.checks)}
+            "has_hidden": any(c.hidden for c in result.checks),
+            "images": [{"caption": img.get("check", ""),
+                        "src": "data:image/png;base64," + img["png"]}
+                       for img in result.extra.get("images", ()) if "png" in img]}
 
 
 def render_feedback(result: SubmissionResult, assignment: Assignment, lang: str = "en") -> str:

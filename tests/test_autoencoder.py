@@ -292,3 +292,24 @@ def test_notebook_trains_and_shows_results_with_data(assignment, tmp_path, monke
         outputs = "\n".join(str(o.get("data", {}).get("text/plain", o.get("text", "")))
                             for o in cell.get("outputs", []))
         assert "All test cases passed" in outputs or "passed" in outputs, outputs[:1500]
+
+
+def test_feedback_page_shows_originals_and_reconstructions(tmp_path, box):
+    """Does the student's feedback page carry the originals-vs-reconstructions picture,
+    drawn from a public check only?"""
+    import base64
+    from autograder.batch import BatchOptions, grade_batch
+    from autograder.examples import write_reference_submission
+    from autograder.spec import load_assignment
+    assignment = load_assignment("autoencoder")
+    sub = write_reference_submission(assignment, tmp_path / "ref", "en")
+    summary = grade_batch(assignment, [sub], tmp_path / "out",
+                          BatchOptions(jobs=1, timeout=300, quiet=True))
+    result = summary.results[0]
+    images = result.extra.get("images", [])
+    assert images, "no picture in the result"
+    public = {c.name for c in assignment.checks if not c.hidden}
+    assert all(img["check"] in public for img in images)
+    assert base64.b64decode(images[0]["png"]).startswith(b"\x89PNG")
+    page = (tmp_path / "out" / "feedback" / f"{result.submission}.html").read_text()
+    assert "data:image/png;base64," + images[0]["png"][:40] in page
