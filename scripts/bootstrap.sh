@@ -24,6 +24,12 @@ fi
 # Debian's interpreter lives under /usr, which the sandbox mounts read-only; a pyenv
 # interpreter under /root is unreadable for the unprivileged grading uid.
 PY="${NEUROGRADE_PYTHON:-}"
+if [ -z "$PY" ] && [ -x /usr/bin/python3.11 ] && ! /usr/bin/python3.11 -c 'import ensurepip' 2>/dev/null \
+        && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[bootstrap] installing python3.11-venv (Debian's interpreter, readable by the sandbox)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-venv >/dev/null
+fi
 if [ -z "$PY" ]; then
     if [ -x /usr/bin/python3.11 ] && /usr/bin/python3.11 -c 'import ensurepip, venv' 2>/dev/null; then
         PY=/usr/bin/python3.11
