@@ -185,7 +185,7 @@ def cmd_grade(args) -> int:
     from .distributed import DaskUnavailable, Shard, ShardError
     from .exports import RosterError
     from .gradebook import format_table
-    from .sandbox import SandboxUnavailable
+    from .sandbox.box import SandboxUnavailable
     from .variants import VariantError
     assignment = load_assignment(args.assignment)
     if args.jobs < 1 or args.timeout <= 0:
@@ -276,7 +276,7 @@ def cmd_demo(args) -> int:
     from .examples import write_examples
     from .gradebook import format_table
     from .release import release
-    from .sandbox import SandboxUnavailable
+    from .sandbox.box import SandboxUnavailable
     out = args.out or Path(tempfile.mkdtemp(prefix="neurograde-demo-"))
     print(f"neurograde demo: releasing every assignment and grading its examples in {out}\n")
     for a in all_assignments():
@@ -299,7 +299,7 @@ def cmd_demo(args) -> int:
 
 def cmd_similarity(args) -> int:
     from .collect import CollectError
-    from .similarity import SimilarityOptions, compare, write_report
+    from .similarity.report import SimilarityOptions, compare, write_report
     assignment = load_assignment(args.assignment)
     given = {name: value for name, value in (("threshold", args.threshold), ("top", args.top))
              if value is not None}

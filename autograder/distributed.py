@@ -118,7 +118,7 @@ _graders_lock = threading.Lock()
 
 def _grader_for(spec: TaskSpec):
     """The worker's Grader for spec, built once per worker process (expected values included)."""
-    from .batch import autograder_version, make_grader
+    from .grader import autograder_version, make_grader
     from .probe import make_plan
     from .spec import load_assignment
     with _graders_lock:
@@ -159,7 +159,7 @@ def grade_on_dask(address: str, plan: Plan, version: str, todo: list[Submission]
         raise DaskUnavailable("--dask needs dask.distributed: pip install "
                               "'neurograde[dask]' (or 'dask[distributed]') into the grading "
                               "environment, on the client and on every worker") from None
-    from .batch import internal_error
+    from .grader import internal_error
     try:
         client = Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as exc:

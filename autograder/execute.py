@@ -20,12 +20,13 @@ from pathlib import Path
 
 import nbformat
 
-from . import checklib, sandbox
+from . import checklib
 from .collect import Submission
 from .probe import Plan
-from .runner import (RawRun, remove_stale_leftovers, run_fresh, scratch_prefix, scratch_root,
+from .sandbox import box as sandbox
+from .sandbox.runner import (RawRun, remove_stale_leftovers, run_fresh, scratch_prefix, scratch_root,
                      submission_bytes)
-from .warmpool import run_warm
+from .sandbox.warmpool import run_warm
 
 
 class SandboxSetupError(RuntimeError):

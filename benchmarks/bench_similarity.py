@@ -27,9 +27,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.fingerprint import BUILTINS
+from autograder.similarity.fingerprint import BUILTINS
 from autograder.release import build_notebook, fill_notebook, solution_source
-from autograder.similarity import SimilarityOptions, compare, write_report
+from autograder.similarity.report import SimilarityOptions, compare, write_report
 from autograder.spec import LANGUAGES, load_assignment
 
 VARIANTS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox
+from autograder.sandbox import box as sandbox
 from autograder.spec import load_assignment
 
 

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from autograder.batch import BatchOptions, autograder_version, grade_batch
+from autograder.batch import BatchOptions, grade_batch
+from autograder.grader import autograder_version
 from autograder.gradebook import DB_NAME, Gradebook, GradebookError, Row, merge
 from autograder.judge import SubmissionResult
 from classroom import cli, grade_cmd, read_csv, write_class
@@ -134,12 +135,13 @@ def test_skip_unchanged_force_regrades_and_runs_are_identical(klass, perceptron,
 
 def test_version_covers_grading_code_but_not_presentation(perceptron):
     """Does the autograder version depend on the seed, and ignore report/export modules?"""
-    import autograder.batch as batch
+    import autograder.grader as batch
     assert autograder_version(perceptron, 1) != autograder_version(perceptron, 2)
     for name in ("report.py", "exports.py", "gradebook.py", "cli.py", "progress.py"):
         assert name in batch.NOT_GRADING_CODE
-    for name in ("judge.py", "execute.py", "harness.py", "checklib.py", "sandbox.py"):
+    for name in ("judge.py", "execute.py", "checklib.py", "grader.py", "inside", "sandbox"):
         assert name not in batch.NOT_GRADING_CODE
+    assert "similarity" in batch.NOT_GRADING_CODE
 
 
 def _fake_result(name, status="ok", total=5.0, sha="a" * 64):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox, warmpool
+from autograder.sandbox import box as sandbox, warmpool
 from autograder.batch import BatchOptions, grade_batch
 from autograder.probe import make_plan
 from autograder.spec import REFERENCE_DIR

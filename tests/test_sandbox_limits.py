@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from autograder import execute as ex
-from autograder import sandbox
+from autograder.sandbox import box as sandbox
 from autograder.collect import collect
-from autograder.limits import Limits
+from autograder.sandbox.limits import Limits
 from autograder.probe import make_plan
 from conftest import notebook_with
 

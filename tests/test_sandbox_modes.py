@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import confine, sandbox, warmpool
+from autograder.sandbox import box as sandbox, confine, warmpool
 from autograder.batch import BatchOptions, grade_batch
 from autograder.spec import REFERENCE_DIR
 from conftest import notebook_with

@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from autograder import confine, sandbox
-from autograder.limits import Limits
+from autograder.sandbox import box as sandbox, confine
+from autograder.sandbox.limits import Limits
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from autograder import execute as ex
-from autograder import warmpool
+from autograder.sandbox import warmpool
 from autograder.collect import collect
-from autograder.limits import Limits
+from autograder.sandbox.limits import Limits
 from autograder.probe import make_plan
 from conftest import notebook_with
 
@@ -174,8 +174,8 @@ def test_leftovers_of_a_killed_grader_are_cleaned_up(tmp_path, perceptron, monke
     import sys
     import time
 
-    from autograder import runner
-    from autograder.limits import CGROUP_PARENT, CGROUP_ROOT
+    from autograder.sandbox import runner
+    from autograder.sandbox.limits import CGROUP_PARENT, CGROUP_ROOT
 
     spin = ("import numpy as np\n\n" + inspect.getsource(perceptron.reference.predict)
             + "\ndef accuracy(y_true, y_pred):\n    while True:\n        pass\n")

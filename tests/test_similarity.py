@@ -14,9 +14,9 @@ import pytest
 
 from autograder import cli
 from autograder.examples import write_examples
-from autograder.fingerprint import ID, kgram_hashes, tokenize_cell, winnow
+from autograder.similarity.fingerprint import ID, kgram_hashes, tokenize_cell, winnow
 from autograder.release import build_notebook, fill_notebook, solution_source
-from autograder.similarity import SimilarityOptions, compare, write_report
+from autograder.similarity.report import SimilarityOptions, compare, write_report
 
 LOOP = {
     "q1": '''def predict(X, w, b):

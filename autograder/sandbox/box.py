@@ -46,8 +46,14 @@ from .limits import Limits, apply_rlimits, cgroups_available
 SANDBOX_UID = 65534  # nobody
 SANDBOX_GID = 65534
 HERE = Path(__file__).resolve().parent
-# What runs inside the sandbox: standalone modules, copied next to the assignment's probes.py.
-SANDBOX_FILES = ("harness.py", "checklib.py", "confine.py", "worker.py")
+ENGINE = HERE.parent
+# What runs inside the sandbox: standalone modules, copied side by side next to the
+# assignment's probes.py. inside/ holds the code that runs beside student code; checklib is the
+# wire format both sides speak; confine is what the sandboxed process applies to itself.
+SANDBOX_FILES = {"harness.py": ENGINE / "inside" / "harness.py",
+                 "worker.py": ENGINE / "inside" / "worker.py",
+                 "checklib.py": ENGINE / "checklib.py",
+                 "confine.py": HERE / "confine.py"}
 ETC_READ = ("/etc/alternatives", "/etc/fonts", "/etc/ssl/certs", "/etc/localtime")
 
 

@@ -29,10 +29,10 @@ from typing import Mapping
 import jinja2
 import nbformat
 
-from .collect import Submission, collect
+from ..collect import Submission, collect
+from ..release import NB_META_KEY, build_notebook
+from ..spec import LANGUAGES, TEMPLATES_DIR, Assignment
 from .fingerprint import Token, kgram_hashes, matching_runs, tokenize_cell, winnow
-from .release import NB_META_KEY, build_notebook
-from .spec import LANGUAGES, TEMPLATES_DIR, Assignment
 
 REPORT_SCHEMA = 1
 # Why these numbers: see SimilarityOptions.

@@ -19,8 +19,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import confine, sandbox
-from .collect import Submission
+from . import box as sandbox
+from . import confine
+from ..collect import Submission
 from .limits import CGroup, Limits, apply_rlimits, owner_alive, remove_stale_cgroups
 
 
@@ -148,8 +149,8 @@ def private_dir(path: Path, owner: int | None) -> Path:
 def install_harness(harness_dir: Path, probes_path: Path) -> None:
     """The sandbox-side modules plus the assignment's probes, read-only for the sandbox."""
     harness_dir.mkdir(parents=True, exist_ok=True)
-    for name in sandbox.SANDBOX_FILES:
-        shutil.copyfile(sandbox.HERE / name, harness_dir / name)
+    for name, source in sandbox.SANDBOX_FILES.items():
+        shutil.copyfile(source, harness_dir / name)
     shutil.copyfile(probes_path, harness_dir / "probes.py")
     os.chmod(harness_dir, 0o755)
     for name in os.listdir(harness_dir):

@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from . import sandbox
-from .collect import Submission
+from . import box as sandbox
+from ..collect import Submission
 from .limits import CGroup, Limits
 from .runner import (SMALL_SUBMISSION, RawRun, Reader, copy_submission, install_harness,
                      owner_for, private_dir, scratch_prefix, scratch_root,

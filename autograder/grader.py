@@ -1,0 +1,74 @@
+"""Building the grader of a batch: plan + expected values + sandbox + limits -> one row each.
+
+Shared by local batches (batch.py) and dask workers (distributed.py), so neither imports the
+other. Also decides the autograder version that stored rows are compared against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from dataclasses import dataclass
+
+from . import __version__
+from .collect import Submission
+from .execute import execute
+from .judge import Expectations, QuestionResult, SubmissionResult, expectations, judge
+from .probe import Plan
+from .sandbox import box as sandbox
+from .spec import ROOT, Assignment
+
+# Modules that only present, store or move results: editing them must not invalidate every
+# stored grade. Anything else under autograder/ (new modules included) counts as grading code.
+NOT_GRADING_CODE = frozenset({"cli.py", "gradebook.py", "report.py", "exports.py",
+                              "progress.py", "distributed.py", "release.py", "examples.py",
+                              "similarity"})
+
+
+def autograder_version(assignment: Assignment, seed: int) -> str:
+    """Changes whenever anything that decides a grade changes: engine, checks, reference, seed."""
+    digest = hashlib.sha256(f"{__version__}:{assignment.version}:{seed}".encode())
+    engine = [p for p in sorted((ROOT / "autograder").rglob("*.py"))
+              if not NOT_GRADING_CODE.intersection(p.relative_to(ROOT / "autograder").parts)]
+    files = sorted(assignment.folder.rglob("*.py")) + [assignment.reference_path] + engine
+    for path in files:
+        if path.exists() and "examples" not in path.parts:
+            digest.update(path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:16]}"
+
+
+def limits_for(assignment: Assignment, timeout: float) -> sandbox.Limits:
+    return sandbox.Limits(wall_seconds=timeout, memory_mb=assignment.memory_mb,
+                          cpu_seconds=int(timeout * 2) + 10)
+
+
+def internal_error(sub: Submission, assignment: Assignment, exc: BaseException,
+                   box: str) -> SubmissionResult:
+    questions = tuple(QuestionResult(q.id, 0.0, q.points, "failed", ("not graded",))
+                      for q in assignment.questions)
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return SubmissionResult(sub.stem, assignment.slug, assignment.version, sub.sha256,
+                            "internal-error", f"the grader failed on this submission: {detail}",
+                            0.0, assignment.possible, questions, (), sandbox=box)
+
+
+@dataclass(frozen=True)
+class Grader:
+    """Everything needed to grade one submission; built once per batch or per dask worker."""
+    plan: Plan
+    expected: Expectations
+    box: sandbox.Sandbox
+    limits: sandbox.Limits
+    lang: str
+
+    def grade(self, sub: Submission) -> SubmissionResult:
+        try:
+            return judge(execute(sub, self.plan, self.box, self.limits), self.plan,
+                         self.expected, self.lang)
+        except Exception as exc:  # grader bug on this input: record it, keep going
+            return internal_error(sub, self.plan.assignment, exc, self.box.describe())
+
+
+def make_grader(plan: Plan, timeout: float, lang: str, unsafe: bool) -> Grader:
+    box = sandbox.detect(unsafe)  # before the reference runs: refuse early without isolation
+    return Grader(plan, expectations(plan), box, limits_for(plan.assignment, timeout), lang)
