@@ -20,27 +20,13 @@ from pathlib import Path
 
 import nbformat
 
-from . import checklib
+from .channel import ChannelCorrupt, CheckRun, SandboxSetupError, read_report  # noqa: F401
 from .collect import Submission
 from .probe import Plan
 from .sandbox import box as sandbox
-from .sandbox.runner import (RawRun, remove_stale_leftovers, run_fresh, scratch_prefix, scratch_root,
-                     submission_bytes)
+from .sandbox.runner import (RawRun, remove_stale_leftovers, run_fresh, scratch_prefix,
+                             scratch_root, submission_bytes)
 from .sandbox.warmpool import run_warm
-
-
-class SandboxSetupError(RuntimeError):
-    """The sandbox could not be set up for a submission (a grader problem, not the student's)."""
-
-
-@dataclass(frozen=True)
-class CheckRun:
-    """What the sandbox reported for one check (exactly one of the fields is set)."""
-    outputs: object = None
-    missing: str | None = None
-    error: dict | None = None
-    timeout: float | None = None
-    garbage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,8 +46,13 @@ def notebook_cells(path: Path) -> list[dict]:
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:  # nbformat raises many types for garbage input
-        raise ValueError(f"not a readable Jupyter notebook ({type(exc).__name__}: "
-                         f"{str(exc)[:200]})") from None
+        # Never the exception's text: parsers quote the file (a link's target, a secret).
+        line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        where = f" at line {line}, column {column}" if isinstance(line, int) and \
+            isinstance(column, int) else ""
+        raise ValueError(f"not a readable Jupyter notebook ({type(exc).__name__}{where}); "
+                         f"open it in Jupyter, save it and submit the .ipynb file again") \
+            from None
     cells = []
     for number, cell in enumerate(nb.get("cells", []), start=1):
         if cell.get("cell_type") == "code":
@@ -72,12 +63,20 @@ def notebook_cells(path: Path) -> list[dict]:
     return cells
 
 
-def make_job(plan: Plan, cells: list[dict], wall_seconds: float) -> dict:
-    """Everything the harness needs, as plain data: no expected value, no reference."""
+def make_job(plan: Plan, cells: list[dict], wall_seconds: float) -> tuple[dict, bytes]:
+    """Everything the harness needs, as plain data: no expected value, no reference, and no
+    hidden input. Public checks come first, then hidden ones (ids and probe names only): their
+    inputs are the second value, written to the sandbox only after the notebook ran."""
     assignment = plan.assignment
-    return {"cells": cells, "checks": [c.wire() for c in plan.checks],
-            "cell_timeout": min(assignment.cell_timeout, wall_seconds),
-            "check_timeout": max(5.0, min(wall_seconds, assignment.timeout) / 2)}
+    public = [c.wire() for c in plan.checks if not c.check.hidden]
+    hidden = [{"id": c.id, "probe": c.check.probe, "hidden": True}
+              for c in plan.checks if c.check.hidden]
+    payload = {c.id: c.wire()["inputs"] for c in plan.checks if c.check.hidden}
+    job = {"cells": cells, "checks": public + hidden,
+           "cell_timeout": min(assignment.cell_timeout, wall_seconds),
+           "check_timeout": max(5.0, min(wall_seconds, assignment.timeout) / 2),
+           "public_seconds": max(5.0, min(wall_seconds, assignment.timeout) / 3)}
+    return job, (json.dumps(payload).encode() if hidden else b"")
 
 
 def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
@@ -89,62 +88,44 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
     except ValueError as exc:
         return Execution(submission, "invalid", f"{submission.notebook.name}: {exc}",
                          sandbox=box.describe())
-    job = make_job(plan, cells, limits.wall_seconds)
+    job, hidden = make_job(plan, cells, limits.wall_seconds)
     remove_stale_leftovers()
     result, path = None, "fresh process"
     if box.warm:
-        result = run_warm(submission, job, assignment.probes_path, assignment.uses_torch, box,
-                          limits)
+        result = run_warm(submission, job, hidden, assignment.probes_path,
+                          assignment.uses_torch, box, limits)
         path = "fresh process" if result is None else "warm worker"
     if result is None:
         scratch = scratch_root(submission_bytes(submission))
         with tempfile.TemporaryDirectory(prefix=scratch_prefix("run"), dir=scratch) as tmp:
             os.chmod(tmp, 0o755)
-            result = run_fresh(submission, job, assignment.probes_path, box, limits, Path(tmp))
+            result = run_fresh(submission, job, hidden, assignment.probes_path, box, limits,
+                               Path(tmp))
+    order = [c["id"] for c in job["checks"]]
+    hidden_ids = {c["id"] for c in job["checks"] if c.get("hidden")}
+    names = {name for q in assignment.questions for name in q.defines}
     return _interpret(submission, result, limits, f"{box.describe()}, {path}",
-                      time.monotonic() - started, {c.id for c in plan.checks})
+                      time.monotonic() - started, order, hidden_ids, cells, names,
+                      float(job["check_timeout"]))
 
 
-MAX_CELL_ERRORS = 50
-
-
-def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits,
-               where: str, seconds: float, known_ids: set[str]) -> Execution:
-    """Turn the raw run into an Execution. The channel is untrusted (student code could write
-    to it): malformed lines are counted and ignored, unknown check ids dropped, the first report
-    of a check id wins, and everything kept is validated and size-capped."""
-    checks: dict[str, CheckRun] = {}
-    cell_errors: list[dict] = []
-    done = started = False
-    garbage_lines = 0
-    for line in result.channel.splitlines():
-        try:
-            message = json.loads(line)
-            kind = message["kind"]
-        except (ValueError, KeyError, TypeError, IndexError):
-            garbage_lines += 1
-            continue
-        if kind == "sandbox-error" and not started:
-            raise SandboxSetupError(f"the sandbox could not be set up for "
-                                    f"{submission.stem}: {str(message.get('message'))[:500]}")
-        if kind == "cell":
-            started = True
-            error = message.get("error")
-            if isinstance(error, dict) and len(cell_errors) < MAX_CELL_ERRORS:
-                cell_errors.append({"number": _int_or_none(message.get("number")),
-                                    **_clean_error(error)})
-        elif kind == "check" and message.get("id") in known_ids:
-            started = True
-            if message["id"] in checks:
-                continue  # a second report for the same check is a forgery: keep the first
-            checks[message["id"]] = _check_run(message)
-        elif kind == "done":
-            done = True
-        elif kind != "hello":
-            garbage_lines += 1
+def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, where: str,
+               seconds: float, order: list[str], hidden: set[str], cells: list[dict],
+               names: set[str], check_timeout: float) -> Execution:
+    """Turn the raw run into an Execution (channel.py decides what is believed)."""
     output = result.output.decode("utf-8", errors="replace")
     if result.output_dropped:
         output += f"\n[... {result.output_dropped} more bytes of output dropped]"
+    try:
+        report = read_report(result, order, hidden, cells, names, check_timeout)
+    except SandboxSetupError as exc:
+        raise SandboxSetupError(f"{submission.stem}: {exc}") from None
+    except ChannelCorrupt as exc:
+        return Execution(submission, "crashed",
+                         f"the submission wrote data to the grader's result channel that is "
+                         f"not a check report ({exc}): all checks fail", {}, (), output,
+                         round(seconds, 3), where)
+    checks, cell_errors, done = report.checks, list(report.cell_errors), report.done
     rc = result.returncode
     if result.timed_out:
         status, message = "timeout", (f"stopped after the {limits.wall_seconds:g} s wall-clock "
@@ -155,6 +136,8 @@ def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits,
         status, message = "crashed", "sent more than the allowed amount of result data"
     elif not done:
         reason = f"signal {-rc}" if rc is not None and rc < 0 else f"exit code {rc}"
+        if report.hidden_started:
+            reason = "while the hidden checks ran"   # the exit code is the submission's to pick
         if rc == -signal.SIGXCPU:
             status, message = "timeout", f"used more than {limits.cpu_seconds} s of CPU time"
         elif _looks_oom(output):
@@ -167,20 +150,12 @@ def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits,
         status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
     else:
         status, message = "ok", ""
-    if garbage_lines:
+    tampered = sum(1 for run in checks.values() if run.tampered)
+    if tampered:
         message = (message + "; " if message else "") + \
-            f"{garbage_lines} malformed line(s) on the result channel were ignored"
+            f"{tampered} check(s) failed because their results were written by the submission"
     return Execution(submission, status, message, checks, tuple(cell_errors), output,
                      round(seconds, 3), where)
-
-
-def _int_or_none(value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _clean_error(err: dict) -> dict:
-    return {k: str(err.get(k))[:600] if err.get(k) is not None else None
-            for k in ("type", "message", "where")}
 
 
 def _raised_memory_error(checks: dict[str, CheckRun], cell_errors: list[dict]) -> bool:
@@ -190,18 +165,3 @@ def _raised_memory_error(checks: dict[str, CheckRun], cell_errors: list[dict]) -
 
 def _looks_oom(output: str) -> bool:
     return "MemoryError" in output or "Cannot allocate memory" in output
-
-
-def _check_run(message: dict) -> CheckRun:
-    if "outputs" in message:
-        try:
-            return CheckRun(outputs=checklib.decode(message["outputs"]))
-        except Exception as exc:  # untrusted data: whatever fails to decode is garbage
-            return CheckRun(garbage=f"returned data that cannot be read ({exc})")
-    if isinstance(message.get("missing"), str):
-        return CheckRun(missing=message["missing"][:100])
-    if isinstance(message.get("error"), dict):
-        return CheckRun(error=_clean_error(message["error"]))
-    if isinstance(message.get("timeout"), (int, float)):
-        return CheckRun(timeout=float(message["timeout"]))
-    return CheckRun(garbage="the harness could not run this check")

@@ -43,6 +43,12 @@ def _q1_checks(result):
     return {k: v for k, v in result.checks.items() if k.startswith("q1.")}
 
 
+def _q1_public_checks(result):
+    """The harness runs every public check before any hidden one (hidden inputs reach the
+    sandbox only then), so a run stopped in q2's public checks has q1's public ones only."""
+    return {k: v for k, v in _q1_checks(result).items() if ".p" in k}
+
+
 def _errors(result):
     return " | ".join(f"{e.get('type')}: {e.get('message')}" for e in result.cell_errors)
 
@@ -53,7 +59,7 @@ def test_cpu_time_limit(run):
     result = run([spin], cpu_seconds=1)
     assert result.status == "timeout", (result.status, result.message)
     assert "more than 1 s of CPU time" in result.message
-    assert len(_q1_checks(result)) == 4  # what ran before is kept
+    assert len(_q1_public_checks(result)) == 2  # what ran before is kept
 
 
 def test_wall_clock_kills_a_sleeper(run):
@@ -61,7 +67,7 @@ def test_wall_clock_kills_a_sleeper(run):
     sleeper = "import time\ndef accuracy(y_true, y_pred):\n    time.sleep(600)"
     result = run([sleeper], wall_seconds=3)
     assert result.status == "timeout" and "3 s wall-clock" in result.message
-    assert len(_q1_checks(result)) == 4
+    assert len(_q1_public_checks(result)) == 2
 
 
 def test_file_size_limit(run):
@@ -112,12 +118,18 @@ def test_output_is_capped(run):
     assert "more bytes of output dropped" in result.output
 
 
-def test_result_channel_is_capped(run):
-    """Does flooding the result channel past its cap end the run as crashed?"""
-    flood = "import os\nos.write(int(os.environ['NEUROGRADE_RESULT_FD']), b'x' * (3 << 20))"
+@pytest.mark.parametrize("data, reason", [
+    ("b'x' * (3 << 20)", "longer than the limit"),              # one endless line
+    ("b'x\\n' * (2 << 20)", "not a check report"),               # many garbage lines
+    ("b'[' * 200_000 + b'\\n'", "RecursionError"),               # nested past any parser
+])
+def test_result_channel_is_capped(run, data, reason):
+    """Does flooding the result channel (one huge line, many lines, or a line nested too deep)
+    end the run as a crashed submission with no points, never as a grader failure?"""
+    flood = f"import os\nos.write(int(os.environ['NEUROGRADE_RESULT_FD']), {data})"
     result = run([flood], channel_mb=1)
-    assert result.status == "crashed"
-    assert "more than the allowed amount of result data" in result.message
+    assert result.status == "crashed" and result.checks == {}
+    assert reason in result.message and "result channel" in result.message
 
 
 def test_no_process_outlives_its_run(run):

@@ -3,13 +3,26 @@
 It executes the notebook's code cells, then calls the student's functions through the
 assignment's probes and streams the raw return values, as plain data, to the parent over a
 dedicated file descriptor. It never sees an expected value, a test file or the reference: the
-parent judges. Anything the student does here (monkeypatching, fake prints, writing files,
-forging lines on the channel) can at most change the raw values reported for this submission,
-which is no more than writing a correct solution would.
+parent judges. Student code shares this process, so the parent believes nothing here beyond
+raw return values, and it checks the order of what arrives (see the protocol below).
+
+Protocol on the result channel (line-delimited JSON), in this order:
+
+    hello                    after confinement; before it only `sandbox-error` may come
+    started                  right before the first student cell: from here on every line may
+                             be the student's, so the parent believes no `sandbox-error` after it
+    cell ...                 one per code cell
+    check (public) ...       one per public check, in the job's order
+    await-hidden             only when the job has hidden checks: the parent answers by writing
+                             the hidden checks' inputs to our stdin (read once, before student
+                             code runs, then replaced by /dev/null); nothing the process emits
+                             after this line reaches the student's feedback but check statuses
+    check (hidden) ...       one per hidden check, in the job's order
+    done
 
 Standalone on purpose: it is copied into the sandbox with checklib.py, confine.py and probes.py.
-Usage: python -I harness.py JOB_JSON   (result channel: fd in $NEUROGRADE_RESULT_FD);
-the warm worker (worker.py) imports it and calls grade() in a forked child instead.
+Usage: python -I harness.py JOB_JSON   (result channel: fd in $NEUROGRADE_RESULT_FD; hidden
+inputs: stdin); the warm worker (worker.py) imports it and calls grade() in a forked child.
 """
 
 import importlib.util
@@ -160,16 +173,26 @@ def load_probes(path):
     return module
 
 
-def run_checks(checks, probes, namespace, channel, check_timeout):
+def run_checks(checks, probes, namespace, channel, check_timeout, deadline=None):
+    """Run each check's probe under its own alarm. With a deadline (time.monotonic()), checks
+    that would start after it are reported as timed out without running."""
     names = checklib.Names(namespace)
     for check in checks:
         probe = getattr(probes, check["probe"])
+        allowed = check_timeout
+        if deadline is not None:
+            allowed = min(check_timeout, deadline - time.monotonic())
+            if allowed <= 0.05:
+                channel.send(kind="check", id=check["id"], timeout=0)
+                continue
         try:
+            if check.get("inputs") is None:
+                raise ValueError("the grader sent no inputs for this check")
             inputs = checklib.decode(check["inputs"])
         except ValueError as exc:
             channel.send(kind="check", id=check["id"], harness_error=str(exc))
             continue
-        signal.setitimer(signal.ITIMER_REAL, check_timeout)
+        signal.setitimer(signal.ITIMER_REAL, allowed)
         try:
             outputs = probe(names, **inputs)
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -177,23 +200,64 @@ def run_checks(checks, probes, namespace, channel, check_timeout):
         except checklib.MissingName as exc:
             channel.send(kind="check", id=check["id"], missing=exc.name)
         except _Timeout:
-            channel.send(kind="check", id=check["id"], timeout=check_timeout)
+            channel.send(kind="check", id=check["id"], timeout=round(allowed, 3))
         except BaseException as exc:
             channel.send(kind="check", id=check["id"], error=describe_exception(exc))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def take_stdin():
+    """Keep the parent's hidden-input pipe (stdin) on a private descriptor and give student
+    code /dev/null instead, so an `input()` in a cell fails at once as it always did."""
+    private = os.dup(0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return private
+
+
+def read_hidden_inputs(fd):
+    """The parent's answer to await-hidden: {check id: encoded inputs}, up to end of file."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    data = b"".join(chunks)
+    return json.loads(data) if data else {}
+
+
 def grade(job, channel, probes):
     """Run the cells and checks of one job, report them, and end this process."""
+    hidden_fd = take_stdin()
     channel.send(kind="hello", pid=os.getpid())
     signal.signal(signal.SIGALRM, _on_alarm)
     sys.modules["otter"] = _fake_otter()
     random.seed(0)
     np.random.seed(0)
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    public = [c for c in job["checks"] if not c.get("hidden")]
+    hidden = [c for c in job["checks"] if c.get("hidden")]
+    channel.send(kind="started")
     run_cells(job["cells"], namespace, channel, float(job["cell_timeout"]))
-    run_checks(job["checks"], probes, namespace, channel, float(job["check_timeout"]))
+    # Public checks get a share of the time, so a hang there still leaves the hidden checks
+    # (which only start once the public ones are over) time to run.
+    budget = job.get("public_seconds")
+    run_checks(public, probes, namespace, channel, float(job["check_timeout"]),
+               None if budget is None or not hidden else time.monotonic() + float(budget))
+    if hidden:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        channel.send(kind="await-hidden")
+        try:
+            inputs = read_hidden_inputs(hidden_fd)
+        except (OSError, ValueError):
+            inputs = {}
+        hidden = [{**c, "inputs": inputs.get(c["id"])} for c in hidden]
+        run_checks(hidden, probes, namespace, channel, float(job["check_timeout"]))
     channel.send(kind="done")
     sys.stdout.flush()
     # Skip interpreter teardown: student objects' __del__ or atexit hooks cannot add anything.

@@ -8,7 +8,7 @@ inherits (each child is a fresh copy of the same pristine process).
 Protocol, over unix sockets from the trusted parent (warmpool.py):
 
 * control socket (SOCK_SEQPACKET; its fd is argv[1]): one request per submission, JSON with
-  three descriptors attached: [result pipe, output pipe, sync socket].
+  four descriptors attached: [result pipe, output pipe, hidden-input pipe, sync socket].
 * sync socket (per submission): the child sends b"ready" (the kernel attaches its pid, as the
   parent's namespace sees it, because the parent set SO_PASSCRED: that is what the parent
   kills at the wall clock). When the submission has ended its wait status is sent as
@@ -84,12 +84,12 @@ def main(argv):
     control.settimeout(float(config.get("idle_seconds", 300)))
     while True:
         try:
-            message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 3)
+            message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 4)
         except (socket.timeout, OSError):
             return 0  # idle for too long, or the parent went away
         if not message:
             return 0
-        if len(fds) != 3:
+        if len(fds) != 4:
             for fd in fds:
                 os.close(fd)
             continue
@@ -135,7 +135,7 @@ def _restore_pid_namespace(own_pid_ns):
 
 
 def _serve(request, fds, control, probes, config, own_pid_ns):
-    result_fd, output_fd, sync_fd = fds
+    result_fd, output_fd, input_fd, sync_fd = fds
     sys.stdout.flush()
     sys.stderr.flush()
     pid = _fork_into_new_pid_namespace(own_pid_ns) if own_pid_ns is not None else os.fork()
@@ -144,15 +144,15 @@ def _serve(request, fds, control, probes, config, own_pid_ns):
             control.close()
             if own_pid_ns is not None:
                 os.close(own_pid_ns)
-            _child(request, result_fd, output_fd, sync_fd, probes, config)
+            _child(request, result_fd, output_fd, input_fd, sync_fd, probes, config)
         except BaseException as exc:  # a bug of ours: tell the parent, show the traceback
             _report_failure(result_fd, exc)
             import traceback
             traceback.print_exc()
         finally:
             os._exit(71)
-    os.close(result_fd)
-    os.close(output_fd)
+    for fd in (result_fd, output_fd, input_fd):
+        os.close(fd)
     _, status = os.waitpid(pid, 0)
     _reap_strays()
     sync = socket.socket(fileno=sync_fd)
@@ -163,7 +163,7 @@ def _serve(request, fds, control, probes, config, own_pid_ns):
     sync.close()  # tells the parent that nothing of this submission is left
 
 
-def _child(request, result_fd, output_fd, sync_fd, probes, config):
+def _child(request, result_fd, output_fd, input_fd, sync_fd, probes, config):
     """Tell the parent who we are, then grade here (no namespaces) or under an init (I)."""
     os.setsid()
     sync = socket.socket(fileno=sync_fd)
@@ -173,7 +173,7 @@ def _child(request, result_fd, output_fd, sync_fd, probes, config):
     if not config.get("namespaces"):
         sync.close()
         confine.die_with_parent()  # no pid namespace would end us with the worker
-        _grade(request, job, result_fd, output_fd, probes, confined_view=False)
+        _grade(request, job, (result_fd, output_fd, input_fd), probes, confined_view=False)
     # We are pid 1 (I) of the submission's pid namespace.
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 ignores what it does not handle
     confine.unshare(confine.CLONE_NEWNS | confine.CLONE_NEWIPC)
@@ -184,9 +184,9 @@ def _child(request, result_fd, output_fd, sync_fd, probes, config):
         sync.close()
         confine.prctl(confine.PR_SET_DUMPABLE, 1)  # ours: /proc/self belongs to us again
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        _grade(request, job, result_fd, output_fd, probes, confined_view=True)
-    os.close(result_fd)
-    os.close(output_fd)
+        _grade(request, job, (result_fd, output_fd, input_fd), probes, confined_view=True)
+    for fd in (result_fd, output_fd, input_fd):
+        os.close(fd)
     confine.apply({"drop_caps": True, "allow_root": True, "dumpable": False})
     while True:  # reap every orphan of the namespace until the grader itself has ended
         try:
@@ -202,13 +202,14 @@ def _child(request, result_fd, output_fd, sync_fd, probes, config):
     os._exit(0)  # the kernel now kills whatever the submission left in this namespace
 
 
-def _grade(request, job, result_fd, output_fd, probes, confined_view):
+def _grade(request, job, fds, probes, confined_view):
     """G: descriptors, environment and limits; confine; grade. Never returns."""
     import harness
+    result_fd, output_fd, input_fd = fds
     report_fd = result_fd
     try:
         os.chdir("/work" if confined_view else request["work"])
-        _arrange_fds(result_fd, output_fd)
+        _arrange_fds(result_fd, output_fd, input_fd)
         report_fd = RESULT_FD
         os.environ.clear()
         os.environ.update(request["env"])
@@ -255,13 +256,14 @@ def _set_rlimits(caps):
             pass  # a stricter hard limit is already in place
 
 
-def _arrange_fds(result_fd, output_fd):
-    """0 = /dev/null, 1 and 2 = output pipe, 3 = result pipe, nothing else open."""
+def _arrange_fds(result_fd, output_fd, input_fd):
+    """0 = hidden-input pipe (the harness keeps it and gives student code /dev/null),
+    1 and 2 = output pipe, 3 = result pipe, nothing else open."""
     import fcntl
     result_high = fcntl.fcntl(result_fd, fcntl.F_DUPFD, HIGH_FD)
     output_high = fcntl.fcntl(output_fd, fcntl.F_DUPFD, HIGH_FD)
-    null = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(null, 0)
+    input_high = fcntl.fcntl(input_fd, fcntl.F_DUPFD, HIGH_FD)
+    os.dup2(input_high, 0)
     os.dup2(output_high, 1)
     os.dup2(output_high, 2)
     os.dup2(result_high, RESULT_FD)

@@ -32,7 +32,7 @@ from typing import Iterator
 from . import box as sandbox
 from ..collect import Submission
 from .limits import CGroup, Limits
-from .runner import (SMALL_SUBMISSION, RawRun, Reader, copy_submission, install_harness,
+from .runner import (SMALL_SUBMISSION, RawRun, copy_submission, install_harness, make_pump,
                      owner_for, private_dir, scratch_prefix, scratch_root,
                      submission_bytes)
 
@@ -122,7 +122,7 @@ class WarmWorker:
         shutil.rmtree(self.base, ignore_errors=True)
 
     # -- one submission -------------------------------------------------------------------
-    def run(self, submission: Submission, job: dict, limits: Limits) -> RawRun:
+    def run(self, submission: Submission, job: dict, hidden: bytes, limits: Limits) -> RawRun:
         owner = owner_for(self.box)
         token = uuid.uuid4().hex
         folder = self.spool / token
@@ -145,31 +145,30 @@ class WarmWorker:
                        "rlimits": limits.rlimits(self.box.use_cgroups,
                                                  self.box.drop_uid or self.box.mode == "bwrap"),
                        "confine": spec}
-            return self._run(request, limits)
+            return self._run(request, hidden, limits)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _run(self, request: dict, limits: Limits) -> RawRun:
+    def _run(self, request: dict, hidden: bytes, limits: Limits) -> RawRun:
         cgroup = self._cgroup(limits)  # re-armed before the child exists
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
+        in_r, in_w = os.pipe()
         sync, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sync.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         try:
             socket.send_fds(self.control, [json.dumps(request).encode()],
-                            [res_w, out_w, theirs.fileno()])
+                            [res_w, out_w, in_r, theirs.fileno()])
         except OSError as exc:
-            for fd in (res_r, out_r):
+            for fd in (res_r, out_r, in_w):
                 os.close(fd)
             raise WorkerBroken(f"the warm worker is gone ({exc})") from None
         finally:
-            os.close(res_w)
-            os.close(out_w)
+            for fd in (res_w, out_w, in_r):
+                os.close(fd)
             theirs.close()
-        channel = Reader(res_r, limits.channel_mb * 1024 * 1024)
-        output = Reader(out_r, limits.output_kb * 1024)
-        channel.start()
-        output.start()
+        pump = make_pump(limits, res_r, out_r, in_w, hidden)
+        pump.start()
         pid = None
         status, timed_out, ended = None, False, False
         try:
@@ -188,13 +187,11 @@ class WarmWorker:
                 else:  # no handshake: whatever the worker forked is still in the cgroup
                     cgroup.kill_all(frozenset({self.worker_pid}))
             sync.close()
-            channel.join(timeout=10)
-            output.join(timeout=10)
+            pump.join(timeout=10)
             oom = cgroup.oom_killed()
         if status is None or not ended:
             raise WorkerBroken("the warm worker did not report how the submission ended")
-        return RawRun(os.waitstatus_to_exitcode(status), timed_out, oom, channel.data(),
-                      channel.dropped, output.data(), output.dropped)
+        return pump.raw(os.waitstatus_to_exitcode(status), timed_out, oom)
 
     def _cgroup(self, limits: Limits) -> CGroup:
         """The worker's cgroup, which each child inherits by fork: no task migration per run
@@ -348,8 +345,8 @@ def pool() -> WorkerPool:
         return _POOL
 
 
-def run_warm(submission: Submission, job: dict, probes_path: Path, uses_torch: bool,
-             box: sandbox.Sandbox, limits: Limits) -> RawRun | None:
+def run_warm(submission: Submission, job: dict, hidden: bytes, probes_path: Path,
+             uses_torch: bool, box: sandbox.Sandbox, limits: Limits) -> RawRun | None:
     """The run through a warm worker, or None when the caller should use a fresh process."""
     workers = pool()
     key = workers.key(box, probes_path, uses_torch)
@@ -357,7 +354,7 @@ def run_warm(submission: Submission, job: dict, probes_path: Path, uses_torch: b
         return None  # big submissions are copied to disk by the fresh path, not to tmpfs
     try:
         with workers.checkout(key) as worker:
-            return worker.run(submission, job, limits)
+            return worker.run(submission, job, hidden, limits)
     except WorkerBroken as exc:
         workers.failed(key, str(exc))
         return None
