@@ -3,9 +3,9 @@
 Public checks use the small network of the setup cell (the variant's: see variant()) in the
 seed's notation (examples are columns, Z = W^T A + b); hidden checks draw sizes, parameters
 and data from the grading rng. Values are compared with the reference to rtol 1e-6 (plus a
-small atol for entries near 0), as the assignment asks; hidden gradient checks compare the
-student's backward with central differences of the student's own cost
-(judges.gradient_check).
+small atol for entries near 0), as the assignment asks; the hidden gradient check compares the
+student's backward with central differences, taken here in the parent, of the student's own
+cost, which must itself move like the course's cost (judges.gradient_check).
 """
 
 import numpy as np
@@ -143,7 +143,7 @@ def checks(v):
     A2, A2_extreme = np.array(v["A2"], dtype=float), np.array(v["A2_extreme"], dtype=float)
     forward_tol = {"A2": VALUES, "cache": VALUES}
     numgrad_tol = {"grad": VALUES, "x_after": RESTORED}
-    update_tol = {"params": VALUES, "params_unchanged": EXACT}
+    update_tol = {"params": VALUES, "params_after_call": RESTORED}
     return [
         # q1: activations
         Check("q1", "sigmoid of a small array, including z = -1000 and z = 1000", "elementwise",

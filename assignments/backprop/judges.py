@@ -1,6 +1,9 @@
 """Property judges of the backprop checks (numpy only: embedded verbatim in otter test files).
 
 A judge gets (inputs, outputs, expected) and returns (fraction of the points, messages).
+It runs in the trusted parent: the probe only returns what the student's functions returned,
+and every difference and norm is taken here. Messages say what kind of thing is wrong and
+never quote a number of the expected result or a tolerance (the check is hidden).
 """
 
 import numpy as np
@@ -14,22 +17,72 @@ GRADIENT_CHECK_RTOL = 1e-6
 # Absolute floor for a gradient that is (nearly) zero, where round-off in the differences
 # (~1e-16 * cost / eps ~ 1e-11) dominates any relative error.
 GRADIENT_CHECK_ATOL = 1e-10
+# The student's cost may differ from the course's by a positive factor and a constant (a
+# summed instead of averaged cost is still a cost whose gradient backward can be checked
+# against), but it must move with the parameters: a factor below this is a cost that does
+# not depend on them (a constant cost with zero gradients is the fabricated case).
+MIN_COST_SCALE = 1e-6
 PARAMETERS = ("W1", "b1", "W2", "b2")
 
 
-def gradient_check(inputs, outputs, expected):
-    """Does the student's backward agree with central differences of their own cost?
+def _differences(outputs, shapes, eps):
+    """{name: central differences} from the returned costs, or None if they are unusable."""
+    if not isinstance(outputs, dict):
+        return None
+    plus, minus = outputs.get("cost_plus"), outputs.get("cost_minus")
+    if not (isinstance(plus, dict) and isinstance(minus, dict)):
+        return None
+    numeric = {}
+    for name in PARAMETERS:
+        try:
+            p = np.asarray(plus[name], dtype=float)
+            m = np.asarray(minus[name], dtype=float)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if p.shape != shapes[name] or m.shape != shapes[name]:
+            return None
+        numeric[name] = (p - m) / (2.0 * eps)
+    return numeric
 
-    One quarter of the points per parameter whose gradient has the parameter's shape and
-    passes ||a - n|| <= 1e-6 (||a|| + ||n||) + 1e-10.
+
+def _agree(a, b):
+    diff = float(np.linalg.norm(a - b))
+    scale = float(np.linalg.norm(a) + np.linalg.norm(b))
+    return diff <= GRADIENT_CHECK_RTOL * scale + GRADIENT_CHECK_ATOL
+
+
+def gradient_check(inputs, outputs, expected):
+    """Does the student's backward agree with central differences of their own cost, and is
+    that cost the course's cost (up to a positive factor and a constant)?
+
+    The parent takes the differences of the costs the probe returned. The student's
+    differences must be k times the reference's for one k >= MIN_COST_SCALE (so a cost that
+    ignores the parameters fails); then one quarter of the points per parameter whose
+    gradient has the parameter's shape and passes ||a - n|| <= 1e-6 (||a|| + ||n||) + 1e-10.
     """
     if not isinstance(outputs, dict) or not isinstance(outputs.get("analytic"), dict):
         return 0.0, ["backward must return a dict with keys dW1, db1, dW2, db2"]
-    analytic, numeric = outputs["analytic"], outputs.get("numeric") or {}
+    shapes = {name: np.shape(inputs["params"][name]) for name in PARAMETERS}
+    eps = float(inputs["eps"])
+    numeric = _differences(outputs, shapes, eps)
+    course = _differences(expected, shapes, eps)
+    if numeric is None or course is None:
+        return 0.0, ["gradient check: compute_cost(forward(X, params)[0], Y) did not give a "
+                     "number for every perturbed parameter"]
+    n = np.concatenate([numeric[k].ravel() for k in PARAMETERS])
+    r = np.concatenate([course[k].ravel() for k in PARAMETERS])
+    if not np.all(np.isfinite(n)):
+        return 0.0, ["gradient check: your compute_cost(forward(X, params)[0], Y) is not "
+                     "finite near these parameters"]
+    k = float(np.dot(n, r) / np.dot(r, r)) if np.dot(r, r) > 0 else 0.0
+    if not (k >= MIN_COST_SCALE and _agree(n, k * r)):
+        return 0.0, ["gradient check: your compute_cost(forward(X, params)[0], Y) does not "
+                     "change with the parameters as the cross-entropy cost does, so it cannot "
+                     "check your backward; see the public checks of question 2"]
+    analytic = outputs["analytic"]
     messages, passed = [], 0
     for name in PARAMETERS:
         key = "d" + name
-        shape = np.shape(inputs["params"][name])
         if key not in analytic:
             messages.append(f"gradient check: backward returned no {key!r}")
             continue
@@ -38,25 +91,19 @@ def gradient_check(inputs, outputs, expected):
         except (TypeError, ValueError):
             messages.append(f"gradient check: {key} is not a numeric array")
             continue
-        if a.shape != shape:
+        if a.shape != shapes[name]:
             messages.append(f"gradient check: {key} has shape {a.shape}, but {name} has "
-                            f"shape {shape}")
+                            f"shape {shapes[name]}")
             continue
-        n = np.asarray(numeric.get(key), dtype=float)
-        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(n))):
-            messages.append(f"gradient check: {key} or the numerical estimate from your "
-                            f"forward and compute_cost is not finite")
+        if not np.all(np.isfinite(a)):
+            messages.append(f"gradient check: {key} is not finite")
             continue
-        diff = float(np.linalg.norm(a - n))
-        scale = float(np.linalg.norm(a) + np.linalg.norm(n))
-        allowed = GRADIENT_CHECK_RTOL * scale + GRADIENT_CHECK_ATOL
-        if diff <= allowed:
+        if _agree(a, numeric[name]):
             passed += 1
+        elif _agree(a, -numeric[name]):
+            messages.append(f"gradient check: {key} has the wrong sign compared with central "
+                            f"differences of your own compute_cost(forward(X, params)[0], Y)")
         else:
-            rel = diff / scale if scale > 0 else float("inf")
-            messages.append(
-                f"gradient check: {key} disagrees with central differences of your own "
-                f"compute_cost(forward(X, params)[0], Y): relative error "
-                f"||analytic - numeric|| / (||analytic|| + ||numeric||) = {rel:.3g}, allowed "
-                f"{GRADIENT_CHECK_RTOL:g} (plus {GRADIENT_CHECK_ATOL:g} absolute)")
+            messages.append(f"gradient check: {key} disagrees with central differences of "
+                            f"your own compute_cost(forward(X, params)[0], Y)")
     return passed / len(PARAMETERS), messages

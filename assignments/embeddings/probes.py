@@ -95,16 +95,18 @@ def one_hot_single(ns, word, vocab):
 
 
 def one_hot_unknown(ns, words, vocab, unknown):
+    """What one_hot raised and the text of its message (the first 300 characters); whether
+    the message names the word is for the parent to say (judges.one_hot_unknown)."""
     fn = ns["one_hot"]
     try:
         fn(list(words), list(vocab))
     except Exception as exc:  # the check is about which exception, so catch them all
         try:
-            text = str(exc)
-        except Exception:  # a student exception whose __str__ fails names nothing
+            text = str(exc)[:300]
+        except Exception:  # a student exception whose __str__ fails says nothing
             text = ""
-        return {"raises": Raised(type(exc).__name__), "message_names_the_word": unknown in text}
-    return {"raises": Raised(None), "message_names_the_word": False}
+        return {"raises": Raised(type(exc).__name__), "message": text}
+    return {"raises": Raised(None), "message": ""}
 
 
 def cosine_similarity(ns, pairs=(), matrices=()):

@@ -4,8 +4,8 @@ Densities are sampled here and passed as arrays: Gaussians and Gaussian mixtures
 inside [-6, 6] (far in the tails D* would round to exactly 0 or 1 and log(1 - D*) to -inf,
 see the notebook), and uniforms on a wider grid where the 0 * log 0 and 0 / 0 cases live.
 Values are compared with the reference to rtol 1e-9 (same trapezoid rule, different
-summation order); D*-maximizes and V(D*) = -2 log 2 + 2 JSD are property judges
-(judges.py) on the student's own functions.
+summation order); D*-maximizes and V(D*) = -2 log 2 + 2 JSD are judges (judges.py) that
+compare the student's own functions, used together, with the course's values.
 """
 
 import numpy as np
@@ -189,9 +189,22 @@ def _value_equal(rng):
     return dict(d_x=np.full(xs.shape, 0.5), pr_x=p, pg_x=p.copy(), xs=xs)
 
 
+# Discriminators are kept inside [LOW, 1 - LOW] when perturbed, so log D stays finite.
+LOW = 1e-9
+
+
+def _perturbations(d, rng):
+    """Discriminators near d: shifts, pulls toward and away from 1/2, powers, noise."""
+    out = [d + s for s in (-0.1, -0.02, 0.02, 0.1)]
+    out += [(1 - a) * d + a * 0.5 for a in (0.1, 0.5, 1.0)]
+    out += [0.5 + 1.2 * (d - 0.5), d ** 0.9, d ** 1.1]
+    out += [d + 0.05 * rng.normal(size=d.shape) for _ in range(5)]
+    return [np.clip(c, LOW, 1 - LOW) for c in out]
+
+
 def _maximizes(rng):
     xs, pr, pg = _mixtures_on_grid(rng)
-    return dict(pr_x=pr, pg_x=pg, xs=xs, seed=int(rng.integers(2**31)))
+    return dict(pr_x=pr, pg_x=pg, xs=xs, others=_perturbations(_d_star(pr, pg), rng))
 
 
 def _value_at_optimum(rng):

@@ -7,6 +7,10 @@ import math
 
 import numpy as np
 
+# Values are compared with the course's as the value checks are: |actual - expected| <=
+# VALUE_ATOL + VALUE_RTOL |expected| (same trapezoid rule, another summation order).
+VALUE_RTOL = 1e-9
+VALUE_ATOL = 1e-12
 # A perturbed discriminator "beats" D* when its value exceeds V(D*) by more than this.
 # The perturbations change D by 1e-2 or more and lower V by 1e-5 or more; rounding in a
 # 1,000-point trapezoid sum is ~1e-13.
@@ -25,43 +29,74 @@ def _number(value):
     return float(value)
 
 
+def _close(actual, expected):
+    if math.isinf(expected) or math.isnan(expected):
+        return actual == expected or (math.isnan(actual) and math.isnan(expected))
+    return abs(actual - expected) <= VALUE_ATOL + VALUE_RTOL * abs(expected)
+
+
 def _trapezoid(f, xs):
     f, xs = np.asarray(f, dtype=float), np.asarray(xs, dtype=float)
     return 0.5 * float(np.dot(np.diff(xs), f[1:] + f[:-1]))
 
 
 def d_star_maximizes(inputs, outputs, expected):
-    """Does no perturbation of the student's D* reach a higher value of the student's V?"""
+    """Does the student's V at the student's D* reach the course's maximum, with the student's
+    V right at discriminators near D* (chosen by the grader), so that D* beats them all?
+
+    Compared with the course's values, not with each other: a gan_value that ignores D gives
+    every discriminator one value and would otherwise "maximize" V everywhere.
+    """
     try:
         best = _number(outputs["best"])
         others = [_number(v) for v in outputs["others"]]
     except (KeyError, TypeError) as exc:
         return 0.0, [f"gan_value must return a float ({exc})"]
+    want_best = _number(expected["best"])
+    want_others = [_number(v) for v in expected["others"]]
+    if len(others) != len(want_others):
+        return 0.0, ["gan_value was not evaluated at every perturbed discriminator"]
     if not math.isfinite(best):
-        return 0.0, [f"V(D*) with your optimal_discriminator and gan_value is {best}, "
-                     f"not a finite number"]
-    beaten = [v for v in others if not v <= best + MAXIMUM_SLACK]
+        return 0.0, ["V(D*) with your optimal_discriminator and gan_value is not a finite "
+                     "number"]
+    messages = []
+    wrong = sum(not _close(v, w) for v, w in zip(others, want_others))
+    if wrong:
+        messages.append(f"gan_value gives a wrong value for {wrong} of {len(others)} "
+                        f"discriminators near D*")
+    beaten = sum(not v <= best + MAXIMUM_SLACK for v in others)
     if beaten:
-        top = max(beaten)
-        return 0.0, [f"{len(beaten)} of {len(others)} perturbed discriminators get a higher "
-                     f"value than your D* (best {top:.6g} against V(D*) = {best:.6g}): "
-                     f"D* should maximize V"]
-    return 1.0, []
+        messages.append(f"{beaten} of {len(others)} perturbed discriminators get a higher "
+                        f"value than your D*: D* should maximize V")
+    if not _close(best, want_best) and not messages:
+        messages.append("V at the D* of your optimal_discriminator is not the maximum of V")
+    elif not _close(best, want_best):
+        messages.append("V(D*) with your optimal_discriminator and gan_value is wrong")
+    return (0.0, messages) if messages else (1.0, [])
 
 
 def optimum_identity(inputs, outputs, expected):
-    """Do the student's functions satisfy V(D*) = -2 log 2 + 2 JSD (grid masses M ~ 1)?"""
+    """Do the student's V(D*) and JSD both have the course's values (so that V(D*) =
+    -2 log 2 + 2 JSD holds, grid masses M ~ 1)? The identity alone is not enough: a V that
+    ignores D and a JSD of 0 satisfy it."""
     try:
         value, jsd = _number(outputs["value"]), _number(outputs["jsd"])
     except (KeyError, TypeError) as exc:
         return 0.0, [f"gan_value and jensen_shannon must return floats ({exc})"]
-    mass = _trapezoid(inputs["pr_x"], inputs["xs"]) + _trapezoid(inputs["pg_x"], inputs["xs"])
-    target = 2 * jsd - math.log(2.0) * mass
-    error = abs(value - target)
-    if error <= IDENTITY_ATOL:
+    value_ok = _close(value, _number(expected["value"]))
+    jsd_ok = _close(jsd, _number(expected["jsd"]))
+    if value_ok and jsd_ok:
         return 1.0, []
-    return 0.0, [f"V(D*) = -2 log 2 + 2 JSD does not hold for your functions: V(D*) = "
-                 f"{value:.10g}, but with your JSD = {jsd:.10g} the right side is "
-                 f"2 JSD - log 2 (M_r + M_g) = {target:.10g} (M_r + M_g = {mass:.10g} are the "
-                 f"grid masses of the densities, 2 up to the tails); they differ by "
-                 f"{error:.3g}, more than the allowed {IDENTITY_ATOL:g}"]
+    mass = _trapezoid(inputs["pr_x"], inputs["xs"]) + _trapezoid(inputs["pg_x"], inputs["xs"])
+    holds = abs(value - (2 * jsd - math.log(2.0) * mass)) <= IDENTITY_ATOL
+    messages = []
+    if not value_ok:
+        messages.append("V(D*) with your optimal_discriminator and gan_value is wrong")
+    if not jsd_ok:
+        messages.append("jensen_shannon is wrong")
+    if holds:
+        messages.append("your V(D*) and JSD satisfy V(D*) = -2 log 2 + 2 JSD with each other, "
+                        "but not with the definitions of V and JSD")
+    else:
+        messages.append("V(D*) = -2 log 2 + 2 JSD does not hold for your functions")
+    return 0.0, messages

@@ -29,15 +29,20 @@ BAND_LAYERS = 10
 
 
 def _target(n_in, n_out):
-    """The distribution a sample judge tests against (the judges hold no formula)."""
+    """The distribution a sample judge tests against (the judges hold no formula). Its keys
+    start with "_": judge-only inputs, never sent to the sandbox, where a forged probe would
+    draw a perfect sample from them."""
     variance = 2.0 / (n_in + n_out)
-    return dict(variance=variance, limit=math.sqrt(3.0 * variance), std=math.sqrt(variance))
+    return dict(_variance=variance, _limit=math.sqrt(3.0 * variance), _std=math.sqrt(variance))
 
 
-def _sample_inputs(n_in, n_out, seed, kind):
+def _sample_inputs(n_in, n_out, seed, kind, public=False):
+    """A sampler's inputs; public checks also tell the judge it may quote the target law
+    (public inputs and expected values are in the student's test files anyway)."""
     target = _target(n_in, n_out)
-    keep = ("limit", "variance") if kind == "uniform" else ("std", "variance")
-    return dict(n_in=n_in, n_out=n_out, seed=seed, **{k: target[k] for k in keep})
+    keep = ("_limit", "_variance") if kind == "uniform" else ("_std", "_variance")
+    return dict(n_in=n_in, n_out=n_out, seed=seed, _show_numbers=public,
+                **{k: target[k] for k in keep})
 
 
 def _random_sample(kind):
@@ -116,7 +121,16 @@ def _random_fans(rng):
 
 def _random_bad_fans(rng):
     good = int(rng.integers(1, 500))
-    return dict(fans=[[0, good], [good, 0], [-int(rng.integers(1, 50)), good]])
+    return dict(fans=_with_valid(rng, [[0, good], [good, 0], [-int(rng.integers(1, 50)), good]]))
+
+
+def _with_valid(rng, bad):
+    """The invalid cases with one valid one inserted at a random place: which calls must raise
+    then depends on the inputs, not on a fixed pattern a forged answer could replay."""
+    fans = [list(f) for f in bad]
+    fans.insert(int(rng.integers(len(fans) + 1)),
+                [int(rng.integers(1, 300)), int(rng.integers(1, 300))])
+    return fans
 
 
 # --- q4 --------------------------------------------------------------------------------
@@ -150,8 +164,11 @@ def _random_band(rng):
 
 
 def _random_reject(rng):
+    """Two invalid calls (1-D X, n_layers = 0) and a valid one, in a random order."""
     n_in = int(rng.integers(2, 20))
-    return dict(X_1d=rng.normal(size=n_in), X_2d=rng.normal(size=(n_in, 7)),
+    cases = [[rng.normal(size=n_in), 2], [rng.normal(size=(n_in, 7)), 0],
+             [rng.normal(size=(n_in, 7)), int(rng.integers(1, 4))]]
+    return dict(cases=[cases[k] for k in rng.permutation(3)],
                 width=int(rng.integers(2, 10)), seed=int(rng.integers(2**31)))
 
 
@@ -192,11 +209,11 @@ def checks(v):
         # q3 (3 points)
         Check("q3", f"glorot_uniform({s_in}, {s_out}): shape, bounds, mean, variance, KS test",
               "glorot_uniform",
-              lambda rng: _sample_inputs(s_in, s_out, v["sample_seed"], "uniform"),
+              lambda rng: _sample_inputs(s_in, s_out, v["sample_seed"], "uniform", True),
               points=0.5, judge="glorot_uniform_sample"),
         Check("q3", f"glorot_normal({s_in}, {s_out}): shape, mean, variance, KS test",
               "glorot_normal",
-              lambda rng: _sample_inputs(s_in, s_out, v["sample_seed"], "normal"),
+              lambda rng: _sample_inputs(s_in, s_out, v["sample_seed"], "normal", True),
               points=0.5, judge="glorot_normal_sample"),
         Check("q3", f"glorot_uniform({d_in}, {d_out}) with seed {v['draw_seed']} makes the "
                     f"prescribed draw", "glorot_uniform",
@@ -212,8 +229,8 @@ def checks(v):
         Check("q3", "glorot_normal statistics for random sizes and seed", "glorot_normal",
               _random_sample("normal"), points=0.5, hidden=True, judge="glorot_normal_sample"),
         Check("q3", "samplers raise ValueError for zero and negative fans", "samplers_reject",
-              lambda rng: dict(fans=[[0, int(rng.integers(1, 50))],
-                                     [int(rng.integers(1, 50)), -1]],
+              lambda rng: dict(fans=_with_valid(rng, [[0, int(rng.integers(1, 50))],
+                                                      [int(rng.integers(1, 50)), -1]]),
                                seed=int(rng.integers(2**31))),
               points=0.5, hidden=True, tol=EXACT),
         # q4 (4 points)
@@ -233,7 +250,7 @@ def checks(v):
               tol={"variances": NETWORK}),
         Check("q4", "variance band for a random width and seed", "activation_band",
               _random_band, points=0.5, hidden=True, judge="activation_band"),
-        Check("q4", "random bad inputs raise ValueError", "activation_variances_reject",
+        Check("q4", "random bad inputs raise ValueError", "activation_variances_cases",
               _random_reject, points=0.5, hidden=True, tol=EXACT),
         # appended last: each check draws from the stream of its index, so the hidden
         # checks keep the inputs they had before this check existed

@@ -2,10 +2,14 @@
 
 judge(inputs, outputs, expected) -> (fraction of the points, messages). They run on the
 trusted side and are embedded verbatim in the otter test files, so: numpy and scipy only, no
-reference, and no Glorot formula. The target distribution arrives in the inputs (`limit`,
-`variance`, `std`), computed by checks.py on the trusted side. `expected` (the reference's own
-sample for the same seed) is not used: any correct sampler must pass, whatever draw calls it
-makes.
+reference, and no Glorot formula. The target distribution arrives in judge-only inputs
+(`_limit`, `_variance`, `_std`, computed by checks.py on the trusted side; keys starting with
+"_" never reach the sandbox, where a forged probe could draw from them). `expected` (the
+reference's own sample for the same seed) is not used by the sample judges: any correct
+sampler must pass, whatever draw calls it makes. Numbers of the target law and the allowed
+deviations are quoted only where the inputs say so (`_show_numbers`: public checks, whose
+inputs and expected values the student's test files hold anyway); a hidden check's messages
+say what kind of thing is wrong.
 
 False failures (a correct implementation losing points)
 --------------------------------------------------------
@@ -61,6 +65,10 @@ GLOROT_FLOOR = 0.01                # every layer of the Glorot run stays at or a
 GLOROT_CEILING = 0.6               # ... and at or below this (tanh saturation gives > 0.8)
 SMALL_CEILING = 1e-8               # N(0, 0.01^2): the last layer has collapsed below this
 LARGE_FLOOR = 0.7                  # N(0, 1): the last layer is saturated above this
+# ... and the runs are the course's runs on the same draws: as the activation_variances value
+# checks (matmul summation order changes the last bits only).
+SAME_DRAWS_RTOL = 1e-9
+SAME_DRAWS_ATOL = 1e-12
 
 
 # ---------------------------------------------------------------------------- samples
@@ -100,7 +108,8 @@ def _named(observed, candidates, rel):
 def glorot_uniform_sample(inputs, outputs, expected):
     """W must look like independent draws from U(-limit, limit)."""
     n_in, n_out = int(inputs["n_in"]), int(inputs["n_out"])
-    a, variance = float(inputs["limit"]), float(inputs["variance"])
+    a, variance = float(inputs["_limit"]), float(inputs["_variance"])
+    show = bool(inputs.get("_show_numbers"))
     w, problems = _matrix(outputs, n_in, n_out)
     if w is None:
         return 0.0, problems
@@ -113,13 +122,16 @@ def glorot_uniform_sample(inputs, outputs, expected):
     notes = []
     if abs(mean) > t1:
         problems.append(f"sample mean {mean:.4g}, but the mean must be 0 (allowed |mean| <= "
-                        f"{t1:.3g} for {n} entries)")
+                        f"{t1:.3g} for {n} entries)" if show else
+                        f"sample mean {mean:.4g}, but the mean must be 0")
         if w.min() >= 0 and abs(mean - a / 2) <= t1:
             notes.append("all entries are >= 0 with mean about limit/2: this looks like "
                          "U(0, limit); draw from U(-limit, limit)")
     if abs(var - variance) > rel * variance:
         problems.append(f"sample variance {var:.4g} differs from the target {variance:.4g} by "
-                        f"{abs(var / variance - 1):.1%} (allowed {rel:.1%} for {n} entries)")
+                        f"{abs(var / variance - 1):.1%} (allowed {rel:.1%} for {n} entries)"
+                        if show else f"sample variance {var:.4g} is "
+                        f"{'too large' if var > variance else 'too small'} for Glorot's variance")
         candidates = _variance_names(n_in, variance)
         candidates["limit sqrt(2/(n_in + n_out)): the normal's standard deviation used as the "
                    "uniform's limit (U(-a, a) has variance a^2/3)"] = variance / 3.0
@@ -128,13 +140,13 @@ def glorot_uniform_sample(inputs, outputs, expected):
         notes += [f"the variance matches {name}" for name in _named(var, candidates, rel)]
     outside = int((np.abs(w) > a * (1.0 + ROUNDING)).sum())
     if outside:
-        problems.append(f"{outside} of {n} entries lie outside [-limit, limit] = "
-                        f"[{-a:.4g}, {a:.4g}]")
+        problems.append(f"{outside} of {n} entries lie outside [-limit, limit]"
+                        + (f" = [{-a:.4g}, {a:.4g}]" if show else ""))
     ks = scipy.stats.kstest(w, "uniform", args=(-a, 2.0 * a), method="exact")
     if ks.pvalue < DELTA:
-        problems.append(f"the entries do not follow U(-limit, limit): Kolmogorov-Smirnov "
-                        f"statistic {ks.statistic:.3g}, p-value {ks.pvalue:.2g} (rejected "
-                        f"below {DELTA:g})")
+        problems.append(f"the entries do not follow U(-limit, limit)"
+                        + (f": Kolmogorov-Smirnov statistic {ks.statistic:.3g}, p-value "
+                           f"{ks.pvalue:.2g} (rejected below {DELTA:g})" if show else ""))
         if outside and abs(var - variance) <= rel * variance:
             notes.append("the variance is right but the values are not bounded: this looks "
                          "like a normal distribution, not a uniform one")
@@ -146,7 +158,8 @@ def glorot_uniform_sample(inputs, outputs, expected):
 def glorot_normal_sample(inputs, outputs, expected):
     """W must look like independent draws from N(0, std^2)."""
     n_in, n_out = int(inputs["n_in"]), int(inputs["n_out"])
-    std, variance = float(inputs["std"]), float(inputs["variance"])
+    std, variance = float(inputs["_std"]), float(inputs["_variance"])
+    show = bool(inputs.get("_show_numbers"))
     w, problems = _matrix(outputs, n_in, n_out)
     if w is None:
         return 0.0, problems
@@ -161,11 +174,14 @@ def glorot_normal_sample(inputs, outputs, expected):
     notes = []
     if abs(mean) > mean_limit:
         problems.append(f"sample mean {mean:.4g}, but the mean must be 0 (allowed |mean| <= "
-                        f"{mean_limit:.3g} for {n} entries)")
+                        f"{mean_limit:.3g} for {n} entries)" if show else
+                        f"sample mean {mean:.4g}, but the mean must be 0")
     if not low <= s2 / variance <= high:
         problems.append(f"sample variance {s2:.4g} differs from the target {variance:.4g} by "
                         f"{abs(s2 / variance - 1):.1%} (allowed {low - 1:+.1%} to "
-                        f"{high - 1:+.1%} for {n} entries)")
+                        f"{high - 1:+.1%} for {n} entries)" if show else
+                        f"sample variance {s2:.4g} is "
+                        f"{'too large' if s2 > variance else 'too small'} for Glorot's variance")
         candidates = _variance_names(n_in, variance)
         candidates["scale = 2/(n_in + n_out): rng.normal's scale is the standard deviation, "
                    "but it got the variance"] = variance * variance
@@ -178,9 +194,9 @@ def glorot_normal_sample(inputs, outputs, expected):
                         f"deviations; a normal sample of this size has none")
     ks = scipy.stats.kstest(w, "norm", args=(0.0, std), method="exact")
     if ks.pvalue < DELTA:
-        problems.append(f"the entries do not follow N(0, std^2): Kolmogorov-Smirnov "
-                        f"statistic {ks.statistic:.3g}, p-value {ks.pvalue:.2g} (rejected "
-                        f"below {DELTA:g})")
+        problems.append(f"the entries do not follow N(0, std^2)"
+                        + (f": Kolmogorov-Smirnov statistic {ks.statistic:.3g}, p-value "
+                           f"{ks.pvalue:.2g} (rejected below {DELTA:g})" if show else ""))
         if low <= s2 / variance <= high and np.abs(w).max() <= math.sqrt(3.0) * std * (1 + 1e-9):
             notes.append("the variance is right but every value lies in [-sqrt(3) std, "
                          "sqrt(3) std]: this looks like a uniform distribution, not a normal one")
@@ -211,9 +227,22 @@ def _variances(outputs, key, n_layers):
     return values, []
 
 
+def _same_draws(runs, expected, n_layers):
+    """The keys whose run differs from the course's run on the same draws (expected)."""
+    differ = []
+    for key, values in runs.items():
+        want, _ = _variances(expected, key, n_layers)
+        if want is None or not np.allclose(values, want, rtol=SAME_DRAWS_RTOL,
+                                           atol=SAME_DRAWS_ATOL):
+            differ.append(key)
+    return differ
+
+
 def activation_band(inputs, outputs, expected):
     """Glorot keeps every layer's variance in a band where N(0, 0.01^2) collapses to nothing
-    and N(0, 1) saturates; values above 1 cannot be variances of tanh outputs."""
+    and N(0, 1) saturates; values above 1 cannot be variances of tanh outputs. The draws are
+    fixed by the seed and the prescribed order, so the runs must also be the course's runs
+    (expected): values merely inside the band, made up, do not pass."""
     n_layers = int(inputs["n_layers"])
     runs, problems = {}, []
     for key in ("glorot", "small", "large"):
@@ -229,16 +258,19 @@ def activation_band(inputs, outputs, expected):
     if "glorot" in runs and not above_one:
         low, high = min(runs["glorot"]), max(runs["glorot"])
         if low < GLOROT_FLOOR or high > GLOROT_CEILING:
-            problems.append(f"Glorot init (std {float(inputs['stds']['glorot']):.4g}): the "
-                            f"per-layer variances range over [{low:.3g}, {high:.3g}]; they "
-                            f"should stay within [{GLOROT_FLOOR:g}, {GLOROT_CEILING:g}] over "
+            problems.append(f"Glorot init: the per-layer variances range over [{low:.3g}, "
+                            f"{high:.3g}], outside the band where they should stay over "
                             f"{n_layers} layers")
     if "small" in runs and not above_one and runs["small"][-1] > SMALL_CEILING:
         problems.append(f"N(0, 0.01^2) init: the last layer's variance is "
                         f"{runs['small'][-1]:.3g}; with such small weights the signal shrinks "
-                        f"about 100-fold per layer and should be below {SMALL_CEILING:g}")
+                        f"about 100-fold per layer and should have all but vanished")
     if "large" in runs and not above_one and runs["large"][-1] < LARGE_FLOOR:
         problems.append(f"N(0, 1) init: the last layer's variance is {runs['large'][-1]:.3g}; "
-                        f"with such large weights tanh saturates and it should exceed "
-                        f"{LARGE_FLOOR:g}")
+                        f"with such large weights tanh saturates and it should be close to 1")
+    differ = _same_draws(runs, expected, n_layers)
+    if differ and not problems:
+        problems.append(f"{', '.join(differ)} init: the per-layer variances are not those of "
+                        f"the prescribed draws (one init call per layer, in order, with the "
+                        f"given rng)")
     return (0.0, problems) if problems else (1.0, [])

@@ -4,8 +4,8 @@ Each probe takes the submission's names and plain-data inputs and returns raw ou
 no expected value. The same probe applied to the reference gives the expected outputs.
 
 Random functions get a numpy Generator built here from a seed input, so both sides draw from
-the same stream. Sample checks also receive the target distribution (`limit`, `variance`,
-`std`) in their inputs, for the judge; the probes ignore it. Weight initializers for
+the same stream. The target distribution of a sample check (`_limit`, `_variance`, `_std`) is
+a judge-only input: it never reaches the sandbox, so the probes take it as optional. Weight initializers for
 activation_variances are built here from a kind and a scale given in the inputs, so question 4
 never depends on the student's own samplers of question 3.
 """
@@ -94,3 +94,11 @@ def activation_variances_reject(ns, X_1d, X_2d, width, seed):
     init = _init("normal", 0.1)
     return {"X not 2-D": raised(fn, init, 2, width, X_1d, np.random.default_rng(seed)),
             "n_layers = 0": raised(fn, init, 0, width, X_2d, np.random.default_rng(seed))}
+
+
+def activation_variances_cases(ns, cases, width, seed):
+    """activation_variances on each [X, n_layers] of cases: what each call raised, if anything."""
+    fn = ns["activation_variances"]
+    init = _init("normal", 0.1)
+    return {"raises": [raised(fn, init, int(n_layers), width, np.asarray(X),
+                              np.random.default_rng(seed)) for X, n_layers in cases]}

@@ -65,8 +65,13 @@ def _random_accuracy(rng):
 
 
 def _mismatch(rng):
+    """Two calls with lengths that differ and one with equal lengths, in a random order: which
+    calls must raise depends on the inputs, not on a fixed answer a forged report could give."""
     m = int(rng.integers(5, 15))
-    return dict(y_true=rng.choice([-1, 1], size=m), y_pred=rng.choice([-1, 1], size=m + 3))
+    cases = [[rng.choice([-1, 1], size=m), rng.choice([-1, 1], size=m + 3)],
+             [rng.choice([-1, 1], size=m + 2), rng.choice([-1, 1], size=m)],
+             [rng.choice([-1, 1], size=m), rng.choice([-1, 1], size=m)]]
+    return dict(cases=[cases[k] for k in rng.permutation(3)])
 
 
 def _differing_models(rng):
@@ -82,11 +87,15 @@ def _differing_models(rng):
 
 
 def _tied_models(rng):
+    """A tie between the two best of three models, next to three models of which one is best
+    (in a random order): "tie" must come from the accuracies, not be answered blindly."""
     X = _points(rng, 30, 2)
     y = np.where(X[:, 0] >= 0, 1, -1)
     w = np.array([1.0, 0.0])
-    return dict(X=X, y=y, names=["left", "right", "worse"], weights=[w, 2 * w, -w],
+    tied = dict(X=X, y=y, names=["left", "right", "worse"], weights=[w, 2 * w, -w],
                 biases=[0.0, 0.0, 0.0])
+    cases = [tied, _differing_models(rng)]
+    return dict(cases=[cases[k] for k in rng.permutation(2)])
 
 
 def _separable(rng):
@@ -125,7 +134,7 @@ def checks(v):
               lambda rng: dict(y_true=Y, y_pred=Y[:5]), points=0.5),
         Check("q2", "random labels", "accuracy", _random_accuracy, points=0.5, hidden=True,
               tol=Tol(atol=1e-12)),
-        Check("q2", "random length mismatch", "accuracy_mismatch", _mismatch, points=0.5,
+        Check("q2", "random length mismatch", "accuracy_cases", _mismatch, points=0.5,
               hidden=True),
         Check("q3", "f1 against f2 on the seed test set", "better_model",
               lambda rng: dict(X=X, y=Y, names=["f1", "f2"], weights=[F1[0], F2[0]],
@@ -136,7 +145,7 @@ def checks(v):
                                biases=[F1[1], F2[1]]), points=0.5),
         Check("q3", "three random models", "better_model", _differing_models, points=0.5,
               hidden=True),
-        Check("q3", "two equally good models", "better_model", _tied_models, points=0.5,
+        Check("q3", "two equally good models", "better_model_cases", _tied_models, points=0.5,
               hidden=True),
         Check("q4", "seed test set, 10 epochs", "train_perceptron",
               lambda rng: dict(X=X, y=Y, epochs=10, lr=1.0), points=1.0, tol=train_tol),

@@ -21,9 +21,19 @@ def accuracy_mismatch(ns, y_true, y_pred):
     return {"raises": raised(ns["accuracy"], y_true, y_pred)}
 
 
+def accuracy_cases(ns, cases):
+    """What accuracy raised, if anything, on each [y_true, y_pred] of cases."""
+    return {"raises": [raised(ns["accuracy"], y_true, y_pred) for y_true, y_pred in cases]}
+
+
 def better_model(ns, X, y, names, weights, biases):
     models = {name: (np.array(w), float(b)) for name, w, b in zip(names, weights, biases)}
     return {"best": ns["better_model"](X, y, models)}
+
+
+def better_model_cases(ns, cases):
+    """better_model on each case (the keyword arguments of the better_model probe)."""
+    return {"best": [better_model(ns, **case)["best"] for case in cases]}
 
 
 def train_perceptron(ns, X, y, epochs, lr):
