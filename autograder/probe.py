@@ -23,7 +23,11 @@ class PlannedCheck:
     inputs: dict        # decoded plain data (numpy arrays, numbers, strings)
 
     def wire(self) -> dict:
-        return {"id": self.id, "probe": self.check.probe, "inputs": checklib.encode(self.inputs)}
+        # Keys starting with "_" are for the judge only (e.g. a sampler's target law): they
+        # would hand a forged probe the answer, so they never reach the sandbox.
+        return {"id": self.id, "probe": self.check.probe,
+                "inputs": checklib.encode({k: v for k, v in self.inputs.items()
+                                           if not k.startswith("_")})}
 
 
 @dataclass(frozen=True)
