@@ -6,11 +6,21 @@ submission becomes that submission's row ("internal-error", retried by the next 
 crashed batch. Rows are committed as each submission finishes, so a killed batch resumes where
 it stopped; ``publish`` then writes everything else (grades.csv, results/*.json, feedback pages,
 the class report, LMS exports) from the gradebook, never from memory.
+
+Before anything is graded the grader checks itself (selfcheck.py: the reference must get full
+marks and the stub 0 through the same sandbox and limits). Submissions that collection refused
+(links, limits, name collisions) get their `invalid` row without running. Each grading is
+counted as an attempt, committed before it starts, and cleared when its row is recorded: a
+submission that gets the grader itself killed (say, by the machine's OOM killer) is graded
+first and alone on the next run, and after `max_attempts` unfinished attempts it gets a
+`grader-killed` row instead of stopping every run of the batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +28,7 @@ from typing import Callable, Iterable, Iterator
 
 from .collect import Submission, collect
 from .gradebook import Gradebook
-from .grader import autograder_version, make_grader
+from .grader import autograder_version, grader_killed, limits_for, make_grader, refused
 from .judge import SubmissionResult
 from .probe import make_plan
 from .progress import Progress
@@ -41,6 +51,8 @@ class BatchOptions:
     reports: bool = True                 # feedback pages + class report
     progress: str = "auto"               # progress.MODES
     secret: bytes | None = None          # instructor secret: grade per-student variants
+    self_check: bool = True              # grade the reference and the stub first (selfcheck.py)
+    max_attempts: int = 3                # unfinished gradings before a `grader-killed` row
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ class BatchSummary:
 
 def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
                 options: BatchOptions) -> BatchSummary:
-    submissions = collect(paths)
+    submissions = collect(paths, assignment.limits)
     in_batch = submissions
     if options.shard is not None:
         in_batch = [s for s in submissions if options.shard.selects(s.stem)]
@@ -73,34 +85,42 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
         version += "+v" + hashlib.sha256(options.secret).hexdigest()[:8]
     book = Gradebook(out_dir)
     try:
+        slug = assignment.slug
         todo = [s for s in in_batch
-                if options.force or not book.done(assignment.slug, s.stem, s.sha256, version)]
+                if options.force or not book.done(slug, s.stem, s.sha256, version)]
         skipped = len(in_batch) - len(todo)
+        if options.force:
+            book.forget_attempts(slug, [s.stem for s in todo])
+        runnable = [s for s in todo if s.problem is None]
+        tries = {s.stem: book.unfinished_attempts(slug, s.stem, s.sha256, version)
+                 for s in runnable}
+        killed = [s for s in runnable if tries[s.stem] >= options.max_attempts]
+        to_grade = [s for s in runnable if tries[s.stem] < options.max_attempts]
         progress = Progress(len(todo), mode="quiet" if options.quiet else options.progress)
-        if options.dask:
-            from .distributed import grade_on_dask
-            where = f"dask scheduler {options.dask} (each worker sandboxes)"
-            results = grade_on_dask(options.dask, plan, version, todo, options)
-        elif options.secret is not None and todo:
-            from .variants import VariantGrading
-            router = VariantGrading(
-                assignment, options.secret, roster or (), todo,
-                lambda p: make_grader(p, options.timeout, options.lang, options.unsafe),
-                options.seed)
-            where = router.describe() + "; per-student variants"
-            results = _grade_locally(router.grade, todo, options.jobs)
-        else:
-            grader = make_grader(plan, options.timeout, options.lang, options.unsafe) \
-                if todo else None
-            where = grader.box.describe() if grader else sandbox_description(options.unsafe)
-            results = _grade_locally(grader.grade if grader else None, todo, options.jobs)
+        grading = _grading(assignment, plan, version, to_grade, roster, options)
+        grade, where = grading.grade, grading.where
+        if to_grade and options.self_check:
+            _check_self(assignment, grading, version, out_dir, options, progress)
+        # Submissions whose grading never finished before run first and alone, so a poison
+        # one only takes itself (not the submissions beside it) towards `grader-killed`.
+        suspects = [s for s in to_grade if tries[s.stem]]
+        results = _chain(
+            (refused(s, assignment) for s in todo if s.problem is not None),
+            (grader_killed(s, assignment, tries[s.stem]) for s in killed),
+            grade(suspects, 1, book, version),
+            grade([s for s in to_grade if not tries[s.stem]], options.jobs, book, version))
         shard = f" (shard {options.shard}: {len(in_batch)} of {len(submissions)})" \
             if options.shard is not None else ""
-        progress.note(f"grading {len(todo)} submission(s) of {assignment.slug}{shard} "
-                      f"({skipped} unchanged, skipped) with "
+        held = len(todo) - len(to_grade)
+        held_note = f"; {held} refused or grader-killed" if held else ""
+        progress.note(f"grading {len(to_grade)} submission(s) of {slug}{shard} "
+                      f"({skipped} unchanged, skipped{held_note}) with "
                       f"{'dask' if options.dask else f'{options.jobs} job(s)'}; sandbox: {where}")
+        sources = {s.stem: s.source for s in in_batch}
         try:
             for result in results:
+                result = dataclasses.replace(
+                    result, extra={**result.extra, "source": sources.get(result.submission, "")})
                 book.record(result, version)  # committed before anything else looks at it
                 progress.update(result)
         finally:
@@ -112,6 +132,70 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
         book.close()
     return BatchSummary(len(todo), skipped, tuple(published), where,
                         outside_shard=len(submissions) - len(in_batch))
+
+
+def _chain(*parts: Iterable[SubmissionResult]) -> Iterator[SubmissionResult]:
+    for part in parts:
+        yield from part
+
+
+GradeFn = Callable[[list[Submission], int, Gradebook, str], Iterator[SubmissionResult]]
+
+
+@dataclass(frozen=True)
+class _Grading:
+    grade: GradeFn                  # (submissions, jobs, book, version) -> results
+    where: str                      # for the log and the rows
+    canonical: Callable[[list[Submission]], Iterator[SubmissionResult]] | None = None
+    box: object | None = None       # the local sandbox, for the self-check's diagnosis
+
+
+def _grading(assignment: Assignment, plan, version: str, to_grade: list[Submission], roster,
+             options: BatchOptions) -> _Grading:
+    """How this batch grades a list of submissions, and where."""
+    if options.dask:
+        from .distributed import grade_on_dask
+
+        def on_dask(subs, jobs, book, version):  # the workers die, not this process
+            return grade_on_dask(options.dask, plan, version, subs, options)
+        return _Grading(on_dask, f"dask scheduler {options.dask} (each worker sandboxes)",
+                        lambda subs: on_dask(subs, 0, None, version))
+    if not to_grade:
+        return _Grading(lambda subs, jobs, book, version: iter(()),
+                        sandbox_description(options.unsafe))
+    grader = make_grader(plan, options.timeout, options.lang, options.unsafe)
+    one, where = grader.grade, grader.box.describe()
+    if options.secret is not None:
+        from .variants import VariantGrading
+        router = VariantGrading(
+            assignment, options.secret, roster or (), to_grade,
+            lambda p: make_grader(p, options.timeout, options.lang, options.unsafe),
+            options.seed)
+        one, where = router.grade, router.describe() + "; per-student variants"
+
+    def locally(subs, jobs, book, version):
+        def attempt(sub: Submission) -> SubmissionResult:
+            book.start_attempt(assignment.slug, sub.stem, sub.sha256, version)
+            return one(sub)
+        return _grade_locally(attempt, subs, jobs)
+    return _grading_result(locally, where, grader, options.jobs)
+
+
+def _grading_result(locally: GradeFn, where: str, grader, jobs: int) -> _Grading:
+    return _Grading(locally, where, lambda subs: _grade_locally(grader.grade, subs, min(2, jobs)),
+                    grader.box)
+
+
+def _check_self(assignment: Assignment, grading: _Grading, version: str, out_dir: Path,
+                options: BatchOptions, progress: Progress) -> None:
+    """selfcheck.self_check through this batch's own sandbox and limits (canonical variant)."""
+    from .selfcheck import self_check
+    limits = limits_for(assignment, options.timeout)
+    key = {"version": version, "sandbox": grading.where, "interpreter": sys.executable,
+           "limits": dataclasses.asdict(limits), "lang": options.lang}
+    if self_check(assignment, grading.canonical, out_dir, key, grading.box, options.lang):
+        progress.note("self-check passed: the reference solution gets full marks and the "
+                      "untouched notebook 0 in this sandbox")
 
 
 def sandbox_description(unsafe: bool) -> str:

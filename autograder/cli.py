@@ -1,7 +1,8 @@
 """Command line: neurograde list | release | grade | merge | export | demo.
 
-Exit codes: 0 when the command ran (whatever the scores), 2 on usage errors, 1 when the
-environment cannot do what was asked (e.g. no sandbox available).
+Exit codes: 0 when the command ran (whatever the scores), 2 on usage errors and when the
+grader's self-check fails (nobody is graded), 1 when the environment cannot do what was asked
+(e.g. no sandbox available).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="grade on the dask.distributed scheduler at ADDRESS (every worker "
                         "sandboxes; results land in this --out gradebook)")
     _export_options(g, required=False)
+    g.add_argument("--skip-self-check", action="store_true",
+                   help="do not grade the reference solution and the untouched notebook "
+                        "first (a misconfigured grader then blames every student)")
     g.add_argument("--secret-file", type=Path, default=None, metavar="FILE",
                    help="with --roster: grade each submission against its student's variant "
                         "and flag edited or foreign variants (or set $NEUROGRADE_SECRET)")
@@ -186,6 +190,7 @@ def cmd_grade(args) -> int:
     from .exports import RosterError
     from .gradebook import format_table
     from .sandbox.box import SandboxUnavailable
+    from .selfcheck import SelfCheckFailed
     from .variants import VariantError
     assignment = load_assignment(args.assignment)
     if args.jobs < 1 or args.timeout <= 0:
@@ -207,11 +212,15 @@ def cmd_grade(args) -> int:
                            unsafe=args.unsafe_no_sandbox, force=args.force, shard=shard,
                            dask=args.dask,
                            exports=_formats(args.export, None if secret else args.roster),
-                           roster=args.roster, secret=secret)
+                           roster=args.roster, secret=secret,
+                           self_check=not args.skip_self_check)
     try:
         summary = grade_batch(assignment, args.paths, args.out, options)
     except (CollectError, RosterError, VariantError) as exc:
         raise UsageError(str(exc)) from None
+    except SelfCheckFailed as exc:
+        print(f"neurograde grade: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     except (SandboxUnavailable, DaskUnavailable) as exc:
         print(f"neurograde: {exc}", file=sys.stderr)
         return ENV_ERROR
@@ -277,6 +286,7 @@ def cmd_demo(args) -> int:
     from .gradebook import format_table
     from .release import release
     from .sandbox.box import SandboxUnavailable
+    from .selfcheck import SelfCheckFailed
     out = args.out or Path(tempfile.mkdtemp(prefix="neurograde-demo-"))
     print(f"neurograde demo: releasing every assignment and grading its examples in {out}\n")
     for a in all_assignments():
@@ -291,6 +301,9 @@ def cmd_demo(args) -> int:
         except SandboxUnavailable as exc:
             print(f"neurograde: {exc}", file=sys.stderr)
             return ENV_ERROR
+        except SelfCheckFailed as exc:
+            print(f"neurograde demo: {exc}", file=sys.stderr)
+            return USAGE_ERROR
         print(format_table(list(summary.results), a.question_ids))
         print()
     print(f"gradebooks: {out / 'grades'}/<assignment>/grades.csv")

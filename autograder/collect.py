@@ -1,91 +1,294 @@
-"""Stage 1: find submissions and fingerprint them.
+"""Stage 1: find submissions, name them, check them against the limits, fingerprint them.
 
 A PATH is a notebook, a folder holding exactly one notebook plus its files (one submission,
-e.g. a notebook and its checkpoint), or a folder of such items (each notebook or sub-folder a
-submission). The content hash covers every file of a submission, so a changed checkpoint is
-re-graded like a changed notebook.
+e.g. a notebook and its checkpoint), or a folder of such items: each notebook directly in it
+and each sub-folder (an LMS "download all" gives one folder per student) is a submission.
+
+Names. Every submission's key is its path relative to the PATH given: a notebook file is named
+by its file name (``alice.ipynb``), a folder by the folder's name (``ana_perez_123``), a PATH
+that is itself one submission by its own name. The key is the gradebook key, the name of
+results/<key>.json and of the feedback page, and what a roster is matched against, so it
+depends on nothing but the submission's own path: adding a submission never renames another.
+Two submissions with the same key (the same name under two PATHs, or names differing only in
+case, which collide on case-insensitive file systems) are never renamed: they get one
+``invalid`` row per key naming every path involved.
+
+Hostile files. Nothing below a PATH is followed through a symbolic link: a link anywhere in a
+submission (or a submission that is a link) makes it ``invalid`` with a message naming the
+link, and nothing of it is read. Files are opened with O_NOFOLLOW on every path component
+(:func:`open_regular`), by the hash here and by the copy into the sandbox, and anything but a
+regular file is refused. Sizes and counts are checked from lstat before any byte is read,
+walking stops at the first limit crossed (a sparse file counts by its size), and only then is
+the notebook's cell count read and the content hashed. Messages never quote file content.
+Hidden files and folders (``.name``) and ``__pycache__`` are not part of a submission.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_SUBMISSION_BYTES = 512 * 1024 * 1024
+MiB = 1024 * 1024
 
 
 class CollectError(ValueError):
     pass
 
 
+class UnsafeFile(OSError):
+    """A file of a submission is a link or not a regular file (seen when opening it)."""
+
+
+@dataclass(frozen=True)
+class SubmissionLimits:
+    """Per-submission limits, checked before anything is loaded ([limits] in assignment.toml)."""
+    notebook_bytes: int = 20 * MiB     # the .ipynb file
+    cells: int = 2000                  # cells of any kind in the notebook
+    folder_bytes: int = 256 * MiB      # every file of a folder submission together
+    files: int = 200                   # files in a folder submission, notebook included
+    checkpoint_bytes: int = 128 * MiB  # any one file besides the notebook (e.g. weights)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(cls.__dataclass_fields__)
+
+
 @dataclass(frozen=True)
 class Submission:
-    stem: str            # unique name in the batch: gradebook key and results/<stem>.json
+    stem: str            # the key: unique in the batch, gradebook key, results/<stem>.json
     notebook: Path
     files: tuple[Path, ...]  # every file of the submission, notebook included
     root: Path           # folder whose files are visible to the submission while it runs
     sha256: str
+    source: str = ""     # the path it was found at (paths, for a name collision)
+    problem: str | None = None  # why it is not graded (an `invalid` row); files is then empty
 
 
-def _hash_files(files: list[Path], root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        digest.update(b"\0")
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class _Found:
+    key: str
+    path: Path           # the notebook file or the submission folder, as found
+    folder: bool
 
 
-def _visible_files(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file() and not any(
-        part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts)]
+def open_regular(root: Path, rel: Path) -> int:
+    """A read-only fd of root/rel, following no symbolic link below root; UnsafeFile if some
+    component is a link or the file is not a regular file. root is the instructor's folder."""
+    parts = Path(rel).parts
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            try:
+                inner = os.open(part, flags | os.O_DIRECTORY, dir_fd=fd)
+            except OSError as exc:
+                raise UnsafeFile(f"{rel}: {part} is a symbolic link or not a folder "
+                                 f"({exc.strerror})") from None
+            os.close(fd)
+            fd = inner
+        try:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+            file_fd = os.open(parts[-1], flags | os.O_NONBLOCK, dir_fd=fd)
+        except OSError as exc:
+            raise UnsafeFile(f"{rel}: cannot be opened without following a link "
+                             f"({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(os.fstat(file_fd).st_mode):
+        os.close(file_fd)
+        raise UnsafeFile(f"{rel}: not a regular file")
+    return file_fd
 
 
-def _single_notebook(folder: Path) -> Path | None:
-    notebooks = [p for p in folder.glob("*.ipynb") if not p.name.startswith(".")]
-    return notebooks[0] if len(notebooks) == 1 else None
+def read_regular(root: Path, rel: Path) -> bytes:
+    """The bytes of root/rel, read as open_regular allows."""
+    with os.fdopen(open_regular(root, rel), "rb") as fh:
+        return fh.read()
 
 
-def collect(paths: list[Path]) -> list[Submission]:
-    """Expand PATHs into submissions, sorted by name; raise CollectError on unusable input."""
-    found: list[tuple[Path, Path, list[Path]]] = []  # (notebook, root, files)
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise CollectError(f"{path}: no such file or folder")
-        if path.is_file():
-            if path.suffix != ".ipynb":
-                raise CollectError(f"{path}: not a notebook (.ipynb)")
-            found.append((path, path.parent, [path]))
-            continue
-        subdirs = [d for d in sorted(path.iterdir()) if d.is_dir() and not d.name.startswith(".")]
-        notebook = _single_notebook(path)
-        if notebook is not None and not any(_single_notebook(d) for d in subdirs):
-            found.append((notebook, path, _visible_files(path)))
-            continue
-        for item in sorted(path.glob("*.ipynb")):
-            if not item.name.startswith("."):
-                found.append((item, path, [item]))
-        for sub in subdirs:
-            nb = _single_notebook(sub)
-            if nb is not None:
-                found.append((nb, sub, _visible_files(sub)))
+def _hidden(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__"
+
+
+def _entries(folder: Path) -> list[os.DirEntry]:
+    with os.scandir(folder) as it:
+        return sorted((e for e in it if not _hidden(e.name)), key=lambda e: e.name)
+
+
+def _notebook_entries(folder: Path) -> list[os.DirEntry]:
+    """Notebooks directly in folder (links included: they must get their `invalid` row)."""
+    return [e for e in _entries(folder)
+            if e.name.endswith(".ipynb") and not e.is_dir(follow_symlinks=False)]
+
+
+def _is_real_dir(entry: os.DirEntry) -> bool:
+    return entry.is_dir(follow_symlinks=False)
+
+
+def _expand(path: Path) -> list[_Found]:
+    """The submissions under one PATH (see the module docstring)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise CollectError(f"{path}: no such file or folder") from None
+    own_name = Path(os.path.abspath(path)).name
+    if stat.S_ISLNK(info.st_mode):
+        return [_Found(own_name, path, False)]  # refused by _check with the link named
+    if stat.S_ISREG(info.st_mode):
+        if path.suffix != ".ipynb":
+            raise CollectError(f"{path}: not a notebook (.ipynb)")
+        return [_Found(own_name, path, False)]
+    if not stat.S_ISDIR(info.st_mode):
+        raise CollectError(f"{path}: not a file or folder")
+    entries = _entries(path)
+    subdirs = [e for e in entries if _is_real_dir(e)]
+    notebooks = _notebook_entries(path)
+    if len(notebooks) == 1 and not any(_notebook_entries(Path(d.path)) for d in subdirs):
+        return [_Found(own_name, path, True)]
+    found = [_Found(e.name, Path(e.path), False) for e in notebooks]
+    # A linked folder is a submission too: it gets its `invalid` row instead of vanishing.
+    found += [_Found(e.name, Path(e.path), True) for e in entries
+              if _is_real_dir(e) or (e.is_symlink() and not e.name.endswith(".ipynb"))]
+    return found
+
+
+def _walk(folder: Path, limits: SubmissionLimits) -> tuple[list[Path], str | None]:
+    """The files of a folder submission, or the first problem met (walking stops there)."""
+    files: list[Path] = []
+    total = 0
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        for entry in _entries(current):
+            rel = Path(entry.path).relative_to(folder)
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(info.st_mode):
+                return files, f"{rel} is a symbolic link"
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(Path(entry.path))
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                return files, f"{rel} is not a regular file"
+            files.append(Path(entry.path))
+            total += info.st_size
+            if len(files) > limits.files:
+                return files, (f"the folder holds more than {limits.files} files (limit "
+                               f"`files`)")
+            if total > limits.folder_bytes:
+                return files, (f"the folder holds more than {limits.folder_bytes} bytes "
+                               f"(limit `folder_bytes`)")
+            if entry.name.endswith(".ipynb") or info.st_size <= limits.checkpoint_bytes:
+                continue
+            return files, (f"{rel} is {info.st_size} bytes; a file besides the notebook may "
+                           f"have at most {limits.checkpoint_bytes} (limit `checkpoint_bytes`)")
+    return sorted(files), None
+
+
+def _count_cells(data: bytes) -> int | None:
+    """Cells in the notebook's top-level "cells" list; None if it is not a JSON notebook.
+
+    Every JSON object is replaced by a placeholder as soon as it is parsed, so even a file of
+    millions of tiny cells costs one pointer per cell, not a parsed notebook."""
+    def keep_cell_count(pairs):
+        return {key: len(value) for key, value in pairs
+                if key == "cells" and isinstance(value, list)} or None
+
+    try:
+        top = json.loads(data, object_pairs_hook=keep_cell_count)
+    except (ValueError, RecursionError):
+        return None  # execute reports an unreadable notebook, without quoting it
+    return top.get("cells") if isinstance(top, dict) else None
+
+
+def _refused(found: _Found, source: str, problem: str) -> Submission:
+    notebook = found.path  # never opened: files is empty
+    digest = hashlib.sha256(f"invalid\0{source}\0{problem}".encode()).hexdigest()
+    return Submission(stem=found.key, notebook=notebook, files=(), root=found.path.parent,
+                      sha256=digest, source=source, problem=problem)
+
+
+LINK_ADVICE = ("the grader never follows symbolic links: submit the file itself, not a link "
+               "to it")
+
+
+def _check(found: _Found, limits: SubmissionLimits) -> Submission:
+    """The submission, with `problem` set when it breaks a rule or a limit."""
+    source = str(found.path)
+    info = os.lstat(found.path)
+    if stat.S_ISLNK(info.st_mode):
+        return _refused(found, source, f"{found.key} is a symbolic link; {LINK_ADVICE}")
+    if found.folder:
+        notebooks = _notebook_entries(found.path)
+        if len(notebooks) != 1:
+            what = "no notebook (.ipynb)" if not notebooks else \
+                f"{len(notebooks)} notebooks ({', '.join(e.name for e in notebooks)})"
+            return _refused(found, source, f"the folder {found.key} holds {what} at its top "
+                                           f"level; a submission holds exactly one")
+        files, problem = _walk(found.path, limits)
+        if problem is not None:
+            if "symbolic link" in problem:
+                problem += f"; {LINK_ADVICE}"
+            return _refused(found, source, problem)
+        root, notebook = found.path, found.path / notebooks[0].name
+    else:
+        if not stat.S_ISREG(info.st_mode):
+            return _refused(found, source, f"{found.key} is not a regular file")
+        root, notebook, files = found.path.parent, found.path, [found.path]
+    size = os.lstat(notebook).st_size
+    if size > limits.notebook_bytes:
+        return _refused(found, source, f"the notebook is {size} bytes; the limit is "
+                                       f"{limits.notebook_bytes} (limit `notebook_bytes`)")
+    try:
+        digest = hashlib.sha256()
+        for path in files:
+            rel = path.relative_to(root)
+            digest.update(str(rel).encode() + b"\0")
+            with os.fdopen(open_regular(root, rel), "rb") as fh:
+                if path == notebook:  # read whole: it is at most notebook_bytes
+                    data = fh.read(limits.notebook_bytes + 1)
+                    cells = _count_cells(data)
+                    if cells is not None and cells > limits.cells:
+                        return _refused(found, source, f"the notebook has {cells} cells; the "
+                                                       f"limit is {limits.cells} (limit `cells`)")
+                    digest.update(data)
+                else:
+                    for block in iter(lambda: fh.read(MiB), b""):
+                        digest.update(block)
+            digest.update(b"\0")
+    except UnsafeFile as exc:  # changed under us since the walk
+        return _refused(found, source, f"{exc}; {LINK_ADVICE}")
+    return Submission(stem=found.key, notebook=notebook, files=tuple(files), root=root,
+                      sha256=digest.hexdigest(), source=source)
+
+
+def _collision(key: str, group: list[_Found]) -> Submission:
+    paths = ", ".join(str(f.path) for f in group)
+    first = next(f for f in group if f.key == key)
+    return _refused(first, "; ".join(str(f.path) for f in group),
+                    f"{len(group)} submissions have the name {key!r} (names are compared "
+                    f"ignoring case): {paths}; none of them is graded until each has a name "
+                    f"of its own (rename or move one and grade again)")
+
+
+def collect(paths: list[Path], limits: SubmissionLimits | None = None) -> list[Submission]:
+    """Expand PATHs into submissions sorted by key, one per key. Problems of one submission
+    (links, limits, name collisions) are in its `problem`; CollectError only for unusable
+    PATHs (missing, not a notebook or folder) or when nothing is found at all."""
+    limits = limits or SubmissionLimits()
+    found = [item for raw in paths for item in _expand(Path(raw))]
     if not found:
         raise CollectError("no notebooks found in " + ", ".join(str(p) for p in paths))
+    groups: dict[str, list[_Found]] = {}
+    for item in found:
+        groups.setdefault(item.key.casefold(), []).append(item)
     submissions = []
-    used: dict[str, int] = {}
-    for notebook, root, files in found:
-        size = sum(f.stat().st_size for f in files)
-        if size > MAX_SUBMISSION_BYTES:
-            raise CollectError(f"{root}: submission is {size} bytes; the limit is "
-                               f"{MAX_SUBMISSION_BYTES}")
-        stem = notebook.stem if files == [notebook] else root.name
-        count = used.get(stem, 0)
-        used[stem] = count + 1
-        unique = stem if count == 0 else f"{stem}-{count + 1}"
-        submissions.append(Submission(stem=unique, notebook=notebook, files=tuple(files),
-                                      root=root, sha256=_hash_files(files, root)))
+    for group in groups.values():
+        if len(group) == 1:
+            submissions.append(_check(group[0], limits))
+        else:
+            submissions += [_collision(key, group) for key in sorted({f.key for f in group})]
     return sorted(submissions, key=lambda s: s.stem)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .collect import Submission
+from .collect import Submission, read_regular
 from .judge import SubmissionResult
 from .probe import Plan
 
@@ -96,7 +96,9 @@ class Payload:
 
     @classmethod
     def of(cls, sub: Submission) -> "Payload":
-        files = tuple((str(p.relative_to(sub.root)), p.read_bytes()) for p in sub.files)
+        # Read as the copy into a local sandbox reads: no link followed, regular files only.
+        rels = [p.relative_to(sub.root) for p in sub.files]
+        files = tuple((str(rel), read_regular(sub.root, rel)) for rel in rels)
         return cls(sub.stem, sub.sha256, str(sub.notebook.relative_to(sub.root)), files)
 
     def materialize(self, folder: Path) -> Submission:

@@ -9,6 +9,12 @@ A row is *done* when its content hash and autograder version match the current o
 status is not ``internal-error`` (a grader failure says nothing about the student, so a re-run
 retries it). Shard gradebooks are joined with :func:`merge`; see its docstring for the rule on
 conflicting duplicates.
+
+Each row keeps the submission's key (collect.py: its path relative to the PATH given) and the
+path it was found at (``source``, also in grades.csv and results/<key>.json); gradebooks from
+before that column are migrated when opened. The ``attempts`` table counts gradings that were
+started but never recorded: a submission that keeps killing the grader itself (see
+batch.py) is recognised by it on the next run instead of stopping every run.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import csv
 import json
 import os
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +32,10 @@ from .judge import SubmissionResult
 
 DB_NAME = "gradebook.sqlite"
 FIXED_COLUMNS = ("submission", "assignment")
-TAIL_COLUMNS = ("total", "possible", "status", "message")
+TAIL_COLUMNS = ("total", "possible", "status", "message", "source")
 RETRIED_STATUSES = ("internal-error",)
 ROW_FIELDS = ("assignment", "submission", "sha256", "autograder_version", "status", "total",
-              "possible", "result_json", "graded_at")
+              "possible", "result_json", "graded_at", "source")
 
 
 class GradebookError(ValueError):
@@ -47,6 +54,7 @@ class Row:
     possible: float
     result_json: str
     graded_at: float
+    source: str = ""
 
     def same_grade(self, other: "Row") -> bool:
         """Same input, same grader, same outcome: the two rows are interchangeable."""
@@ -67,7 +75,25 @@ class Gradebook:
             assignment TEXT NOT NULL, submission TEXT NOT NULL, sha256 TEXT NOT NULL,
             autograder_version TEXT NOT NULL, status TEXT NOT NULL, total REAL NOT NULL,
             possible REAL NOT NULL, result_json TEXT NOT NULL, graded_at REAL NOT NULL,
+            source TEXT NOT NULL DEFAULT '', PRIMARY KEY (assignment, submission))""")
+        self._migrate()
+        self._db.execute("""CREATE TABLE IF NOT EXISTS attempts (
+            assignment TEXT NOT NULL, submission TEXT NOT NULL, sha256 TEXT NOT NULL,
+            autograder_version TEXT NOT NULL, count INTEGER NOT NULL, started_at REAL NOT NULL,
             PRIMARY KEY (assignment, submission))""")
+        # One connection serves the batch's grading threads: one transaction at a time.
+        self._lock = threading.Lock()
+
+    def _migrate(self) -> None:
+        """Books written before the source column get it (empty for their old rows)."""
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(results)")}
+        if "source" not in columns:
+            try:
+                self._db.execute("ALTER TABLE results ADD COLUMN source TEXT NOT NULL "
+                                 "DEFAULT ''")
+            except sqlite3.OperationalError as exc:  # another process migrated it just now
+                if "duplicate column" not in str(exc):
+                    raise
 
     @classmethod
     def open_existing(cls, folder: Path) -> "Gradebook":
@@ -97,19 +123,57 @@ class Gradebook:
             row[2] not in RETRIED_STATUSES
 
     def record(self, result: SubmissionResult, version: str) -> None:
+        """Store the result (its source path comes from result.extra["source"])."""
         self.put(Row(result.assignment, result.submission, result.sha256, version,
                      result.status, result.total, result.possible,
-                     json.dumps(result.to_dict()), time.time()))
+                     json.dumps(result.to_dict()), time.time(),
+                     str(result.extra.get("source", ""))))
 
     def put(self, row: Row) -> None:
         self.put_many([row])
 
     def put_many(self, rows: list[Row]) -> None:
-        """Store rows in one transaction: all of them or, if killed, none."""
-        with self._db:  # sqlite3's context manager commits, or rolls back on an exception
+        """Store rows in one transaction: all of them or, if killed, none. A stored row ends
+        its submission's unfinished attempts."""
+        with self._lock, self._db:  # the context manager commits, or rolls back on an error
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?)",
-                                 [tuple(getattr(r, f) for f in ROW_FIELDS) for r in rows])
+            self._db.executemany(
+                f"INSERT OR REPLACE INTO results ({', '.join(ROW_FIELDS)}) "
+                f"VALUES ({', '.join('?' * len(ROW_FIELDS))})",
+                [tuple(getattr(r, f) for f in ROW_FIELDS) for r in rows])
+            self._db.executemany("DELETE FROM attempts WHERE assignment=? AND submission=?",
+                                 [(r.assignment, r.submission) for r in rows])
+
+    # -- attempts: gradings started and never recorded ----------------------------------------
+    def start_attempt(self, assignment: str, submission: str, sha256: str, version: str) -> int:
+        """Count one more grading of this content by this grader, committed before it starts;
+        returns how many were started without a recorded result (this one included)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            before = self._unfinished(assignment, submission, sha256, version)
+            self._db.execute("INSERT OR REPLACE INTO attempts VALUES (?,?,?,?,?,?)",
+                             (assignment, submission, sha256, version, before + 1, time.time()))
+        return before + 1
+
+    def unfinished_attempts(self, assignment: str, submission: str, sha256: str,
+                            version: str) -> int:
+        """Gradings of this content by this grader that started and never recorded a row (the
+        grader was killed meanwhile); other content or another grader counts from zero."""
+        with self._lock:
+            return self._unfinished(assignment, submission, sha256, version)
+
+    def _unfinished(self, assignment, submission, sha256, version) -> int:
+        row = self._db.execute(
+            "SELECT sha256, autograder_version, count FROM attempts WHERE assignment=? AND "
+            "submission=?", (assignment, submission)).fetchone()
+        return row[2] if row is not None and row[:2] == (sha256, version) else 0
+
+    def forget_attempts(self, assignment: str, submissions: list[str]) -> None:
+        """--force: a fresh start for these submissions."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM attempts WHERE assignment=? AND submission=?",
+                                 [(assignment, s) for s in submissions])
 
     def rows(self) -> list[Row]:
         found = self._db.execute(f"SELECT {', '.join(ROW_FIELDS)} FROM results "
@@ -245,7 +309,7 @@ def csv_rows(results: list[SubmissionResult], question_ids: list[str]) -> list[d
         row = {"submission": r.submission, "assignment": r.assignment}
         row.update({qid: _num(scores.get(qid, 0.0)) for qid in question_ids})
         row.update({"total": _num(r.total), "possible": _num(r.possible), "status": r.status,
-                    "message": r.message})
+                    "message": r.message, "source": str(r.extra.get("source", ""))})
         rows.append(row)
     return rows
 

@@ -22,7 +22,7 @@ from .spec import ROOT, Assignment
 # stored grade. Anything else under autograder/ (new modules included) counts as grading code.
 NOT_GRADING_CODE = frozenset({"cli.py", "gradebook.py", "report.py", "exports.py",
                               "progress.py", "distributed.py", "release.py", "examples.py",
-                              "similarity"})
+                              "selfcheck.py", "similarity"})
 
 
 def autograder_version(assignment: Assignment, seed: int) -> str:
@@ -42,14 +42,36 @@ def limits_for(assignment: Assignment, timeout: float) -> sandbox.Limits:
                           cpu_seconds=int(timeout * 2) + 10)
 
 
-def internal_error(sub: Submission, assignment: Assignment, exc: BaseException,
-                   box: str) -> SubmissionResult:
+def ungraded(sub: Submission, assignment: Assignment, status: str, message: str,
+             box: str = "") -> SubmissionResult:
+    """A row with 0 points for a submission that was not (or could not be) graded."""
     questions = tuple(QuestionResult(q.id, 0.0, q.points, "failed", ("not graded",))
                       for q in assignment.questions)
-    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return SubmissionResult(sub.stem, assignment.slug, assignment.version, sub.sha256,
-                            "internal-error", f"the grader failed on this submission: {detail}",
-                            0.0, assignment.possible, questions, (), sandbox=box)
+                            status, message, 0.0, assignment.possible, questions, (), sandbox=box)
+
+
+def internal_error(sub: Submission, assignment: Assignment, exc: BaseException,
+                   box: str) -> SubmissionResult:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return ungraded(sub, assignment, "internal-error",
+                    f"the grader failed on this submission: {detail}", box)
+
+
+def refused(sub: Submission, assignment: Assignment) -> SubmissionResult:
+    """The `invalid` row of a submission that collection refused (sub.problem says why)."""
+    return ungraded(sub, assignment, "invalid", f"not graded: {sub.problem}")
+
+
+def grader_killed(sub: Submission, assignment: Assignment, attempts: int) -> SubmissionResult:
+    """The row of a submission during which the grading process itself died `attempts` times
+    (e.g. killed for memory): recorded so that the batch finishes and is published."""
+    return ungraded(sub, assignment, "grader-killed",
+                    f"the grading process itself was killed {attempts} times while grading "
+                    f"this submission, so it was not graded (0 points). Ask your instructor to "
+                    f"look at it. Instructor: grade it alone with more memory for the grader "
+                    f"(neurograde grade ... <its path> --force) and check the logs of the "
+                    f"killed runs")
 
 
 @dataclass(frozen=True)

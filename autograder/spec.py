@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping
 
 from . import checklib
 from .checklib import DEFAULT, Tol
+from .collect import SubmissionLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS_DIR = ROOT / "assignments"
@@ -107,6 +108,7 @@ class Assignment:
     student_files: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()  # pip requirements beyond numpy/scipy/torch (otter zip)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    limits: SubmissionLimits = SubmissionLimits()  # [limits]: checked before grading
 
     # -- source files ---------------------------------------------------------------------
     @property
@@ -285,7 +287,7 @@ def load_assignment(slug: str) -> Assignment:
     if not questions:
         raise SpecError(f"{slug}: assignment.toml defines no [[question]]")
     known_keys = {"slug", "version", "title", "question", "torch", "timeout", "cell_timeout",
-                  "memory_mb", "student_files", "requirements"}
+                  "memory_mb", "student_files", "requirements", "limits"}
     timeout = float(data.get("timeout", 120))
     return Assignment(
         slug=slug,
@@ -300,7 +302,24 @@ def load_assignment(slug: str) -> Assignment:
         student_files=tuple(data.get("student_files", ())),
         requirements=tuple(data.get("requirements", ())),
         extra={k: v for k, v in data.items() if k not in known_keys},
+        limits=_submission_limits(folder, data.get("limits", {})),
     )
+
+
+def _submission_limits(folder: Path, table: Any) -> SubmissionLimits:
+    """The optional [limits] table: whole positive numbers, unnamed ones keep the defaults."""
+    where = f"{folder / 'assignment.toml'} [limits]"
+    if not isinstance(table, dict):
+        raise SpecError(f"{where}: must be a table of numbers, e.g. notebook_bytes = 20971520")
+    known = SubmissionLimits.names()
+    for key, value in table.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SpecError(f"{where}: unknown limit {key!r}.{hint} Known: {', '.join(known)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"{where}: {key} must be a whole number >= 1, not {value!r}")
+    return SubmissionLimits(**table)
 
 
 def all_assignments() -> list[Assignment]:

@@ -323,10 +323,15 @@ def compare(assignment: Assignment, paths: list[Path],
     A submission that is not a readable notebook is listed in report.skipped with the reason;
     the others are compared as usual. Raises collect.CollectError when paths hold no notebook.
     """
-    submissions = collect(paths)
+    submissions = collect(paths, assignment.limits)
     scaffold = scaffold_of(assignment, options.k)
     docs, skipped = [], []
     for submission in submissions:
+        if submission.problem is not None:  # a link, over a limit, a name collision: unread
+            skipped.append(Skipped(submission.stem, submission.source,
+                                   f"{submission.stem}: {submission.problem}; left out of "
+                                   f"the comparison"))
+            continue
         try:
             docs.append(read_document(submission, assignment, scaffold, options))
         except UnreadableSubmission as exc:
