@@ -140,17 +140,20 @@ class _Reader:
         if check_id not in self.order:
             self.violation("check report for an unknown check")
             return
-        if check_id in self.bad or check_id in self.checks:
-            self.tamper(check_id)           # a second report: one of the two is forged
-            return
         expected_phase = "hidden" if check_id in self.hidden else ("cells", "checks")
-        if check_id != self.order[self.next] or self.phase not in expected_phase:
+        in_turn = (self.next < len(self.order) and check_id == self.order[self.next]
+                   and self.phase in expected_phase)
+        if check_id in self.checks and check_id not in self.bad:
+            self.tamper(check_id)           # a second report: one of the two is forged
+        elif not in_turn:
             self.tamper(check_id)           # reported before the harness could have run it
-            return
-        self.next += 1
-        if self.phase == "cells":
+        elif check_id in self.bad:
+            self.next += 1                  # its turn, but already disturbed: stays failed
+        else:
+            self.next += 1
+            self.checks[check_id] = self._check_run(message, check_id in self.hidden)
+        if in_turn and self.phase == "cells":
             self.phase = "checks"
-        self.checks[check_id] = self._check_run(message, check_id in self.hidden)
 
     def _check_run(self, message: dict, hidden: bool) -> CheckRun:
         if "outputs" in message:
