@@ -29,8 +29,8 @@ class Limits:
     file_mb: int = 64
     tmp_mb: int = 256
     output_kb: int = 64
-    channel_mb: int = 96       # result-channel bytes the parent keeps per run
-    line_mb: int = 48          # ... per line (one check's outputs)
+    channel_mb: int = 64       # result-channel bytes the parent keeps per run
+    line_mb: int = 32          # ... per line (one check's outputs)
     cpus: int = 1          # CPU bandwidth per submission (cgroup cpu quota), in CPUs
 
     def rlimits(self, cgroups: bool, own_process_count: bool = False) -> dict[str, int | tuple]:
