@@ -193,7 +193,8 @@ def _check_self(assignment: Assignment, grading: _Grading, version: str, out_dir
     limits = limits_for(assignment, options.timeout)
     key = {"version": version, "sandbox": grading.where, "interpreter": sys.executable,
            "limits": dataclasses.asdict(limits), "lang": options.lang}
-    if self_check(assignment, grading.canonical, out_dir, key, grading.box, options.lang):
+    if self_check(assignment, grading.canonical, out_dir, key, grading.box, options.lang,
+                  remember=not options.dask):
         progress.note("self-check passed: the reference solution gets full marks and the "
                       "untouched notebook 0 in this sandbox")
 

@@ -7,8 +7,9 @@ batch, the judge. The reference must get full marks and the stub 0; otherwise th
 misconfigured (the sandbox cannot start the grading interpreter, a module is missing, the
 --timeout is too short for the reference ...) and every student would be blamed for it, so the
 batch stops with SelfCheckFailed naming the cause. A pass is remembered in the out folder
-(self-check.json) and in the process, per autograder version, sandbox, interpreter and limits,
-so re-runs do not pay it twice.
+(self-check.json) and, for a local sandbox, in the process (a dask cluster's workers can change
+under a running client), per autograder version, sandbox, interpreter and limits, so re-runs
+do not pay it twice.
 """
 
 from __future__ import annotations
@@ -42,19 +43,22 @@ class SelfCheckFailed(RuntimeError):
 
 def self_check(assignment: Assignment, grade_all: Callable[[list[Submission]],
                                                            Iterable[SubmissionResult]],
-               out_dir: Path, key: dict, box: sandbox.Sandbox | None, lang: str = "en") -> bool:
+               out_dir: Path, key: dict, box: sandbox.Sandbox | None, lang: str = "en",
+               remember: bool = True) -> bool:
     """Grade the reference and the stub with grade_all; raise SelfCheckFailed unless they get
     full marks and 0. key identifies the grader (version, sandbox, limits ...); a pass under the
-    same key is not repeated. Returns True when the check ran, False when a pass was reused."""
+    same key in out_dir (or, with remember, in this process) is not repeated. Returns True when
+    the check ran, False when a pass was reused."""
     token = json.dumps(key, sort_keys=True)
     cache = Path(out_dir) / CACHE_NAME
     with _passed_lock:
-        if token in _passed:
+        if remember and token in _passed:
             return False
     try:
         if json.loads(cache.read_text()).get("passed") == json.loads(token):
-            with _passed_lock:
-                _passed.add(token)
+            if remember:
+                with _passed_lock:
+                    _passed.add(token)
             return False
     except (OSError, ValueError, AttributeError):
         pass  # no pass recorded (or an unreadable file): check
@@ -80,8 +84,9 @@ def self_check(assignment: Assignment, grade_all: Callable[[list[Submission]],
               "--skip-self-check grades anyway, with rows that would be wrong.")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     atomic_write(cache, json.dumps({"passed": json.loads(token)}, indent=2))
-    with _passed_lock:
-        _passed.add(token)
+    if remember:
+        with _passed_lock:
+            _passed.add(token)
     return True
 
 

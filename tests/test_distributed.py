@@ -1,5 +1,6 @@
 """Scale: deterministic shards + merge, grading on a dask cluster, the example CI workflow."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import autograder.distributed as distributed
 from autograder.batch import BatchOptions, grade_batch
 from autograder.distributed import DaskUnavailable, Shard, ShardError, TaskSpec, shard_of
 from autograder.gradebook import Gradebook
+from autograder.selfcheck import SelfCheckFailed
 from classroom import cli, read_csv, write_class
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +128,8 @@ def test_cli_dask_over_tcp(klass, local_run, cluster, tmp_path):
 def test_failed_dask_tasks_become_rows_that_are_retried(klass, perceptron, cluster, tmp_path,
                                                         monkeypatch):
     """When every task fails on the workers, does each submission still get one row
-    (internal-error, saying why), and does the next run grade them properly?"""
+    (internal-error, saying why), and does the next run grade them properly? (With the
+    self-check on, such a cluster is refused before anyone is graded, naming the failure.)"""
     def broken(spec):
         raise RuntimeError("worker cannot build its grader")
 
@@ -134,7 +137,10 @@ def test_failed_dask_tasks_become_rows_that_are_retried(klass, perceptron, clust
     options = BatchOptions(timeout=60, quiet=True, reports=False,
                            dask=cluster.scheduler_address)
     monkeypatch.setattr(distributed, "_grader_for", broken)  # in-process workers see it
-    failed = grade_batch(perceptron, [klass], out, options)
+    with pytest.raises(SelfCheckFailed, match="worker cannot build its grader"):
+        grade_batch(perceptron, [klass], tmp_path / "checked", options)
+    failed = grade_batch(perceptron, [klass], out,
+                         dataclasses.replace(options, self_check=False))
     assert {r.status for r in failed.results} == {"internal-error"}
     assert "worker cannot build its grader" in failed.results[0].message
     monkeypatch.undo()

@@ -85,7 +85,7 @@ def test_canvas_and_moodle_with_roster(graded, perceptron, tmp_path):
     body = {row[2]: row for row in canvas[2:]}
     assert set(body) == {"12345", "S-78", "S-79"}
     assert body["12345"] == ["Carla Gómez", "", "12345", "carla@uni.edu", "",
-                             f"{results['12345-perceptron'].total:g}"]
+                             f"{results['12345-perceptron.ipynb'].total:g}"]
     moodle = read_csv(tmp_path / "exports" / "moodle.csv")
     assert list(moodle[0]) == ["ID number", "Email address", "Full name",
                                perceptron.title["en"], "Feedback"]
@@ -94,9 +94,10 @@ def test_canvas_and_moodle_with_roster(graded, perceptron, tmp_path):
     report = {r["submission"]: r["status"] for r in read_csv(tmp_path / "exports" /
                                                              "roster-match.csv")}
     assert {k for k, v in report.items() if v in ("unmatched", "duplicate")} == \
-        {"bob", "nobody-here", "hw1_jdoe", "jdoe_resubmit"}
+        {"bob.ipynb", "nobody-here.ipynb", "hw1_jdoe.ipynb", "jdoe_resubmit.ipynb"}
     notes = "\n".join(outcome.notes())
-    assert "4 submission(s) are NOT in the LMS files" in notes and "bob: unmatched" in notes
+    assert "4 submission(s) are NOT in the LMS files" in notes
+    assert "bob.ipynb: unmatched" in notes
 
 
 def test_without_roster_students_are_file_names(graded, perceptron, tmp_path):
@@ -104,9 +105,10 @@ def test_without_roster_students_are_file_names(graded, perceptron, tmp_path):
     _, results = graded
     write_exports(list(results.values()), perceptron, tmp_path, ("canvas", "moodle"), None)
     canvas = list(csv.reader(io.StringIO((tmp_path / "canvas.csv").read_text())))
-    assert sorted(row[0] for row in canvas[2:]) == sorted(NAMES)
+    files = sorted(f"{name}.ipynb" for name in NAMES)
+    assert sorted(row[0] for row in canvas[2:]) == files
     assert all(row[0] == row[3] for row in canvas[2:])  # name also the SIS Login ID
-    assert sorted(r["Username"] for r in read_csv(tmp_path / "moodle.csv")) == sorted(NAMES)
+    assert sorted(r["Username"] for r in read_csv(tmp_path / "moodle.csv")) == files
 
 
 def test_gradescope_results_format(graded, perceptron, tmp_path):
@@ -124,7 +126,7 @@ def test_gradescope_results_format(graded, perceptron, tmp_path):
             assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
             assert test["visibility"] in ("visible", "after_published")
         assert data["stdout_visibility"] == "hidden"
-    partly = json.loads((tmp_path / "gradescope" / "12345-perceptron" /
+    partly = json.loads((tmp_path / "gradescope" / "12345-perceptron.ipynb" /
                          "results.json").read_text())
     hidden = [t for t in partly["tests"] if t["name"].endswith("(hidden)")]
     assert hidden and all(t["visibility"] == "after_published" for t in hidden)
@@ -145,8 +147,8 @@ def test_cli_grade_export_and_export_command(graded, tmp_path):
     proc = cli("export", "--out", out, "--format", "canvas,gradescope", "--roster", roster)
     assert proc.returncode == 0, proc.stderr
     assert (out / "exports" / "canvas.csv").exists()
-    assert (out / "exports" / "gradescope" / "bob" / "results.json").exists()
-    assert "bob: unmatched" in proc.stdout
+    assert (out / "exports" / "gradescope" / "bob.ipynb" / "results.json").exists()
+    assert "bob.ipynb: unmatched" in proc.stdout
     proc = cli("export", "--out", out, "--format", "blackboard")
     assert proc.returncode == 2 and "Known: canvas, moodle, gradescope" in proc.stderr
     proc = cli("export", "--out", out, "--format", "canvas", "--roster", tmp_path / "nope.csv")

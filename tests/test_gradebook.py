@@ -1,5 +1,6 @@
 """The gradebook loses nothing: kill-and-resume, skip-unchanged, --force and reproducibility."""
 
+import dataclasses
 import json
 import os
 import random
@@ -130,7 +131,7 @@ def test_skip_unchanged_force_regrades_and_runs_are_identical(klass, perceptron,
     after = grade_batch(perceptron, [changed], tmp_path / "o2",
                         BatchOptions(jobs=2, timeout=60, quiet=True, reports=False))
     assert (after.graded, after.skipped) == (1, 2)
-    assert {r.submission: r.total for r in after.results}["s01"] == 10
+    assert {r.submission: r.total for r in after.results}["s01.ipynb"] == 10
 
 
 def test_version_covers_grading_code_but_not_presentation(perceptron):
@@ -189,3 +190,49 @@ def test_merge_refuses_a_folder_without_gradebook(tmp_path):
     proc = cli("merge", tmp_path / "empty", "--out", tmp_path / "m")
     assert proc.returncode == 1
     assert "no gradebook.sqlite" in proc.stderr and "--out folder" in proc.stderr
+
+
+def test_old_gradebooks_get_the_source_column(tmp_path):
+    """Is a gradebook written before rows had a source path opened as is (old rows kept, with
+    an empty source) and then stores the source of new rows?"""
+    old = _fake_result("alice")
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("""CREATE TABLE results (
+            assignment TEXT NOT NULL, submission TEXT NOT NULL, sha256 TEXT NOT NULL,
+            autograder_version TEXT NOT NULL, status TEXT NOT NULL, total REAL NOT NULL,
+            possible REAL NOT NULL, result_json TEXT NOT NULL, graded_at REAL NOT NULL,
+            PRIMARY KEY (assignment, submission))""")
+        db.execute("INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?)",
+                   ("perceptron", "alice", "a" * 64, "v1", "ok", 5.0, 10.0,
+                    json.dumps(old.to_dict()), 1.0))
+    book = Gradebook(tmp_path)
+    assert book.done("perceptron", "alice", "a" * 64, "v1")
+    new = _fake_result("bob")
+    book.record(dataclasses.replace(new, extra={"source": "subs/bob"}), "v1")
+    assert {r.submission: r.source for r in book.rows()} == {"alice": "", "bob": "subs/bob"}
+    book.close()
+    again = Gradebook(tmp_path)  # opening a migrated book again changes nothing
+    assert again.count() == 2
+    again.close()
+
+
+def test_attempts_count_unfinished_gradings_of_the_same_content(tmp_path):
+    """Does each started grading count (committed at once, seen by another connection), does
+    a recorded row (internal-error included) end the count, and do other content or another
+    grader count from zero?"""
+    book = Gradebook(tmp_path)
+    assert book.start_attempt("perceptron", "x", "a" * 64, "v1") == 1
+    assert book.start_attempt("perceptron", "x", "a" * 64, "v1") == 2
+    other = Gradebook(tmp_path)
+    assert other.unfinished_attempts("perceptron", "x", "a" * 64, "v1") == 2
+    assert other.unfinished_attempts("perceptron", "x", "b" * 64, "v1") == 0
+    assert other.unfinished_attempts("perceptron", "x", "a" * 64, "v2") == 0
+    other.close()
+    assert book.start_attempt("perceptron", "x", "b" * 64, "v1") == 1  # changed content
+    book.record(_fake_result("x", status="internal-error", total=0, sha="b" * 64), "v1")
+    assert book.unfinished_attempts("perceptron", "x", "b" * 64, "v1") == 0
+    assert not book.done("perceptron", "x", "b" * 64, "v1"), "internal errors stay retried"
+    book.start_attempt("perceptron", "y", "a" * 64, "v1")
+    book.forget_attempts("perceptron", ["y"])
+    assert book.unfinished_attempts("perceptron", "y", "a" * 64, "v1") == 0
+    book.close()

@@ -30,7 +30,8 @@ def grade(tmp_path, perceptron, box):
         summary = grade_batch(perceptron, paths, out,
                               BatchOptions(jobs=2, timeout=timeout, quiet=True, force=True,
                                            **options))
-        return {r.submission: r for r in summary.results}, out
+        # Keys are the file names (collect.py); the tests name submissions without ".ipynb".
+        return {r.submission.removesuffix(".ipynb"): r for r in summary.results}, out
     return run
 
 
@@ -111,7 +112,7 @@ def test_process_failures_keep_what_ran_and_the_batch_goes_on(grade, perceptron,
     assert _scores(bad)["q3"] == 0 and _scores(bad)["q4"] == 0
     assert "not run" in _feedback(bad, "q4")
     rows = list(csv.DictReader(open(out / "grades.csv")))
-    assert {r["submission"] for r in rows} == {"good", "hostile"}
+    assert {r["submission"] for r in rows} == {"good.ipynb", "hostile.ipynb"}
 
 
 def test_cheating_gains_nothing(grade, perceptron, tmp_path):
@@ -125,7 +126,7 @@ def test_cheating_gains_nothing(grade, perceptron, tmp_path):
         builtins.abs = lambda x: 0
         print("Total Score: 10.000 / 10.000 (100.000%)")
         for target in ("results.json", "/work/results.json", "{tmp_path}/out/grades.csv",
-                       "{tmp_path}/out/results/cheat.json"):
+                       "{tmp_path}/out/results/cheat.ipynb.json"):
             try:
                 with open(target, "w") as fh:
                     json.dump({{"score": 10, "tests": []}}, fh)
@@ -145,7 +146,7 @@ def test_cheating_gains_nothing(grade, perceptron, tmp_path):
     # Only what these constant answers really get right may score.
     assert _scores(r)["q1"] == 0 and _scores(r)["q4"] == 0
     assert r.total < 3
-    saved = json.loads((out / "results" / "cheat.json").read_text())
+    saved = json.loads((out / "results" / "cheat.ipynb.json").read_text())
     assert saved["total"] == r.total and saved["status"] == "ok"
 
 
@@ -157,9 +158,9 @@ def test_broken_notebook_gets_a_row(tmp_path, perceptron, box):
     notebook_with(["import numpy as np", _ref_source(perceptron, *ALL)], subs / "fine.ipynb")
     summary = grade_batch(perceptron, [subs], tmp_path / "out", BatchOptions(quiet=True))
     by = {r.submission: r for r in summary.results}
-    assert by["garbage"].status == "invalid" and by["garbage"].total == 0
-    assert "not a readable Jupyter notebook" in by["garbage"].message
-    assert by["fine"].total == 10
+    assert by["garbage.ipynb"].status == "invalid" and by["garbage.ipynb"].total == 0
+    assert "not a readable Jupyter notebook" in by["garbage.ipynb"].message
+    assert by["fine.ipynb"].total == 10
 
 
 def _cli(*args, cwd=None):
@@ -178,9 +179,11 @@ def test_cli_grade_contract(tmp_path, perceptron):
         reader = csv.DictReader(fh)
         rows = list(reader)
     assert reader.fieldnames == ["submission", "assignment", "q1", "q2", "q3", "q4", "total",
-                                 "possible", "status", "message"]
-    assert rows[0]["submission"] == "alice" and rows[0]["total"] == "10"
-    result = read_results(tmp_path / "out", "alice")
+                                 "possible", "status", "message", "source"]
+    assert rows[0]["submission"] == "alice.ipynb" and rows[0]["total"] == "10"
+    assert rows[0]["source"] == str(sub)
+    result = read_results(tmp_path / "out", "alice.ipynb")
+    assert result["extra"]["source"] == str(sub)
     q = {x["id"]: x for x in result["questions"]}
     assert set(q) == {"q1", "q2", "q3", "q4"}
     assert all({"score", "possible", "status", "feedback"} <= set(v) for v in q.values())
