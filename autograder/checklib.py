@@ -318,7 +318,7 @@ def _compare_scalar(actual, expected, tol, where):
     if math.isinf(expected) and actual == expected:
         return []
     err = abs(actual - expected)
-    allowed = tol.atol + tol.rtol * abs(expected)
+    allowed = tol.atol + tol.rtol * abs(expected) if math.isfinite(expected) else 0.0  # inf: exact
     if err <= allowed or (math.isnan(actual) and math.isnan(expected)):
         return []
     return [f"{where}: error {err:.3g} exceeds the allowed {allowed:.3g} ({tol.describe()})"]
