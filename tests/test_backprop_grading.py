@@ -151,7 +151,8 @@ def test_gradient_check_uses_the_students_own_cost(tmp_path, box):
 
 def test_mutating_update_and_unguarded_restore_lose_their_checks(tmp_path, box):
     """update_parameters that subtracts in place (params changed) gets 0 for question 5, with
-    feedback on params_unchanged; numerical_gradient without try/finally loses only the check
+    feedback on params_after_call (the dict passed in, as the parent got it back);
+    numerical_gradient without try/finally loses only the check
     where f raises (x left perturbed), keeping 1.75 of question 4's 2 points."""
     assignment = load_assignment("backprop")
     sources = {
@@ -167,7 +168,7 @@ def update_parameters(params, grads, lr):
     path = notebook_with_code(assignment, sources, tmp_path / "inplace.ipynb")
     result = grade(assignment, [path], tmp_path / "out")["inplace"]
     q4, q5 = question(result, "q4"), question(result, "q5")
-    assert q5.score == 0 and "params_unchanged" in "\n".join(q5.feedback)
+    assert q5.score == 0 and "params_after_call" in "\n".join(q5.feedback)
     assert q4.score == 1.75
     failed = [c.name for c in result.checks if c.question == "q4" and c.status != "passed"]
     assert failed == ["x restored although f raised"]

@@ -1,6 +1,6 @@
 """Grading the gan assignment: its known mistakes are named, its examples grade as they should,
 its property judges (D* maximizes V, V(D*) = -2 log 2 + 2 JSD) judge the student's own
-functions, and correct code written differently from the reference keeps full marks."""
+functions against the course's values, and correct code written differently from the reference keeps full marks."""
 
 from assignment_grading import GradingTests, feedback, grade, notebook_with_code
 from autograder import checklib
@@ -17,13 +17,16 @@ def _judged(assignment, judge_name, namespace, seed):
     planned = next(p for p in plan.checks if p.check.judge == judge_name)
     probe = getattr(assignment.probes, planned.check.probe)
     outputs = checklib.normalize(probe(checklib.Names(namespace), **planned.inputs))
-    return getattr(assignment.judges, judge_name)(planned.inputs, outputs, None)
+    expected = checklib.normalize(probe(checklib.Names(vars(assignment.reference)),
+                                        **planned.inputs))
+    return getattr(assignment.judges, judge_name)(planned.inputs, outputs, expected)
 
 
 def test_property_judges_on_the_reference_and_the_seed_log10():
-    """Both property judges accept the reference for several seeds. The seed's log10 value
-    only rescales V by 1/ln 10, so D* still maximizes it (the optimum does not move), but
-    the identity V(D*) = -2 log 2 + 2 JSD in nats fails; an inverted D* fails both."""
+    """Both judges accept the reference for several seeds. The seed's log10 value only
+    rescales V by 1/ln 10: its D* still beats every perturbation, yet both judges fail it,
+    since they compare the student's values with the course's (in nats), not only with each
+    other; an inverted D* fails both too."""
     assignment = load_assignment("gan")
     reference = vars(assignment.reference)
     variants = {m.id: m.variant for m in assignment.mistakes}
@@ -31,8 +34,9 @@ def test_property_judges_on_the_reference_and_the_seed_log10():
         for judge in ("d_star_maximizes", "optimum_identity"):
             assert _judged(assignment, judge, reference, seed) == (1.0, [])
         log10 = {**reference, "gan_value": variants["value-log10"]}
-        assert _judged(assignment, "d_star_maximizes", log10, seed)[0] == 1.0
-        assert _judged(assignment, "optimum_identity", log10, seed)[0] == 0.0
+        for judge in ("d_star_maximizes", "optimum_identity"):
+            fraction, messages = _judged(assignment, judge, log10, seed)
+            assert fraction == 0.0 and messages
         inverted = {**reference, "optimal_discriminator": variants["dstar-inverted"]}
         for judge in ("d_star_maximizes", "optimum_identity"):
             fraction, messages = _judged(assignment, judge, inverted, seed)
