@@ -234,6 +234,54 @@ EXACT = Tol(0.0, 0.0)
 DEFAULT = Tol(atol=1e-9, rtol=1e-6)
 
 
+class Problem:
+    """One way an output differs from the expected one, worded for each kind of check.
+
+    kind: shape, length, type, dtype, missing, raised, nan, inf, sign, transposed, offset,
+    scale or value. text is the full message (measured error, tolerance, the value returned)
+    for public checks, whose inputs and expected values the student has anyway. hidden says
+    the same kind of thing for a hidden check: no number from the expected value, the error
+    or the tolerance, and nothing the submission chose except bounded facts about its own
+    output (a shape made of the expected dimensions, the index of a wrong entry), since a
+    submission could otherwise write the hidden inputs into its own feedback.
+    """
+
+    __slots__ = ("kind", "where", "text", "hidden")
+
+    def __init__(self, kind, where, text, hidden=None):
+        self.kind, self.where = kind, where
+        self.text = f"{where}: {text}"
+        self.hidden = f"{where}: {text if hidden is None else hidden}"
+
+    def render(self, hidden):
+        return self.hidden if hidden else self.text
+
+    def __str__(self):
+        return self.text
+
+    def __repr__(self):
+        return f"Problem({self.kind!r}, {self.text!r})"
+
+
+_PLAIN_KINDS = {"int": "an integer", "float": "a float", "bool": "a bool", "str": "a string",
+                "NoneType": "None", "list": "a list", "tuple": "a tuple", "dict": "a dict"}
+# Exception names a hidden check may show: a class the submission defines can be named after
+# anything, including the hidden inputs, so only names the submission cannot choose pass.
+SAFE_EXCEPTIONS = frozenset(
+    [name for name, obj in vars(__import__("builtins")).items()
+     if isinstance(obj, type) and issubclass(obj, BaseException)]
+    + ["LinAlgError", "AxisError", "MissingName", "WrongReturn", "Timeout"])
+
+
+def exception_name(name, hidden):
+    """The exception type as a check may show it (hidden: only built-in names)."""
+    if not name:
+        return "nothing"
+    if hidden and name not in SAFE_EXCEPTIONS:
+        return "an exception of a class defined in the submission"
+    return name
+
+
 def _short(value):
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -247,31 +295,48 @@ def _kind(value):
     return f"a value of type {type(value).__name__}"
 
 
+def _hidden_kind(value):
+    if isinstance(value, np.ndarray):
+        return "an array"
+    if isinstance(value, Raised):
+        return "an exception"
+    return _PLAIN_KINDS.get(type(value).__name__, "a value that is not a number, array or list")
+
+
+def _own_shape(shape, expected_shape):
+    """Whether a hidden check may quote the submission's shape: only when it is made of the
+    expected dimensions (and 0 or 1), so it cannot carry numbers of the submission's choosing."""
+    allowed = set(expected_shape) | {0, 1}
+    return len(shape) <= len(expected_shape) + 1 and all(d in allowed for d in shape)
+
+
 def compare(actual, expected, tol=DEFAULT, where="result"):
     """Return the list of reasons actual does not match expected; empty means it matches.
 
     Messages give shapes, dtypes, positions and measured errors, never the expected values.
-    tol may be a Tol or a dict mapping top-level output names to Tols.
+    tol may be a Tol or a dict mapping top-level output names to Tols. problems() gives the
+    same findings as Problem objects, with the wording for hidden checks.
     """
+    return [p.text for p in problems(actual, expected, tol, where)]
+
+
+def problems(actual, expected, tol=DEFAULT, where="result"):
+    """The findings of compare() as Problem objects (kind, full text, hidden-check text)."""
     if isinstance(expected, dict) and isinstance(tol, dict):
-        problems = []
         if not isinstance(actual, dict):
-            return [f"{where}: expected a dict, got {_kind(actual)}"]
+            return [Problem("type", where, f"expected a dict, got {_kind(actual)}",
+                            f"should be a dict, got {_hidden_kind(actual)}")]
+        found = []
         for key, exp in expected.items():
             if key not in actual:
-                problems.append(f"{where}: missing key {key!r}")
+                found.append(Problem("missing", where, f"missing key {key!r}"))
                 continue
-            problems += compare(actual[key], exp, tol.get(key, DEFAULT), f"{key}")
-        return problems
+            found += problems(actual[key], exp, tol.get(key, DEFAULT), f"{key}")
+        return found
     if isinstance(tol, dict):
         tol = DEFAULT
     if isinstance(expected, Raised):
-        if actual == expected:
-            return []
-        if expected.name is None:
-            return [f"{where}: raised {getattr(actual, 'name', '?')} where no exception is expected"]
-        got = actual.name if isinstance(actual, Raised) and actual.name else "nothing"
-        return [f"{where}: should raise {expected.name}, raised {got}"]
+        return _compare_raised(actual, expected, where)
     if isinstance(expected, np.ndarray):
         return _compare_arrays(actual, expected, tol, where)
     if isinstance(expected, bool) or expected is None or isinstance(expected, str):
@@ -280,48 +345,111 @@ def compare(actual, expected, tol=DEFAULT, where="result"):
         if isinstance(expected, bool) and isinstance(actual, np.ndarray) and actual.shape == ():
             if actual.dtype.kind == "b" and bool(actual) == expected:
                 return []
-        return [f"{where}: returned {_short(actual)}, which is not correct"]
+        same_kind = type(actual) is type(expected) or (
+            isinstance(expected, bool) and isinstance(actual, np.ndarray) and actual.shape == ())
+        hidden = "wrong value" if same_kind else \
+            f"should be {_PLAIN_KINDS[type(expected).__name__]}, got {_hidden_kind(actual)}"
+        return [Problem("value" if same_kind else "type", where,
+                        f"returned {_short(actual)}, which is not correct", hidden)]
     if isinstance(expected, (int, float)):
         return _compare_scalar(actual, expected, tol, where)
     if isinstance(expected, (list, tuple)):
+        name = type(expected).__name__
         if not isinstance(actual, (list, tuple)):
-            return [f"{where}: expected a {type(expected).__name__} of length {len(expected)}, "
-                    f"got {_kind(actual)}"]
+            return [Problem("type", where, f"expected a {name} of length {len(expected)}, got "
+                            f"{_kind(actual)}", f"should be a {name} of length {len(expected)}, "
+                            f"got {_hidden_kind(actual)}")]
         if len(actual) != len(expected):
-            return [f"{where}: length {len(actual)}, expected length {len(expected)}"]
-        problems = []
+            own = len(actual) <= 2 * len(expected) + 1
+            return [Problem("length", where, f"length {len(actual)}, expected length "
+                            f"{len(expected)}", f"length {len(actual)}, expected length "
+                            f"{len(expected)}" if own else
+                            f"wrong length, expected length {len(expected)}")]
+        found = []
         for i, (a, e) in enumerate(zip(actual, expected)):
-            problems += compare(a, e, tol, f"{where}[{i}]")
-        return problems
+            found += problems(a, e, tol, f"{where}[{i}]")
+        return found
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return [f"{where}: expected a dict, got {_kind(actual)}"]
-        problems = []
+            return [Problem("type", where, f"expected a dict, got {_kind(actual)}",
+                            f"should be a dict, got {_hidden_kind(actual)}")]
+        found = []
         for key, exp in expected.items():
             if key not in actual:
-                problems.append(f"{where}: missing key {key!r}")
+                found.append(Problem("missing", where, f"missing key {key!r}"))
             else:
-                problems += compare(actual[key], exp, tol, f"{where}[{key!r}]")
-        return problems
+                found += problems(actual[key], exp, tol, f"{where}[{key!r}]")
+        return found
     raise TypeError(f"cannot compare against expected value of type {type(expected).__name__}")
+
+
+def _compare_raised(actual, expected, where):
+    if actual == expected:
+        return []
+    got = actual.name if isinstance(actual, Raised) and actual.name else None
+    if expected.name is None:
+        return [Problem("raised", where,
+                        f"raised {got or '?'} where no exception is expected",
+                        f"raised {exception_name(got, True) if got else 'an exception'} where "
+                        f"no exception is expected")]
+    return [Problem("raised", where, f"should raise {expected.name}, raised {got or 'nothing'}",
+                    f"should raise {expected.name}, raised {exception_name(got, True)}")]
+
+
+# How a wrong result relates to the right one, when it is that simple. Said instead of numbers
+# on hidden checks, and added to the numbers on public ones.
+_PATTERNS = {
+    "sign": "has the wrong sign (it is the negative of the right result)",
+    "transposed": "looks transposed (rows and columns swapped)",
+    "offset": "is off by the same constant in every entry",
+    "scale": "is off by a constant factor (every entry scaled by the same number)",
+}
+
+
+def _pattern(a, e, tol):
+    """'sign', 'transposed', 'offset', 'scale' or None for float arrays a and e of one shape."""
+    if not (np.isfinite(a).all() and np.isfinite(e).all()) or not np.any(e != 0):
+        return None
+    slack = 1e-9 * float(np.max(np.abs(e)))  # the fitted constants carry rounding
+
+    def fits(target):
+        return bool(np.all(np.abs(a - target) <= tol.atol + tol.rtol * np.abs(target) + slack))
+
+    if fits(-e):
+        return "sign"
+    if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and fits(e.T):
+        return "transposed"
+    if a.size < 2 or float(np.ptp(e)) == 0.0:
+        return None  # one number, or a constant: every wrong value is a shift and a factor
+    shift = float(np.median(a - e))
+    if shift != 0.0 and fits(e + shift):
+        return "offset"
+    factor = float(np.dot(a.ravel(), e.ravel()) / np.dot(e.ravel(), e.ravel()))
+    if abs(factor) > 1e-12 and fits(factor * e):
+        return "scale"
+    return None
 
 
 def _compare_scalar(actual, expected, tol, where):
     if isinstance(actual, np.ndarray) and actual.size == 1 and actual.ndim <= 2:
         actual = actual.reshape(()).item()
     if isinstance(actual, bool) or not isinstance(actual, (int, float)):
-        return [f"{where}: expected a number, got {_kind(actual)}"]
+        return [Problem("type", where, f"expected a number, got {_kind(actual)}",
+                        f"should be a number, got {_hidden_kind(actual)}")]
     if math.isnan(actual) and not math.isnan(expected):
-        return [f"{where}: is NaN"]
+        return [Problem("nan", where, "is NaN")]
     if math.isinf(actual) and not math.isinf(expected):
-        return [f"{where}: is infinite"]
+        return [Problem("inf", where, "is infinite")]
     if math.isinf(expected) and actual == expected:
         return []
     err = abs(actual - expected)
     allowed = tol.atol + tol.rtol * abs(expected) if math.isfinite(expected) else 0.0  # inf: exact
     if err <= allowed or (math.isnan(actual) and math.isnan(expected)):
         return []
-    return [f"{where}: error {err:.3g} exceeds the allowed {allowed:.3g} ({tol.describe()})"]
+    text = f"error {err:.3g} exceeds the allowed {allowed:.3g} ({tol.describe()})"
+    if math.isfinite(expected) and _pattern(np.array([actual]), np.array([expected]), tol):
+        return [Problem("sign", where, f"{text}; it {_PATTERNS['sign']}", _PATTERNS["sign"])]
+    return [Problem("value", where, text, "wrong value (outside the tolerance)")]
 
 
 def _compare_arrays(actual, expected, tol, where):
@@ -331,27 +459,28 @@ def _compare_arrays(actual, expected, tol, where):
         try:
             actual = np.asarray(actual, dtype=float)
         except (TypeError, ValueError):
-            return [f"{where}: expected an array of shape {expected.shape}, got a ragged list"]
+            return [Problem("type", where, f"expected an array of shape {expected.shape}, "
+                            f"got a ragged list")]
     if not isinstance(actual, np.ndarray):
-        return [f"{where}: expected an array of shape {expected.shape}, got {_kind(actual)}"]
+        return [Problem("type", where, f"expected an array of shape {expected.shape}, got "
+                        f"{_kind(actual)}", f"should be an array of shape {expected.shape}, "
+                        f"got {_hidden_kind(actual)}")]
     if actual.shape != expected.shape:
-        return [f"{where}: shape {actual.shape}, expected shape {expected.shape}"]
+        text = f"shape {actual.shape}, expected shape {expected.shape}"
+        return [Problem("shape", where, text, text if _own_shape(actual.shape, expected.shape)
+                        else f"wrong shape, expected shape {expected.shape}")]
     if expected.size == 0:
         return []
     if actual.dtype.kind == "b" and expected.dtype.kind != "b":
-        return [f"{where}: dtype bool, expected a numeric array (dtype {expected.dtype})"]
+        return [Problem("dtype", where, f"dtype bool, expected a numeric array "
+                        f"(dtype {expected.dtype})")]
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
-    bad_nan = np.isnan(a) & ~np.isnan(e)
-    if bad_nan.any():
-        idx = tuple(int(i) for i in np.argwhere(bad_nan)[0])
-        return [f"{where}: contains NaN ({int(bad_nan.sum())} of {a.size} entries, "
-                f"first at index {idx})"]
-    bad_inf = np.isinf(a) & ~np.isinf(e)
-    if bad_inf.any():
-        idx = tuple(int(i) for i in np.argwhere(bad_inf)[0])
-        return [f"{where}: contains inf ({int(bad_inf.sum())} of {a.size} entries, "
-                f"first at index {idx})"]
+    for kind, bad in (("NaN", np.isnan(a) & ~np.isnan(e)), ("inf", np.isinf(a) & ~np.isinf(e))):
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            return [Problem(kind.lower(), where, f"contains {kind} ({int(bad.sum())} of "
+                            f"{a.size} entries, first at index {idx})")]
     both_special = (np.isnan(a) & np.isnan(e)) | (np.isinf(e) & (a == e))
     err = np.where(both_special, 0.0, np.abs(a - e))
     allowed = tol.atol + tol.rtol * np.abs(np.where(np.isfinite(e), e, 0.0))
@@ -360,6 +489,12 @@ def _compare_arrays(actual, expected, tol, where):
     if not bad.any():
         return []
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), excess.shape))
-    return [f"{where}: {int(bad.sum())} of {a.size} entries outside tolerance; largest error "
+    text = (f"{int(bad.sum())} of {a.size} entries outside tolerance; largest error "
             f"{float(err[worst]):.3g} at index {worst} where {float(allowed[worst]):.3g} is "
-            f"allowed ({tol.describe()})"]
+            f"allowed ({tol.describe()})")
+    pattern = _pattern(a, e, tol)
+    if pattern:
+        return [Problem(pattern, where, f"{text}; it {_PATTERNS[pattern]}", _PATTERNS[pattern])]
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    return [Problem("value", where, text,
+                    f"wrong values (outside the tolerance), the first at index {first}")]

@@ -9,19 +9,17 @@ variant and checking whether the student's raw output matches that variant inste
 from __future__ import annotations
 
 import copy
-import re
 from collections import ChainMap
 from dataclasses import asdict, dataclass, field
 
 from . import checklib
 from .execute import CheckRun, Execution
+from .feedback import (HIDDEN_JUDGE_MESSAGE, cap_cell_errors, cap_tail, guard_judge_messages,
+                       hidden_error, one_line)
 from .probe import Plan, PlannedCheck
 from .spec import Mistake
 
 RESULT_SCHEMA = 1
-# compare() quotes a wrong non-numeric return value; on hidden checks that value is under the
-# submission's control (it could be the hidden input itself), so feedback drops it.
-_HIDDEN_VALUE = re.compile(r"returned .*, which is not correct$")
 
 
 @dataclass(frozen=True)
@@ -141,7 +139,10 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
         if execution.cell_errors:
             first = execution.cell_errors[0]
             note = f" (note: cell {first.get('number')} raised {first.get('type')})"
-        return result("missing", feedback=[f"{label}: {run.missing} is not defined{note}"])
+        name = run.missing
+        if check.hidden and not any(name in q.defines for q in plan.assignment.questions):
+            name = "a name this check needs"  # the name came out of the sandbox: any text
+        return result("missing", feedback=[f"{label}: {name} is not defined{note}"])
     if run.error and run.error.get("type") == "WrongReturn":
         # Raised by the probe, not by the student: say what the return value should be.
         detail = run.error.get("message") if not check.hidden else \
@@ -150,32 +151,42 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
     if run.error:
         err = run.error
         if check.hidden:
-            # The message is text the submission controls; on a hidden check it could carry
-            # the hidden inputs onto the student's feedback page. Type and line are enough.
-            err = {**err, "message": None}
+            # Message, type name and traceback line are text the submission controls; on a
+            # hidden check they could carry the hidden inputs onto the feedback page. A
+            # built-in type and the line as read from the notebook are enough.
+            return result("error", feedback=[f"{label}: raised " + hidden_error(
+                err, execution.submission.notebook, execution.submission.sha256)])
         return result("error", feedback=[f"{label}: raised {_describe_error(err)}"])
     if run.timeout is not None:
         return result("timeout", feedback=[f"{label}: stopped after {run.timeout:g} s"])
     if run.garbage:
-        return result("error", feedback=[f"{label}: {run.garbage}"])
+        # Unreadable sandbox data may hold any text on a hidden check; a judge-only check's
+        # refusal is the grader's own message about the files the student submitted.
+        own = any(p.id == planned.id for p in getattr(plan, "parent_checks", ()))
+        return result("error", feedback=[f"{label}: " + (
+            "returned data that cannot be read" if check.hidden and not own else run.garbage)])
     expected = exp.expected[planned.id]
     if check.judge:
         judge_fn = getattr(plan.assignment.judges, check.judge)
         try:
             fraction, messages = judge_fn(planned.inputs, run.outputs, expected)
         except Exception as exc:  # a malformed output must not crash the batch
-            fraction, messages = 0.0, [f"output could not be judged ({type(exc).__name__}: "
-                                       f"{exc})"]
+            fraction, messages = 0.0, [f"output could not be judged ({type(exc).__name__}" +
+                                       ("" if check.hidden else f": {exc}") + ")"]
         fraction = min(1.0, max(0.0, float(fraction)))
         status = "passed" if fraction >= 1.0 else "failed"
+        if check.hidden:
+            # Judges are written per assignment and may print measured sizes (an MSE, an
+            # accuracy): whatever could reveal the expected result becomes categorical.
+            messages = guard_judge_messages(messages, expected, run.outputs)
+            if status == "failed" and not messages:
+                messages = [HIDDEN_JUDGE_MESSAGE]
         return result(status, check.points * fraction,
                       [f"{label}: {m}" for m in messages])
-    problems = checklib.compare(run.outputs, expected, check.tol)
+    problems = checklib.problems(run.outputs, expected, check.tol)
     if not problems:
         return result("passed", check.points)
-    if check.hidden:
-        problems = [_HIDDEN_VALUE.sub("returned a wrong value", p) for p in problems]
-    feedback = [f"{label}: {p}" for p in problems[:5]]
+    feedback = [f"{label}: {p.render(check.hidden)}" for p in problems[:5]]
     for mistake, out in exp.variants.get(planned.id, ()):
         if not checklib.compare(run.outputs, out, check.tol):
             feedback.append(f"likely mistake: {mistake.text(lang)}")
@@ -201,8 +212,11 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
     if images:
         extra["images"] = images
     message = execution.message
+    cell_errors, unshown = cap_cell_errors(execution.cell_errors)
+    if unshown:
+        extra["cell_errors_not_shown"] = unshown
     if execution.cell_errors:
-        errs = "; ".join(f"cell {e.get('number')}: {_describe_error(e)}"
+        errs = "; ".join(f"cell {e.get('number')}: {one_line(e)}"
                          for e in execution.cell_errors[:3])
         more = len(execution.cell_errors) - 3
         errs += f" (+{more} more)" if more > 0 else ""
@@ -211,8 +225,8 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
         submission=execution.submission.stem, assignment=assignment.slug,
         version=assignment.version, sha256=execution.submission.sha256,
         status=execution.status, message=message, total=total, possible=assignment.possible,
-        questions=tuple(questions), checks=checks, cell_errors=execution.cell_errors,
-        seconds=execution.seconds, sandbox=execution.sandbox, output=execution.output[-4000:],
+        questions=tuple(questions), checks=checks, cell_errors=cell_errors,
+        seconds=execution.seconds, sandbox=execution.sandbox, output=cap_tail(execution.output),
         extra=extra)
 
 

@@ -4,11 +4,13 @@ Both are rendered from gradebook results with the jinja2 templates in templates/
 their matplotlib plots inline (base64 PNG), so a page can be mailed or uploaded as one file.
 
 What a feedback page shows: score per question, each check's name, whether it is public or
-hidden, its points and status, the judge's feedback (measured error and tolerance, shapes,
-the exception and the student's own line), the named mistake, the notebook's cell errors and
+hidden, its points and status, the judge's feedback (public checks: measured error and
+tolerance, shapes, the exception and the student's own line; hidden checks: only the kind of
+problem, see feedback.py), the named mistake, the notebook's cell errors (a few lines each) and
 a plot of points per question. What it never shows: inputs of hidden checks or expected values
 (the results hold neither), and the notebook's captured stdout — a student's function may print
-the hidden inputs it is called with, so that text stays in the instructor's results/*.json.
+the hidden inputs it is called with, so that text (a bounded tail) stays in the instructor's
+results/*.json.
 
 Pages are only rewritten when their content would change: each carries a fingerprint of its
 result, the templates and this module, so re-running a batch of 1,000 does not redraw 1,000
@@ -30,6 +32,7 @@ from urllib.parse import quote
 
 import jinja2
 
+from .feedback import cap_cell_errors
 from .gradebook import atomic_write
 from .judge import CheckResult, SubmissionResult
 from .spec import ROOT, Assignment
@@ -61,6 +64,7 @@ def labels(lang: str) -> dict:
 @lru_cache(maxsize=1)
 def _code_fingerprint() -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update((Path(__file__).parent / "feedback.py").read_bytes())
     for name in ("feedback.html.j2", "report.html.j2", "_style.html.j2", "report_i18n.toml"):
         digest.update((TEMPLATES / name).read_bytes())
     return digest.hexdigest()
@@ -201,12 +205,15 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
         questions.append({"id": q.id, "score": q.score, "possible": q.possible,
                           "status": q.status, "checks": checks, "mistakes": mistakes,
                           "lines": common})
+    # Capped again here: results stored by earlier versions kept cell errors in full.
+    capped, unshown = cap_cell_errors(result.cell_errors)
     errors = [{"number": e.get("number"), "type": e.get("type") or "Error",
                "message": e.get("message") or "", "where": e.get("where") or ""}
-              for e in result.cell_errors]
+              for e in capped]
+    unshown += int(result.extra.get("cell_errors_not_shown", 0) or 0)
     return {"t": labels(lang), "lang": lang, "result": result, "questions": questions,
             "title": assignment.title.get(lang) or assignment.title.get("en") or
-            assignment.slug, "cell_errors": errors,
+            assignment.slug, "cell_errors": errors, "cell_errors_not_shown": unshown,
             "stopped": result.message if result.status != "ok" else "",
             # The plot helps where a student has some points but not all: it shows where
             # the rest went. At 0 or full marks the cards say everything.
