@@ -160,7 +160,7 @@ def test_missing_validation_and_classic_slips_are_reported(vae, tmp_path, box):
     assert "dtype: returned 'torch.float64'" in fb["q1"]
     assert all(c.score == c.points for c in slips.checks
                if c.question == "q1" and "float64" in c.name)
-    assert "dmu: expected an array" in fb["q2"] and "NoneType" in fb["q2"]
+    assert "dmu: should be an array" in fb["q2"] and "got None" in fb["q2"]  # hidden wording
     assert all(c.score == c.points for c in slips.checks
                if c.question == "q2" and "gradient" not in c.name)
     failed_q3 = [c.name for c in slips.checks if c.question == "q3" and c.score < c.points]
