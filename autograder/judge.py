@@ -4,6 +4,8 @@ Runs only in the grading parent. Expected values are computed by calling the sam
 reference namespace, so a probe is written once and means the same thing on both sides; known
 mistakes are detected by calling it on the reference with one function swapped for a wrong
 variant and checking whether the student's raw output matches that variant instead.
+Judge-only checks (Plan.parent_checks) run their probe here too, on the namespace the check
+builds from the submission's files; nothing the sandbox reported for them is read.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def expectations(plan: Plan) -> Expectations:
     assignment = plan.assignment
     reference = vars(assignment.reference)
     expected, variants = {}, {}
-    for planned in plan.checks:
+    for planned in plan.all_checks:
         expected[planned.id] = _run_probe(plan, planned, reference)
         found = []
         question = assignment.question(planned.check.question)
@@ -110,6 +112,18 @@ class SubmissionResult:
                                for c in data["checks"])
         data["cell_errors"] = tuple(data.get("cell_errors", ()))
         return cls(**data)
+
+
+def _parent_run(plan: Plan, planned: PlannedCheck, submission) -> CheckRun:
+    """A judge-only check's outputs, computed here from the submission's files. A refusal
+    (missing, oversized or unloadable file) is the grader's own message about a file the
+    student wrote before grading, so it is shown as is, capped, on hidden checks too."""
+    try:
+        return CheckRun(outputs=_run_probe(plan, planned,
+                                           planned.check.parent_namespace(submission)))
+    except Exception as exc:
+        text = " ".join(str(exc).split())
+        return CheckRun(garbage=text[:400] + ("..." if len(text) > 400 else ""))
 
 
 def _describe_error(err: dict) -> str:
@@ -197,8 +211,10 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
 def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
           extra: dict | None = None) -> SubmissionResult:
     assignment = plan.assignment
-    checks = tuple(judge_check(p, execution.checks.get(p.id), exp, plan, execution, lang)
-                   for p in plan.checks)
+    runs = {p.id: execution.checks.get(p.id) for p in plan.checks}
+    runs.update({p.id: _parent_run(plan, p, execution.submission) for p in plan.parent_checks})
+    checks = tuple(judge_check(p, runs[p.id], exp, plan, execution, lang)
+                   for p in plan.all_checks)
     questions = []
     for q in assignment.questions:
         mine = [c for c in checks if c.question == q.id]
@@ -208,7 +224,7 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
         questions.append(QuestionResult(q.id, score, q.points, status, feedback))
     total = round(sum(q.score for q in questions), 6)
     extra = dict(extra or {})
-    images = _feedback_images(plan, execution)
+    images = _feedback_images(plan, runs)
     if images:
         extra["images"] = images
     message = execution.message
@@ -230,7 +246,7 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
         extra=extra)
 
 
-def _feedback_images(plan: Plan, execution: Execution, limit: int = 2) -> list[dict]:
+def _feedback_images(plan: Plan, runs: dict, limit: int = 2) -> list[dict]:
     """Pictures for the feedback page, drawn by the assignment's optional feedback.py hook
     (feedback_png(inputs, outputs) -> PNG bytes) from PUBLIC checks only: hidden inputs are
     never shown. Returned as base64 so the result stays plain JSON."""
@@ -242,8 +258,8 @@ def _feedback_images(plan: Plan, execution: Execution, limit: int = 2) -> list[d
     hook = getattr(_load_module(path, f"neurograde_feedback_{plan.assignment.slug}"),
                    "feedback_png", None)
     images = []
-    for planned in plan.checks:
-        run = execution.checks.get(planned.id)
+    for planned in plan.all_checks:
+        run = runs.get(planned.id)
         if planned.check.hidden or run is None or not isinstance(run.outputs, dict) \
                 or "shown" not in run.outputs or hook is None:
             continue

@@ -2,7 +2,8 @@
 
 Inputs of hidden checks are drawn from a grading seed the student never sees; public checks use
 the fixed inputs printed in the notebook. The plan is plain data, so it can be handed to the
-sandbox as is; it holds no expected value.
+sandbox as is; it holds no expected value. Judge-only checks (Check.parent_namespace) are kept
+apart, in Plan.parent_checks: the job built from Plan.checks never holds them or their inputs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ class PlannedCheck:
     check: Check
     inputs: dict        # decoded plain data (numpy arrays, numbers, strings)
 
+    @property
+    def parent_only(self) -> bool:
+        return self.check.parent_namespace is not None
+
     def wire(self) -> dict:
+        if self.parent_only:  # its inputs (hidden images, labels) must never reach the sandbox
+            raise ValueError(f"check {self.id} is judged in the parent only; it has no wire form")
         # Keys starting with "_" are for the judge only (e.g. a sampler's target law): they
         # would hand a forged probe the answer, so they never reach the sandbox.
         return {"id": self.id, "probe": self.check.probe,
@@ -34,11 +41,16 @@ class PlannedCheck:
 class Plan:
     assignment: Assignment
     seed: int
-    checks: tuple[PlannedCheck, ...]
+    checks: tuple[PlannedCheck, ...]            # run in the sandbox (what the job holds)
     variant: int | None = None    # per-student variant seed; None = the canonical variant
+    parent_checks: tuple[PlannedCheck, ...] = ()  # judge-only: run in the parent, never sent
+
+    @property
+    def all_checks(self) -> tuple[PlannedCheck, ...]:
+        return self.checks + self.parent_checks
 
     def by_id(self) -> dict[str, PlannedCheck]:
-        return {c.id: c for c in self.checks}
+        return {c.id: c for c in self.all_checks}
 
 
 def default_seed(assignment: Assignment) -> int:
@@ -67,4 +79,6 @@ def make_plan(assignment: Assignment, seed: int | None = None, *,
         if not isinstance(inputs, dict):
             raise TypeError(f"{assignment.slug}: inputs of check {check.name!r} must be a dict")
         planned.append(PlannedCheck(id=check.id_in(counters[key]), check=check, inputs=inputs))
-    return Plan(assignment=assignment, seed=seed, checks=tuple(planned), variant=variant)
+    return Plan(assignment=assignment, seed=seed, variant=variant,
+                checks=tuple(p for p in planned if not p.parent_only),
+                parent_checks=tuple(p for p in planned if p.parent_only))

@@ -139,7 +139,7 @@ def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: b
     template = _env().get_template("otter_test.py.j2")
     folder.mkdir(parents=True, exist_ok=True)
     for q in assignment.questions:
-        planned = [p for p in plan.checks if p.check.question == q.id]
+        planned = [p for p in plan.all_checks if p.check.question == q.id]
         cases = [json.dumps({"probe": p.check.probe, "inputs": checklib.encode(p.inputs),
                              "expected": checklib.encode(expected[p.id]),
                              "tol": _tol_data(p.check.tol), "judge": p.check.judge})

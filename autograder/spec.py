@@ -61,6 +61,11 @@ class Check:
     use fixed values. judge names a property judge in judges.py for checks that have no single
     right answer (random samples); it gets (inputs, outputs, expected) and returns
     (fraction of points, messages).
+
+    parent_namespace(submission) -> mapping makes the check judge-only: it never enters the job
+    sent to the sandbox (nor do its inputs); the trusted parent calls the probe itself on the
+    namespace this builds from the submission's files (e.g. a submitted checkpoint loaded with
+    weights_only into the reference architecture), and a refusal it raises is the feedback.
     """
 
     question: str
@@ -71,6 +76,7 @@ class Check:
     hidden: bool = False
     tol: Tol | Mapping[str, Tol] = DEFAULT
     judge: str | None = None
+    parent_namespace: Callable[[Any], Mapping] | None = None
 
     def id_in(self, index: int) -> str:
         return f"{self.question}.{'h' if self.hidden else 'p'}{index}"

@@ -96,24 +96,28 @@ def full_test_mse(model, X_test):
 def grading_measurements(assignment, checkpoint: Path, seeds) -> dict:
     """The q7 probes and judges on a checkpoint, as the grader runs them, per grading seed."""
     ref = assignment.reference
-    ns = {"Autoencoder": ref.Autoencoder, "encoder_features": ref.encoder_features,
-          "__reference_checkpoint__": str(checkpoint)}
+    ns = {"Autoencoder": ref.Autoencoder, "__reference_checkpoint__": str(checkpoint)}
+    judges = assignment.judges
     rows = []
     for seed in seeds:
         plan = make_plan(assignment, seed)
-        for planned in plan.checks:
+        for planned in plan.parent_checks:
             if planned.check.question != "q7":
                 continue
             outputs = _run_probe(plan, planned, ns)
             judge = getattr(assignment.judges, planned.check.judge)
             fraction, messages = judge(planned.inputs, outputs, outputs)
             row = {"seed": seed, "check": planned.check.name, "fraction": round(fraction, 4)}
-            if "mse" in outputs:
-                row.update(mse=outputs["mse"], pca_mse=planned.inputs["pca_mse"],
-                           ratio=outputs["mse"] / planned.inputs["pca_mse"])
-            elif "noisy_mse" in outputs:
-                row.update(noisy_mse=outputs["noisy_mse"], denoised_mse=outputs["denoised_mse"],
-                           gain=outputs["noisy_mse"] / outputs["denoised_mse"])
+            clean = judges.clean_images(planned.inputs.get("images", np.zeros((0, 1, 1, 1))))
+            if "reconstructions" in outputs:
+                mse = judges.mse(outputs["reconstructions"], clean)
+                row.update(mse=mse, pca_mse=planned.inputs["pca_mse"],
+                           ratio=mse / planned.inputs["pca_mse"])
+            elif "denoised" in outputs:
+                noisy_mse = judges.mse(outputs["noisy"], clean)
+                denoised_mse = judges.mse(outputs["denoised"], clean)
+                row.update(noisy_mse=noisy_mse, denoised_mse=denoised_mse,
+                           gain=noisy_mse / denoised_mse)
             else:
                 row["accuracy"] = assignment.judges.ridge_probe_accuracy(
                     outputs["train_features"], planned.inputs["train_labels"],
@@ -139,7 +143,7 @@ def pca_context(assignment, checks, seeds) -> dict:
     gains, accuracies, raw = [], [], []
     for seed in seeds:
         plan = make_plan(assignment, seed)
-        for planned in plan.checks:
+        for planned in plan.parent_checks:
             name = planned.check.probe
             if name == "checkpoint_denoising":
                 x = torch.from_numpy(planned.inputs["images"]).permute(0, 3, 1, 2)

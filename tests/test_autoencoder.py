@@ -91,8 +91,7 @@ def test_examples_reference_and_refused_checkpoint(assignment, tmp_path, box):
             assert q.score == q.possible, (q.id, q.feedback)
     q7 = _question(results["refused"], "q7")
     assert q7.score == 0
-    assert all("raised ValueError" in f for f in q7.feedback), q7.feedback
-    assert any("autoencoder.pt was refused: it holds a pickled object" in f and
+    assert all("autoencoder.pt was refused: it holds a pickled object" in f and
                "TrainingRun" in f and "weights_only=True" in f for f in q7.feedback), q7.feedback
     assert correct.seconds < GRADING_SECONDS_BOUND
 
@@ -144,9 +143,9 @@ def test_known_mistakes_are_named_in_feedback(assignment, tmp_path, box):
         text = feedback(result)
         for q in result.questions:
             mistake = chosen.get(q.id)
-            # train_epoch's noisy checks call the notebook's add_noise, and q7 loads the
-            # checkpoint into its Autoencoder and probes encoder_features: those may lose points.
-            spill = {"q4": {"q3"}, "q7": {"q1", "q6"}}.get(q.id, set())
+            # train_epoch's noisy checks call the notebook's add_noise: those may lose points.
+            # q7 is judged from the checkpoint alone, in the grader's own architecture.
+            spill = {"q4": {"q3"}}.get(q.id, set())
             if mistake is None:
                 if not spill & set(chosen):
                     assert q.score == q.possible, (k, q.id, q.feedback)
@@ -176,7 +175,7 @@ def test_reference_passes_every_check_and_feedback_picture(assignment):
     ref = vars(assignment.reference)
     for seed in (None, 7):
         plan = make_plan(assignment, seed)
-        for planned in plan.checks:
+        for planned in plan.all_checks:
             if not planned.check.judge:
                 continue
             outputs = _run_probe(plan, planned, ref)
@@ -189,8 +188,9 @@ def test_reference_passes_every_check_and_feedback_picture(assignment):
 
 
 def test_refusals_say_what_is_wrong(assignment, tmp_path, monkeypatch):
-    """The checkpoint loader refuses a pickled model, a dict with non-tensor values and weights
-    of another shape, each with a message that says what to save instead."""
+    """The checkpoint loader refuses a pickled model, a dict with non-tensor values, weights
+    of another shape and integer tensors, each with a message that says what to save
+    instead."""
     ref = assignment.reference
     probes = assignment.probes
     monkeypatch.chdir(tmp_path)
@@ -198,7 +198,9 @@ def test_refusals_say_what_is_wrong(assignment, tmp_path, monkeypatch):
     cases = {
         "pickled object": ({"model": model}, "it holds a pickled object"),
         "extra entries": ({"state": model.state_dict(), "epoch": 3}, "it must be a state_dict"),
-        "other shape": (ref.Autoencoder(32).state_dict(), "does not fit your Autoencoder"),
+        "other shape": (ref.Autoencoder(32).state_dict(), "does not fit Autoencoder("),
+        "integer tensors": ({k: v.to(torch.int32) for k, v in model.state_dict().items()},
+                            "not dense floating-point tensors"),
     }
     for name, (content, expected) in cases.items():
         torch.save(content, "autoencoder.pt")

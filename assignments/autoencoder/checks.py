@@ -2,27 +2,45 @@
 
 Inputs are real CIFAR-10 images (uint8, as the loader returns them), found by the loader's
 lookup ($NEUROGRADE_DATA, ../shared/datasets, the user cache). Public checks use fixed images;
-hidden ones draw a class-balanced set from the grading seed. The trained-model checks (q7)
-compare the submitted checkpoint with PCA using the same number of components, fitted here.
+hidden ones draw a class-balanced set from the grading seed.
+
+Models of q1 and q2 get weights chosen here (the probes refill every parameter from a seeded
+generator), so their codes, outputs and gradients are compared with the reference's own.
+
+The trained-model checks (q7) are judge-only (parent_namespace): the grader reads the
+submitted autoencoder.pt itself (no link followed, size capped), loads it with weights_only
+into its own copy of the question-1 architecture, and runs the q7 probes on images drawn from
+a part of CIFAR-10 that no sandboxed check ever draws from; the images and the linear probe's
+labels never enter the job sent to the sandbox. PCA with the same number of components, fitted
+here, is the baseline.
 """
 
+import os
+import stat
 from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from autograder.checklib import EXACT, Tol
 from autograder.data.cifar10 import load_cifar10, sample_indices
-from autograder.spec import Check
+from autograder.spec import REFERENCE_DIR, Check, _load_module
 
 LATENT_DIM = 64
 PCA_FIT_PER_CLASS = 1000   # the baseline PCA is fitted on 10,000 training images
 PCA_SEED = 2024
 PUBLIC_SEED = 11
 NOISE_STD = 0.2
-STEPS = 40                 # Adam steps on one batch of 10 images for "the loss falls"
 FLOAT = Tol(atol=1e-6, rtol=1e-5)
+NETWORK = Tol(atol=1e-5, rtol=1e-4)   # float32 convolutions: summation order may differ
+GRADIENT = Tol(atol=1e-8, rtol=1e-3)  # gradients of a mean over ~10^4 pixels are ~1e-4
 TRAINING = Tol(atol=1e-6, rtol=1e-4)  # a few float32 SGD steps: summation order may differ
 PCA_TOL = Tol(atol=1e-7, rtol=1e-3)   # float32 or float64, SVD or eigh: all within 0.1 %
+CHECKPOINT = "autoencoder.pt"
+# A state_dict of Autoencoder(64) is about 2.4 MB in float32 (4.8 MB in float64); anything far
+# larger is not one, and is refused before a byte of it is loaded.
+CHECKPOINT_MAX_BYTES = 32 * 1024 * 1024
 
 
 @lru_cache(maxsize=None)
@@ -31,11 +49,28 @@ def _split(split):
     return X, y
 
 
-def _pick(split, per_class, seed):
-    """per_class images of every class (uint8 (N, 32, 32, 3)) and their labels."""
+def _pick(split, per_class, seed, pool=None):
+    """per_class images of every class (uint8 (N, 32, 32, 3)) and their labels, drawn from
+    the indices in pool (None: the whole split)."""
     X, y = _split(split)
-    idx = sample_indices(y, per_class, int(seed))
+    if pool is None:
+        idx = sample_indices(y, per_class, int(seed))
+    else:
+        idx = pool[sample_indices(y[pool], per_class, int(seed))]
     return X[idx], y[idx]
+
+
+@lru_cache(maxsize=None)
+def _pool(split, side):
+    """The image indices a side draws hidden images from: sandboxed checks the even ones, the
+    grader's own q7 checks the odd ones minus the public images, so that no image of a
+    judge-only check is ever in a job sent to the sandbox."""
+    _, y = _split(split)
+    every = np.arange(len(y))
+    if side == "sandbox":
+        return every[::2]
+    public = sample_indices(y, 20 if split == "train" else 10, PUBLIC_SEED)
+    return np.setdiff1d(every[1::2], public)
 
 
 def _seed(rng):
@@ -77,15 +112,26 @@ def _public_images(n):
 
 
 def _hidden_images(rng, per_class):
-    return _pick("test", per_class, _seed(rng))[0]
+    return _pick("test", per_class, _seed(rng), _pool("test", "sandbox"))[0]
 
 
-def _structure(rng, latent_dim, n):
-    return dict(images=_hidden_images(rng, 1)[:n], latent_dim=latent_dim)
+def _far_codes(rng, n, latent_dim):
+    """Large codes: a decoder not bounded to [0, 1] leaves that range on them."""
+    return (50.0 * rng.standard_normal((n, latent_dim))).astype(np.float32)
 
 
-def _tied(rng, latent_dim, hidden, n=6):
-    return dict(images=_hidden_images(rng, 1)[:n], latent_dim=latent_dim, hidden=hidden)
+def _model(images, latent_dim, seed, rng, **more):
+    return dict(images=images, latent_dim=latent_dim, seed=seed, **more,
+                far_codes=_far_codes(rng, len(images), latent_dim))
+
+
+def _public_model(n, latent_dim, **more):
+    return _model(_public_images(n), latent_dim, PUBLIC_SEED,
+                  np.random.default_rng(PUBLIC_SEED), **more)
+
+
+def _hidden_model(rng, latent_dim, n, **more):
+    return _model(_hidden_images(rng, 1)[:n], latent_dim, _seed(rng), rng, **more)
 
 
 def _train_epoch(images, batch_size=8, epochs=1, noise_std=0.0, with_labels=False):
@@ -99,8 +145,8 @@ def _train_epoch(images, batch_size=8, epochs=1, noise_std=0.0, with_labels=Fals
 
 def _pca(rng, n_train, n_test, k, crop):
     seed = _seed(rng)
-    train = _pick("train", n_train // 10, seed)[0]
-    test = _pick("test", n_test // 10, seed)[0]
+    train = _pick("train", n_train // 10, seed, _pool("train", "sandbox"))[0]
+    test = _pick("test", n_test // 10, seed, _pool("test", "sandbox"))[0]
     return _pca_inputs(train, test, k, crop)
 
 
@@ -110,51 +156,98 @@ def _pca_inputs(train, test, k, crop):
     return dict(train_images=train[:, :crop, :crop], test_images=test[:, :crop, :crop], k=k)
 
 
-def _reconstruction(images, show=8):
-    return dict(images=images, show=show, pca_mse=pca_mse(images))
+# ------------------------------------------------------------------------------ q7 (grader only)
+
+def _judge_images(rng, per_class, split="test"):
+    return _pick(split, per_class, _seed(rng), _pool(split, "parent"))
+
+
+def _reconstruction(images, show=8, explain=False):
+    return dict(images=images, show=show, pca_mse=pca_mse(images), explain=explain)
 
 
 def _denoising(rng):
-    return dict(images=_hidden_images(rng, 20), noise_std=NOISE_STD, seed=_seed(rng))
+    return dict(images=_judge_images(rng, 20)[0], noise_std=NOISE_STD, seed=_seed(rng))
 
 
 def _linear_probe(rng):
-    seed = _seed(rng)
-    train, train_labels = _pick("train", 50, seed)
-    test, test_labels = _pick("test", 50, seed)
+    train, train_labels = _judge_images(rng, 50, "train")
+    test, test_labels = _judge_images(rng, 50, "test")
     return dict(train_images=train, test_images=test, train_labels=train_labels,
                 test_labels=test_labels)
 
 
+def read_checkpoint(submission, limit=CHECKPOINT_MAX_BYTES):
+    """The bytes of the submission's autoencoder.pt: only a file of the submission's own
+    folder, opened without following a link (O_NOFOLLOW, from the folder's descriptor), a
+    regular file of at most `limit` bytes; anything else is refused with a message."""
+    root = Path(submission.root)
+    own = {os.path.abspath(f) for f in submission.files}
+    if os.path.abspath(root / CHECKPOINT) not in own:
+        raise FileNotFoundError(
+            f"{CHECKPOINT} was not submitted: hand in one folder holding the notebook and "
+            f"{CHECKPOINT}, saved with torch.save(model.state_dict(), '{CHECKPOINT}')")
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fd = os.open(CHECKPOINT, flags, dir_fd=folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        raise ValueError(f"{CHECKPOINT} could not be opened as a plain file ({exc.strerror}): "
+                         f"submit the file itself, not a link to it") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{CHECKPOINT} is not a plain file: submit the file written by "
+                             f"torch.save")
+        too_big = ValueError(f"{CHECKPOINT} is larger than {limit // (1024 * 1024)} MB, far "
+                             f"more than the state_dict of Autoencoder(64) (about 2.4 MB): "
+                             f"save model.state_dict() alone")
+        if info.st_size > limit:
+            raise too_big
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # grew while being read
+        raise too_big
+    return data
+
+
+def submitted_model(submission):
+    """The namespace the q7 probes run on in the grader: its own Autoencoder (the reference
+    architecture of question 1) and the bytes of the submitted checkpoint."""
+    reference = _load_module(REFERENCE_DIR / "autoencoder.py",
+                             "neurograde_reference_autoencoder")
+    return {"Autoencoder": reference.Autoencoder, "__checkpoint__": read_checkpoint(submission)}
+
+
 def checks():
-    structure = {"code_shape": EXACT, "output_shape": EXACT, "forward_shape": EXACT,
-                 "forward_is_decode_of_encode": EXACT, "output_in_unit_range": EXACT}
-    tied = {**structure, "weight_elements": EXACT,
-            "decoder_gradient_reaches_every_weight": EXACT,
-            "encoder_gradient_reaches_every_weight": EXACT}
-    noise = {"noisy": FLOAT, "input_unchanged": EXACT}
+    model = {"parameters": EXACT, "codes": NETWORK, "decoded": NETWORK, "forward": NETWORK,
+             "decoded_far": NETWORK}
+    tied = {**model, "decoder_gradients": GRADIENT, "encoder_gradients": GRADIENT}
+    noise = {"noisy": FLOAT, "input_after": EXACT}
     return [
-        # q1: the convolutional (or any) autoencoder of your design
+        # q1: the convolutional autoencoder (architecture given in the notebook)
         Check("q1", "Autoencoder(64) on 4 test images", "autoencoder_structure",
-              lambda rng: dict(images=_public_images(4), latent_dim=LATENT_DIM),
-              points=1.0, tol=structure),
+              lambda rng: _public_model(4, LATENT_DIM), points=1.0, tol=model),
         Check("q1", "another latent size, odd batch size", "autoencoder_structure",
-              lambda rng: _structure(rng, int(rng.choice([16, 128])), int(rng.integers(1, 8))),
-              points=1.0, hidden=True, tol=structure),
-        Check("q1", "a few Adam steps lower the loss", "autoencoder_trains",
+              lambda rng: _hidden_model(rng, int(rng.choice([16, 128])),
+                                        int(rng.integers(1, 8))),
+              points=1.0, hidden=True, tol=model),
+        Check("q1", "the loss's gradient reaches every layer", "autoencoder_gradients",
               lambda rng: dict(images=_hidden_images(rng, 1), latent_dim=LATENT_DIM,
-                               steps=STEPS, lr=1e-3),
-              points=2.0, hidden=True, judge="loss_falls"),
+                               seed=_seed(rng)),
+              points=2.0, hidden=True, tol={"gradients": GRADIENT}),
         # q2: tied weights
-        Check("q2", "TiedAutoencoder(32, hidden=128) on 4 test images", "tied_structure",
-              lambda rng: dict(images=_public_images(4), latent_dim=32, hidden=128),
-              points=1.5, tol=tied),
-        Check("q2", "default hidden width, latent 64", "tied_structure",
-              lambda rng: _tied(rng, LATENT_DIM, None), points=1.0, hidden=True, tol=tied),
-        Check("q2", "tied model learns on a fixed batch", "tied_trains",
-              lambda rng: dict(images=_hidden_images(rng, 1), latent_dim=LATENT_DIM,
-                               hidden=256, steps=STEPS, lr=1e-3),
-              points=0.5, hidden=True, judge="loss_falls"),
+        Check("q2", "TiedAutoencoder(8, hidden=16) on 4 test images", "tied_structure",
+              lambda rng: _public_model(4, 8, hidden=16), points=1.5, tol=tied),
+        Check("q2", "default hidden width, latent 64", "tied_outputs",
+              lambda rng: _hidden_model(rng, LATENT_DIM, 6, hidden=None),
+              points=1.0, hidden=True, tol=model),
+        Check("q2", "the loss's gradient reaches both weight matrices", "tied_gradients",
+              lambda rng: dict(images=_hidden_images(rng, 1), latent_dim=16, hidden=32,
+                               seed=_seed(rng)),
+              points=0.5, hidden=True, tol={"gradients": GRADIENT}),
         # q3: add_noise
         Check("q3", "std 0.1 on 4 test images, generator seed 0", "add_noise",
               lambda rng: dict(images=_public_images(4), std=0.1, seed=0),
@@ -167,7 +260,7 @@ def checks():
               points=0.5, hidden=True, tol=noise),
         Check("q3", "noise follows the generator", "add_noise_repeatable",
               lambda rng: dict(images=_hidden_images(rng, 1)[:3], std=0.3, seed=_seed(rng)),
-              points=0.5, hidden=True, tol=EXACT),
+              points=0.5, hidden=True, tol=FLOAT),
         # q4: train_epoch, on a small fixed model
         Check("q4", "one epoch, 3 batches of 8, no noise", "train_epoch",
               lambda rng: _train_epoch(_public_images(24)), points=1.0, tol=TRAINING),
@@ -202,15 +295,16 @@ def checks():
         Check("q6", "300 images in one call", "encoder_features",
               lambda rng: dict(images=_hidden_images(rng, 30), latent_dim=20, dropout=0.3),
               points=1.0, hidden=True, tol={"features": FLOAT}),
-        # q7: the trained checkpoint autoencoder.pt (never retrained here)
+        # q7: the submitted autoencoder.pt, evaluated by the grader itself (never retrained)
         Check("q7", "autoencoder.pt reconstructs 100 test images", "checkpoint_reconstruction",
-              lambda rng: _reconstruction(_pick("test", 10, PUBLIC_SEED)[0]),
-              points=1.0, judge="reconstruction_vs_pca"),
+              lambda rng: _reconstruction(_pick("test", 10, PUBLIC_SEED)[0], explain=True),
+              points=1.0, judge="reconstruction_vs_pca", parent_namespace=submitted_model),
         Check("q7", "test MSE against PCA on 500 images", "checkpoint_reconstruction",
-              lambda rng: _reconstruction(_hidden_images(rng, 50)),
-              points=2.0, hidden=True, judge="reconstruction_vs_pca"),
+              lambda rng: _reconstruction(_judge_images(rng, 50)[0]),
+              points=2.0, hidden=True, judge="reconstruction_vs_pca",
+              parent_namespace=submitted_model),
         Check("q7", "denoising gain at noise std 0.2", "checkpoint_denoising", _denoising,
-              points=1.5, hidden=True, judge="denoising_gain"),
+              points=1.5, hidden=True, judge="denoising_gain", parent_namespace=submitted_model),
         Check("q7", "linear probe on the codes", "checkpoint_features", _linear_probe,
-              points=1.5, hidden=True, judge="linear_probe"),
+              points=1.5, hidden=True, judge="linear_probe", parent_namespace=submitted_model),
     ]

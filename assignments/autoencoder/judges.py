@@ -1,9 +1,15 @@
-"""Property judges for the autoencoder checks that have no single right answer.
+"""Judges of the trained checkpoint (q7): every measurement, computed from raw outputs.
 
 Each judge gets (inputs, outputs, expected) and returns (fraction of the points, messages).
-They are embedded in the otter test files too, so: numpy only, no reference, no data files.
-The thresholds were measured with scripts/train_autoencoder_reference.py; the numbers behind
-them are in assignments/autoencoder/README.md.
+The outputs are the raw tensors of the q7 probes (reconstructions, denoised images, codes);
+the grader computes them itself from the submitted autoencoder.pt, and the judge computes the
+MSE, the denoising gain and the linear-probe accuracy here, against the images and labels in
+the inputs, which never enter the sandbox. They are embedded in the otter test files too, so:
+numpy only, no reference, no data files. The thresholds were measured with
+scripts/train_autoencoder_reference.py; the numbers behind them are in README.md.
+
+Messages of hidden checks (inputs without "explain") say what kind of result it is and hold
+no digit at all: the expected values and the tolerances stay with the grader.
 """
 
 import math
@@ -18,17 +24,13 @@ RECON_ZERO_RATIO = 2.5
 # Denoising: MSE(noisy, clean) / MSE(model(noisy), clean) with Gaussian noise of std 0.2.
 DENOISE_FULL_GAIN = 3.0
 DENOISE_ZERO_GAIN = 1.0
-# Linear probe: accuracy of a ridge classifier on encoder_features (10 classes, chance 0.10),
-# fitted on 500 training images and scored on 500 test images. Random convolutional features
-# already score about 0.23 and the trained reference 0.23-0.29, so this catches codes that
-# carry no class information (constant, NaN, rows out of order), not the quality of training.
+# Linear probe: accuracy of a ridge classifier on the codes (10 classes, chance 0.10), fitted
+# on 500 training images and scored on 500 test images. Random convolutional features already
+# score about 0.23 and the trained reference 0.23-0.29, so this catches codes that carry no
+# class information (constant, NaN, rows out of order), not the quality of training.
 PROBE_FULL_ACCURACY = 0.20
 PROBE_ZERO_ACCURACY = 0.12
 PROBE_RIDGE = 1.0
-# 40 Adam steps (lr 1e-3) on one batch of 10 images: mean of the last 3 losses / the first
-# (reference Autoencoder 0.28-0.56, TiedAutoencoder 0.05-0.16 over twelve seeds).
-LOSS_FULL_RATIO = 0.90
-LOSS_ZERO_RATIO = 0.99
 
 
 def _curve(value, full, zero):
@@ -39,39 +41,80 @@ def _curve(value, full, zero):
     return float(min(1.0, max(0.0, fraction)))
 
 
-def _number(outputs, key):
-    value = outputs[key]
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.reshape(()).item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{key} is not a number")
-    return float(value)
+def clean_images(images):
+    """uint8 (N, 32, 32, 3) -> float64 (N, 3, 32, 32) in [0, 1], the models' layout."""
+    return np.asarray(images, dtype=np.float64).transpose(0, 3, 1, 2) / 255.0
+
+
+def _images_like(outputs, key, clean):
+    """outputs[key] as float64 if it holds one finite image per input image, else a reason."""
+    value = outputs.get(key) if isinstance(outputs, dict) else None
+    if not isinstance(value, np.ndarray) or value.shape != clean.shape:
+        shape = getattr(value, "shape", type(value).__name__)
+        return None, f"the model should return images of shape (N, 3, 32, 32); it returned {shape}"
+    value = value.astype(np.float64)
+    if not np.all(np.isfinite(value)):
+        return None, "the model's output contains NaN or inf"
+    return value, None
+
+
+def mse(a, b):
+    return float(np.mean((a - b) ** 2))
+
+
+def _verdict(fraction, good, partial, poor):
+    if fraction >= 1.0:
+        return good
+    return partial if fraction > 0 else poor
 
 
 def reconstruction_vs_pca(inputs, outputs, expected):
-    mse = _number(outputs, "mse")
+    clean = clean_images(inputs["images"])
+    recon, problem = _images_like(outputs, "reconstructions", clean)
+    if problem:
+        return 0.0, [problem]
+    n = len(clean)
+    if recon.min() < 0.0 or recon.max() > 1.0:
+        return 0.0, [f"reconstructions must lie in [0, 1], as the images do; yours leave that "
+                     f"range on {'these' if inputs.get('explain') else 'the'} test images "
+                     f"(does the decoder end in a sigmoid?)"]
+    error = mse(recon, clean)
     baseline = float(inputs["pca_mse"])
-    n = len(inputs["images"])
-    if not outputs.get("in_unit_range", False):
-        return 0.0, [f"reconstructions must lie in [0, 1] (finite), as the images do; yours "
-                     f"leave that range on {n} test images (does the decoder end in a sigmoid?)"]
-    ratio = mse / baseline
+    ratio = error / baseline
     fraction = _curve(ratio, RECON_FULL_RATIO, RECON_ZERO_RATIO)
-    return fraction, [f"test MSE {mse:.5f} on {n} test images; PCA with 64 components: "
+    if not inputs.get("explain"):
+        return fraction, [_verdict(
+            fraction, "reconstructs test images at least as well as PCA with a code of the "
+                      "same size",
+            "reconstruction error is higher than PCA's with a code of the same size: part of "
+            "the points",
+            "reconstruction error is too high, far above PCA's with a code of the same size: "
+            "is autoencoder.pt the trained model?")]
+    return fraction, [f"test MSE {error:.5f} on {n} test images; PCA with 64 components: "
                       f"{baseline:.5f}; ratio {ratio:.2f} (full marks at <= "
                       f"{RECON_FULL_RATIO:g}, none at >= {RECON_ZERO_RATIO:g}) -> "
                       f"{fraction:.0%} of the points"]
 
 
 def denoising_gain(inputs, outputs, expected):
-    noisy = _number(outputs, "noisy_mse")
-    denoised = _number(outputs, "denoised_mse")
-    gain = noisy / denoised if denoised > 0 else float("inf")
+    clean = clean_images(inputs["images"])
+    noisy, problem = _images_like(outputs, "noisy", clean)
+    denoised, problem = (None, problem) if problem else _images_like(outputs, "denoised", clean)
+    if problem:
+        return 0.0, [problem]
+    noisy_mse, denoised_mse = mse(noisy, clean), mse(denoised, clean)
+    gain = noisy_mse / denoised_mse if denoised_mse > 0 else float("inf")
     fraction = _curve(gain, DENOISE_FULL_GAIN, DENOISE_ZERO_GAIN)
-    return fraction, [f"noise std {inputs['noise_std']:g}: MSE of the noisy images {noisy:.5f}, "
-                      f"of your model's output {denoised:.5f}; gain {gain:.2f} (full marks at "
-                      f">= {DENOISE_FULL_GAIN:g}, none at <= {DENOISE_ZERO_GAIN:g}) -> "
-                      f"{fraction:.0%} of the points"]
+    if not inputs.get("explain"):
+        return fraction, [_verdict(
+            fraction, "removes most of the noise: full marks",
+            "removes some of the noise, not enough for full marks",
+            "does not remove the noise: its output is as far from the clean images as the "
+            "noisy input (or farther)")]
+    return fraction, [f"noise std {inputs['noise_std']:g}: MSE of the noisy images "
+                      f"{noisy_mse:.5f}, of your model's output {denoised_mse:.5f}; gain "
+                      f"{gain:.2f} (full marks at >= {DENOISE_FULL_GAIN:g}, none at <= "
+                      f"{DENOISE_ZERO_GAIN:g}) -> {fraction:.0%} of the points"]
 
 
 def _standardize(train, test):
@@ -96,32 +139,25 @@ def ridge_probe_accuracy(train_features, train_labels, test_features, test_label
 
 
 def linear_probe(inputs, outputs, expected):
-    train, test = outputs["train_features"], outputs["test_features"]
+    train, test = outputs.get("train_features"), outputs.get("test_features")
     n_train, n_test = len(inputs["train_images"]), len(inputs["test_images"])
     for name, feats, n in (("training", train, n_train), ("test", test, n_test)):
         if not isinstance(feats, np.ndarray) or feats.ndim != 2 or feats.shape[0] != n:
             shape = getattr(feats, "shape", type(feats).__name__)
-            return 0.0, [f"encoder_features should return an (N, latent_dim) array; for {n} "
-                         f"{name} images it returned {shape}"]
+            return 0.0, [f"encode should return an (N, latent_dim) array; for {name} images "
+                         f"it returned {shape}"]
         if not np.all(np.isfinite(feats)):
-            return 0.0, [f"encoder_features returned NaN or inf for the {name} images"]
+            return 0.0, [f"encode returned NaN or inf for the {name} images"]
     accuracy = ridge_probe_accuracy(train, inputs["train_labels"], test, inputs["test_labels"])
     fraction = _curve(accuracy, PROBE_FULL_ACCURACY, PROBE_ZERO_ACCURACY)
+    if not inputs.get("explain"):
+        return fraction, [_verdict(
+            fraction, "a linear classifier on the codes tells the classes apart well above "
+                      "chance: full marks",
+            "a linear classifier on the codes does only a little better than chance",
+            "a linear classifier on the codes does no better than chance: the codes carry no "
+            "class information (constant, NaN, or not one row per image?)")]
     return fraction, [f"a linear classifier on your {train.shape[1]} features, fitted on "
                       f"{n_train} training images, labels {accuracy:.1%} of {n_test} test "
                       f"images (chance 10%; full marks at >= {PROBE_FULL_ACCURACY:.0%}, none "
                       f"at <= {PROBE_ZERO_ACCURACY:.0%}) -> {fraction:.0%} of the points"]
-
-
-def loss_falls(inputs, outputs, expected):
-    losses = np.asarray(outputs["losses"], dtype=np.float64).ravel()
-    if losses.size < 4:
-        return 0.0, [f"expected {inputs['steps']} losses, got {losses.size}"]
-    if not np.all(np.isfinite(losses)):
-        return 0.0, ["the loss became NaN or inf during training"]
-    ratio = float(losses[-3:].mean() / losses[0]) if losses[0] > 0 else float("inf")
-    fraction = _curve(ratio, LOSS_FULL_RATIO, LOSS_ZERO_RATIO)
-    return fraction, [f"MSE {losses[0]:.4f} before and {losses[-3:].mean():.4f} after "
-                      f"{losses.size} Adam steps on one batch (ratio {ratio:.2f}; full marks at "
-                      f"<= {LOSS_FULL_RATIO:g}, none at >= {LOSS_ZERO_RATIO:g}) -> "
-                      f"{fraction:.0%} of the points"]

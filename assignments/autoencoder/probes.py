@@ -1,13 +1,31 @@
-"""Autoencoder probes: what the grader calls in a submission (runs inside the sandbox).
+"""Autoencoder probes: what the grader calls in a submission.
 
-Each probe takes the submission's names and plain-data inputs and returns raw outputs; it holds
-no expected value. Images arrive as uint8 arrays (N, 32, 32, 3), as the CIFAR-10 loader returns
-them, and are turned into float tensors (N, 3, 32, 32) in [0, 1] here. train_epoch and
-encoder_features are graded on a small model defined below, so that a mistake in the student's
-own Autoencoder does not cost points twice.
+Each probe takes the submission's names and plain-data inputs and returns RAW outputs only:
+what the student's code returned (codes, reconstructions, noisy images, features, losses),
+gradients that autograd computed through the student's model, and weights as state_dicts.
+Nothing is measured here (no MSE, accuracy, range test or "the loss falls"): these probes run
+beside student code, which can replace them, so the trusted side computes every measurement
+from what they return and compares it with the reference's (checks.py, judges.py).
+
+Images arrive as uint8 arrays (N, 32, 32, 3), as the CIFAR-10 loader returns them, and become
+float tensors (N, 3, 32, 32) in [0, 1] here. A model whose outputs are compared with the
+reference's gets the same weights on both sides: after construction every parameter is
+refilled from a generator seeded by the check, in the order of the parameter names (_fill),
+so the comparison does not depend on how the layers were created. train_epoch and
+encoder_features are graded on a small model defined below.
+
+The checkpoint probes (q7) are judge-only: the grader runs them in its own process, on a
+namespace holding its own copy of the question-1 architecture and the bytes of the submitted
+autoencoder.pt (checks.py); in the notebook (grader.check) they read autoencoder.pt from the
+working folder into the notebook's Autoencoder.
 """
 
+import contextlib
+import io
+import math
 import os
+import re
+import threading
 
 import numpy as np
 import torch
@@ -31,12 +49,35 @@ def _as_tensor(value, what):
     return value.detach()
 
 
-def _in_unit_range(t):
-    return bool(torch.isfinite(t).all() and t.min() >= 0.0 and t.max() <= 1.0)
+def _as_tensor_grad(value, what):
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{what} should return a tensor, returned a {type(value).__name__}")
+    if not value.requires_grad:
+        raise ValueError(f"{what} returned a tensor that is not connected to the model's "
+                         f"parameters (no gradient can flow): avoid .detach(), .numpy() and "
+                         f"torch.no_grad() inside the model")
+    return value
 
 
-def _shape(t):
-    return [int(s) for s in t.shape]
+def _fill(model, seed):
+    """Every parameter overwritten from a generator seeded by the check, in name order."""
+    generator = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for _, p in sorted(model.named_parameters(), key=lambda item: item[0]):
+            bound = 1.0 / math.sqrt(p[0].numel()) if p.dim() >= 2 else 0.1
+            p.copy_((torch.rand(p.shape, generator=generator) * 2 - 1) * bound)
+    return model
+
+
+def _parameters(model):
+    """Parameter names and shapes: the architecture, as the state_dict will hold it."""
+    return {name: [int(s) for s in p.shape] for name, p in model.named_parameters()}
+
+
+def _gradients(model):
+    """Each parameter's gradient as autograd left it (None: no gradient reached it)."""
+    return {name: None if p.grad is None else p.grad.detach().clone()
+            for name, p in model.named_parameters()}
 
 
 class _TinyAutoencoder(nn.Module):
@@ -60,116 +101,83 @@ class _TinyAutoencoder(nn.Module):
 
 # ------------------------------------------------------------------------------ q1, q2: models
 
-def _structure(model, x, latent_dim):
+def _outputs(model, x, far_codes):
+    """encode, decode and forward on the images; decode on large codes (a decoder that is not
+    bounded to [0, 1] shows there)."""
     model.eval()
     with torch.no_grad():
         z = _as_tensor(model.encode(x), "encode")
-        out = _as_tensor(model.decode(z), "decode")
-        full = _as_tensor(model(x), "forward")
-        # Large codes push an unbounded decoder far outside [0, 1]; a bounded one stays in.
-        torch.manual_seed(1)
-        far = _as_tensor(model.decode(50.0 * torch.randn(len(x), latent_dim)), "decode")
-    same = full.shape == out.shape and bool(torch.allclose(full, out, atol=1e-5))
-    return {"code_shape": _shape(z), "output_shape": _shape(out), "forward_shape": _shape(full),
-            "forward_is_decode_of_encode": same,
-            "output_in_unit_range": _in_unit_range(out) and _in_unit_range(far)}
+        return {"codes": z, "decoded": _as_tensor(model.decode(z), "decode"),
+                "forward": _as_tensor(model(x), "forward"),
+                "decoded_far": _as_tensor(model.decode(torch.from_numpy(far_codes)), "decode")}
 
 
-def autoencoder_structure(ns, images, latent_dim):
-    torch.manual_seed(0)
-    model = ns["Autoencoder"](latent_dim)
-    return _structure(model, _images(images), latent_dim)
-
-
-def _as_tensor_grad(value, what):
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{what} should return a tensor, returned a {type(value).__name__}")
-    if not value.requires_grad:
-        raise ValueError(f"{what} returned a tensor that is not connected to the model's "
-                         f"parameters (no gradient can flow): avoid .detach(), .numpy() and "
-                         f"torch.no_grad() inside the model")
-    return value
-
-
-def _losses_on_fixed_batch(model, x, steps, lr):
-    adam = torch.optim.Adam(model.parameters(), lr=lr)
+def _loss_gradients(model, x):
+    """Gradients of the reconstruction loss through the whole model."""
     model.train()
-    losses = []
-    for _ in range(steps):
-        loss = ((_as_tensor_grad(model(x), "forward") - x) ** 2).mean()
-        adam.zero_grad()
-        loss.backward()
-        adam.step()
-        losses.append(float(loss.detach()))
-    return losses
-
-
-def autoencoder_trains(ns, images, latent_dim, steps, lr):
-    torch.manual_seed(0)
-    model = ns["Autoencoder"](latent_dim)
-    return {"losses": np.array(_losses_on_fixed_batch(model, _images(images), steps, lr))}
-
-
-def _tied_model(ns, latent_dim, hidden):
-    torch.manual_seed(0)
-    if hidden is None:
-        return ns["TiedAutoencoder"](latent_dim)
-    return ns["TiedAutoencoder"](latent_dim, hidden=hidden)
-
-
-def _weights_with_gradient(model, loss):
-    """Whether every weight matrix (parameter with 2+ dimensions) receives a gradient."""
     model.zero_grad()
-    loss.backward()
-    weights = [p for p in model.parameters() if p.dim() >= 2]
-    return bool(weights) and all(p.grad is not None and bool(p.grad.abs().sum() > 0)
-                                 for p in weights)
+    ((_as_tensor_grad(model(x), "forward") - x) ** 2).mean().backward()
+    return _gradients(model)
 
 
-def tied_structure(ns, images, latent_dim, hidden):
-    model = _tied_model(ns, latent_dim, hidden)
+def autoencoder_structure(ns, images, latent_dim, seed, far_codes):
+    model = _fill(ns["Autoencoder"](latent_dim), seed)
+    return {"parameters": _parameters(model), **_outputs(model, _images(images), far_codes)}
+
+
+def autoencoder_gradients(ns, images, latent_dim, seed):
+    model = _fill(ns["Autoencoder"](latent_dim), seed)
+    return {"gradients": _loss_gradients(model, _images(images))}
+
+
+def _tied_model(ns, latent_dim, hidden, seed):
+    if hidden is None:
+        return _fill(ns["TiedAutoencoder"](latent_dim), seed)
+    return _fill(ns["TiedAutoencoder"](latent_dim, hidden=hidden), seed)
+
+
+def tied_outputs(ns, images, latent_dim, hidden, seed, far_codes):
+    model = _tied_model(ns, latent_dim, hidden, seed)
+    return {"parameters": _parameters(model), **_outputs(model, _images(images), far_codes)}
+
+
+def tied_structure(ns, images, latent_dim, hidden, seed, far_codes):
+    """tied_outputs, plus the gradients that reach each parameter from the decoder alone (its
+    codes held fixed) and from the encoder alone."""
+    model = _tied_model(ns, latent_dim, hidden, seed)
     x = _images(images)
-    out = _structure(model, x, latent_dim)
+    out = {"parameters": _parameters(model), **_outputs(model, x, far_codes)}
     model.train()
-    torch.manual_seed(2)
-    z = torch.randn(len(x), latent_dim)
-    decoder_reaches = _weights_with_gradient(
-        model, ((_as_tensor_grad(model.decode(z), "decode") - x) ** 2).mean())
-    encoder_reaches = _weights_with_gradient(
-        model, _as_tensor_grad(model.encode(x), "encode").pow(2).mean())
-    out.update({
-        # Element count of the weight matrices only: biases are a free choice.
-        "weight_elements": int(sum(p.numel() for p in model.parameters() if p.dim() >= 2)),
-        "decoder_gradient_reaches_every_weight": decoder_reaches,
-        "encoder_gradient_reaches_every_weight": encoder_reaches,
-    })
+    z = _as_tensor_grad(model.encode(x), "encode")
+    model.zero_grad()
+    ((_as_tensor_grad(model.decode(z.detach()), "decode") - x) ** 2).mean().backward()
+    out["decoder_gradients"] = _gradients(model)
+    model.zero_grad()
+    z.pow(2).mean().backward()
+    out["encoder_gradients"] = _gradients(model)
     return out
 
 
-def tied_trains(ns, images, latent_dim, hidden, steps, lr):
-    model = _tied_model(ns, latent_dim, hidden)
-    return {"losses": np.array(_losses_on_fixed_batch(model, _images(images), steps, lr))}
+def tied_gradients(ns, images, latent_dim, hidden, seed):
+    model = _tied_model(ns, latent_dim, hidden, seed)
+    return {"gradients": _loss_gradients(model, _images(images))}
 
 
 # ------------------------------------------------------------------------------ q3: add_noise
 
 def add_noise(ns, images, std, seed):
     x = _images(images)
-    before = x.clone()
     torch.manual_seed(seed + 1)  # a function that ignores its generator is then repeatable too
     noisy = ns["add_noise"](x, std, torch.Generator().manual_seed(seed))
-    return {"noisy": _as_tensor(noisy, "add_noise"),
-            "input_unchanged": bool(torch.equal(x, before))}
+    return {"noisy": _as_tensor(noisy, "add_noise"), "input_after": x}
 
 
 def add_noise_repeatable(ns, images, std, seed):
     x = _images(images)
-    first = _as_tensor(ns["add_noise"](x, std, torch.Generator().manual_seed(seed)), "add_noise")
-    second = _as_tensor(ns["add_noise"](x, std, torch.Generator().manual_seed(seed)), "add_noise")
-    other = _as_tensor(ns["add_noise"](x, std, torch.Generator().manual_seed(seed + 1)),
-                       "add_noise")
-    return {"same_generator_seed_same_noise": bool(torch.equal(first, second)),
-            "other_seed_other_noise": not bool(torch.equal(first, other))}
+
+    def noise(s):
+        return _as_tensor(ns["add_noise"](x, std, torch.Generator().manual_seed(s)), "add_noise")
+    return {"first": noise(seed), "again": noise(seed), "other_seed": noise(seed + 1)}
 
 
 # ------------------------------------------------------------------------------ q4: train_epoch
@@ -186,9 +194,7 @@ def train_epoch(ns, images, batch_size, epochs, noise_std, lr, with_labels):
     for epoch in range(epochs):
         torch.manual_seed(100 + epoch)  # the noise comes from the global generator
         losses.append(float(ns["train_epoch"](model, batches, optimizer, noise_std=noise_std)))
-    with torch.no_grad():
-        after = model(x[:2])
-    return {"losses": np.array(losses), "reconstructions_after": after}
+    return {"losses": np.array(losses), "weights": dict(model.state_dict())}
 
 
 # ------------------------------------------------------------------------------ q5: PCA
@@ -212,6 +218,29 @@ def encoder_features(ns, images, latent_dim, dropout):
 
 # ------------------------------------------------------------------------------ q7: checkpoint
 
+_THREADS_LOCK = threading.Lock()
+_THREADS = {"users": 0, "before": 1}
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """torch single-threaded while a checkpoint is evaluated, so that the grader's numbers do
+    not depend on the machine's core count. Counted: the grader evaluates submissions in
+    parallel threads, and the setting is process-wide, so the last one out restores it."""
+    with _THREADS_LOCK:
+        if _THREADS["users"] == 0:
+            _THREADS["before"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _THREADS["users"] += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS["users"] -= 1
+            if _THREADS["users"] == 0:
+                torch.set_num_threads(_THREADS["before"])
+
+
 def _short(exc):
     text = " ".join(str(exc).split())
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
@@ -219,26 +248,24 @@ def _short(exc):
 
 def _pickled_global(exc):
     """The object torch's weights_only loader refused, e.g. '__main__.Autoencoder', or None."""
-    text = " ".join(str(exc).split())
-    marker = "Unsupported global: GLOBAL "
-    if marker not in text:
-        return None
-    return text[text.index(marker) + len(marker):].split(" ")[0]
+    match = re.search(r"GLOBAL ([\w.]+)", " ".join(str(exc).split()))
+    return match.group(1)[:100] if match else None
 
 
-def load_checkpoint(ns):
-    """The submitted Autoencoder(64), or an error that says what is wrong with the file."""
-    # The reference namespace names its own weights; a submission's file is autoencoder.pt
-    # in its folder (the grader's working folder).
+def _read_state(ns):
+    """The state_dict in the submitted file: bytes the grader read (__checkpoint__), the
+    reference's own file, or autoencoder.pt in the working folder (in the notebook)."""
+    data = ns.get("__checkpoint__")
     path = ns.get("__reference_checkpoint__") or CHECKPOINT
-    if not os.path.isfile(path):
+    if data is None and not os.path.isfile(path):
         raise FileNotFoundError(
             f"{CHECKPOINT} not found next to the notebook: save your trained model with "
             f"torch.save(model.state_dict(), '{CHECKPOINT}') and submit that file with the "
             f"notebook")
     save = f"torch.save(model.state_dict(), '{CHECKPOINT}')"
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(io.BytesIO(data) if data is not None else path, map_location="cpu",
+                           weights_only=True)
     except Exception as exc:
         refused = _pickled_global(exc)
         if refused:
@@ -246,6 +273,11 @@ def load_checkpoint(ns):
                 f"{CHECKPOINT} was refused: it holds a pickled object ({refused}), and the "
                 f"grader loads only plain state_dicts, with torch.load(..., weights_only=True); "
                 f"save the weights alone with {save}, not the model or other objects") from None
+        if "weights only load failed" in str(exc).lower():  # torch's text advises the unsafe way
+            raise ValueError(
+                f"{CHECKPOINT} was refused: it holds pickled data that torch.load(..., "
+                f"weights_only=True) does not accept; save the weights alone with {save}") \
+                from None
         raise ValueError(f"{CHECKPOINT} is not a checkpoint written by torch.save "
                          f"({type(exc).__name__}: {_short(exc)}); save it with {save}") from None
     if not isinstance(state, dict) or not all(
@@ -255,25 +287,33 @@ def load_checkpoint(ns):
         raise ValueError(
             f"{CHECKPOINT} was refused: it must be a state_dict (parameter names -> tensors), "
             f"it holds {', '.join(kinds)}; save the weights alone with {save}")
+    odd = sorted(k for k, v in state.items()
+                 if v.layout != torch.strided or not v.dtype.is_floating_point)
+    if odd:
+        raise ValueError(f"{CHECKPOINT} was refused: these entries are not dense floating-point "
+                         f"tensors: {', '.join(odd)[:200]}; save the state_dict of your "
+                         f"Autoencoder(64) with {save}")
+    return state
+
+
+def load_checkpoint(ns):
+    """Autoencoder(64) holding the submitted weights, or an error saying what is wrong."""
+    state = _read_state(ns)
     model = ns["Autoencoder"](LATENT_DIM)
     try:
         model.load_state_dict(state)
     except Exception as exc:
-        raise ValueError(f"{CHECKPOINT} does not fit your Autoencoder(latent_dim={LATENT_DIM}) "
-                         f"({_short(exc)}); save the state_dict of that model") from None
+        raise ValueError(f"{CHECKPOINT} does not fit Autoencoder(latent_dim={LATENT_DIM}) with "
+                         f"the layers question 1 prescribes ({_short(exc)}); save the "
+                         f"state_dict of that model") from None
     model.eval()
     return model
 
 
-def _reconstruct(model, x, batch_size=250):
+def _batched(fn, x, batch_size=250):
     with torch.no_grad():
-        parts = [_as_tensor(model(x[i:i + batch_size]), "forward")
-                 for i in range(0, len(x), batch_size)]
-    return torch.cat(parts).to(torch.float32)
-
-
-def _mse(a, b):
-    return float(((a.to(torch.float64) - b.to(torch.float64)) ** 2).mean())
+        return torch.cat([_as_tensor(fn(x[i:i + batch_size]), "the model")
+                          for i in range(0, len(x), batch_size)]).to(torch.float32)
 
 
 def _as_uint8_images(x):
@@ -281,27 +321,25 @@ def _as_uint8_images(x):
 
 
 def checkpoint_reconstruction(ns, images, show, **for_judge):
-    """Test-set MSE of the submitted model, and a few reconstructions for the feedback."""
-    model = load_checkpoint(ns)
-    x = _images(images)
-    recon = _reconstruct(model, x)
-    if recon.shape != x.shape:
-        raise ValueError(f"forward returned shape {_shape(recon)} for inputs {_shape(x)}")
-    return {"mse": _mse(recon, x), "in_unit_range": _in_unit_range(recon),
-            "shown": _as_uint8_images(recon[:show])}
+    """The model's reconstructions, and the first few as uint8 images for the feedback page."""
+    with _one_thread():
+        recon = _batched(load_checkpoint(ns), _images(images))
+    return {"reconstructions": recon, "shown": _as_uint8_images(recon[:show])}
 
 
 def checkpoint_denoising(ns, images, noise_std, seed, **for_judge):
-    model = load_checkpoint(ns)
-    x = _images(images)
-    # The probe's own noise (not the submission's add_noise): this grades the model alone.
-    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
-    noisy = (x + noise_std * noise).clamp(0, 1)
-    return {"noisy_mse": _mse(noisy, x), "denoised_mse": _mse(_reconstruct(model, noisy), x)}
+    with _one_thread():
+        model = load_checkpoint(ns)
+        x = _images(images)
+        # The probe's own noise (not the submission's add_noise): this grades the model alone.
+        noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
+        noisy = (x + noise_std * noise).clamp(0, 1)
+        return {"noisy": noisy, "denoised": _batched(model, noisy)}
 
 
 def checkpoint_features(ns, train_images, test_images, **for_judge):
-    model = load_checkpoint(ns)
-    fit = _as_tensor(ns["encoder_features"](model, _images(train_images)), "encoder_features")
-    test = _as_tensor(ns["encoder_features"](model, _images(test_images)), "encoder_features")
-    return {"train_features": fit.to(torch.float32), "test_features": test.to(torch.float32)}
+    """The codes (model.encode, evaluation mode, no gradients) of both image sets."""
+    with _one_thread():
+        model = load_checkpoint(ns)
+        return {"train_features": _batched(model.encode, _images(train_images)),
+                "test_features": _batched(model.encode, _images(test_images))}

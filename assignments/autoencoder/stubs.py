@@ -30,14 +30,23 @@ if not GRADING:
 
 # %% q1
 class Autoencoder(nn.Module):
-    """An autoencoder for CIFAR-10 images, of your design (convolutional layers recommended).
+    """A convolutional autoencoder for CIFAR-10 images, with exactly these layers.
 
-    Autoencoder(latent_dim) builds the model; then
+    Autoencoder(latent_dim) builds two nn.Sequential attributes, in this order:
+      self.encoder:  Conv2d 3 -> 32, Conv2d 32 -> 64, Conv2d 64 -> 128 (each kernel_size=4,
+                     stride=2, padding=1, followed by ReLU: 32x32 -> 16x16 -> 8x8 -> 4x4),
+                     Flatten, Linear 128*4*4 -> latent_dim
+      self.decoder:  Linear latent_dim -> 128*4*4, ReLU, Unflatten(1, (128, 4, 4)),
+                     ConvTranspose2d 128 -> 64, ReLU, ConvTranspose2d 64 -> 32, ReLU,
+                     ConvTranspose2d 32 -> 3 (each kernel_size=4, stride=2, padding=1),
+                     Sigmoid
+    then
       encode(x): x (B, 3, 32, 32) float in [0, 1]  ->  code z (B, latent_dim)
       decode(z): z (B, latent_dim)  ->  images (B, 3, 32, 32), every value in [0, 1]
       forward(x) = decode(encode(x))
-    Any batch size B >= 1 must work. Keep it trainable on a CPU (at most a few million
-    parameters): the grader loads your trained weights into Autoencoder(64).
+    Any batch size B >= 1 must work. The grader loads your trained weights (autoencoder.pt)
+    into its own copy of this architecture: the state_dict's names and shapes must be these
+    (encoder.0.weight, ..., decoder.7.bias).
     """
 
     def __init__(self, latent_dim=64):
@@ -60,7 +69,8 @@ class TiedAutoencoder(nn.Module):
     """Fully connected autoencoder 3072 -> hidden -> latent_dim -> hidden -> 3072, tied weights.
 
     TiedAutoencoder(latent_dim, hidden=512) holds exactly two weight matrices,
-    W1 (hidden, 3072) and W2 (latent_dim, hidden), plus biases:
+    W1 (hidden, 3072) and W2 (latent_dim, hidden), plus the biases b1 (hidden,),
+    b2 (latent_dim,), c2 (hidden,) and c1 (3072,), all nn.Parameter under these names:
       encode(x): flatten x (B, 3, 32, 32) to (B, 3072); h = relu(x W1^T + b1);
                  z = h W2^T + b2  ->  (B, latent_dim)
       decode(z): the SAME matrices, transposed: h = relu(z W2 + c2);
@@ -72,7 +82,7 @@ class TiedAutoencoder(nn.Module):
 
     def __init__(self, latent_dim, hidden=512):
         super().__init__()
-        raise NotImplementedError  # create W1, W2 (nn.Parameter) and the four biases
+        raise NotImplementedError  # create W1, W2, b1, b2, c2, c1 (nn.Parameter)
 
     def encode(self, x):
         raise NotImplementedError
