@@ -87,8 +87,11 @@ class FunctionFailed(Exception):
     """What the probe's f raises on purpose; numerical_gradient should let it through."""
 
 
-def numerical_gradient_f_raises(ns, x, calls_before_failure):
-    """f fails on a later call, while an entry of x is perturbed: x must still be restored."""
+def numerical_gradient_f_raises(ns, x, calls_before_failure, c):
+    """f fails on a later call, while an entry of x is perturbed: x must still be restored.
+    The same x also goes through a working f first (sum(sin(x) * c)): "x is as it was" alone
+    is an answer anyone could give without calling anything."""
+    grad = numerical_gradient(ns, x, c)["grad"]
     x = np.array(x, dtype=float)
     calls = []
 
@@ -98,7 +101,7 @@ def numerical_gradient_f_raises(ns, x, calls_before_failure):
             raise FunctionFailed("f failed on purpose")
         return float(np.sum(x ** 2))
 
-    return {"raises": raised(ns["numerical_gradient"], f, x), "x_after": x}
+    return {"grad": grad, "raises": raised(ns["numerical_gradient"], f, x), "x_after": x}
 
 
 def numerical_gradient_integer_x(ns, x):

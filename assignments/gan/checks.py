@@ -160,8 +160,12 @@ def _dstar_uniforms(rng):
 
 
 def _dstar_equal(rng):
-    p = _mixture(rng, XS)
-    return dict(pr_x=p, pg_x=p.copy())
+    """p_g = p_r on a random window of the grid (D* = 1/2 there) and another mixture
+    elsewhere: the answer depends on the densities, not only on the theorem."""
+    p, q = _mixture(rng, XS), _mixture(rng, XS)
+    start = int(rng.integers(0, len(XS) // 2))
+    window = (np.arange(len(XS)) >= start) & (np.arange(len(XS)) < start + len(XS) // 2)
+    return dict(pr_x=p, pg_x=np.where(window, p, q))
 
 
 # ---------------------------------------------------------------------------- q2
@@ -235,8 +239,15 @@ def _jsd_disjoint(rng):
 
 
 def _jsd_invalid(rng):
+    """Lengths that differ and a negative density, next to a valid call, in a random order:
+    which calls raise must come from the inputs, not from a fixed answer a forged report
+    could give."""
     xs = np.linspace(-3.0, 3.0, int(rng.integers(5, 12)))
-    return dict(pr_x=_normal(xs, 0, 1), pg_x=_normal(xs, 0.5, 1.5), xs=xs)
+    pr, pg = _normal(xs, 0, 1), _normal(xs, 0.5, 1.5)
+    negative = pr.copy()
+    negative[int(rng.integers(len(xs)))] = -float(rng.uniform(0.1, 1.0))
+    cases = [[pr, pg[:-1], xs], [negative, pg, xs], [pr, pg, xs]]
+    return dict(cases=[cases[k] for k in rng.permutation(len(cases))])
 
 
 def _identity(rng):
@@ -261,7 +272,7 @@ def checks(v):
         Check("q1", "overlapping uniforms: D* is 1, 0 or 1/2 off the overlap",
               "optimal_discriminator", _dstar_uniforms, points=0.75, hidden=True,
               tol={"d": VALUES}),
-        Check("q1", "p_g = p_r gives D* = 1/2 everywhere", "optimal_discriminator",
+        Check("q1", "p_g = p_r on part of the grid gives D* = 1/2 there", "optimal_discriminator",
               _dstar_equal, points=0.25, hidden=True, tol={"d": VALUES}),
         # q2: the value function
         Check("q2", f"logistic discriminator, {v['real_name']} against {v['gen_name']}",
@@ -311,7 +322,7 @@ def checks(v):
         Check("q3", "uniforms with disjoint supports give log 2", "jensen_shannon",
               _jsd_disjoint, points=0.5, hidden=True, tol={"jsd": VALUES}),
         Check("q3", "lengths that differ and a negative density raise ValueError",
-              "jensen_shannon_invalid", _jsd_invalid, points=0.25, hidden=True, tol=EXACT),
+              "jensen_shannon_cases", _jsd_invalid, points=0.25, hidden=True, tol=EXACT),
         Check("q3", "V(D*) = -2 log 2 + 2 JSD with your three functions", "optimum_identity",
               _identity, points=0.75, hidden=True, judge="optimum_identity"),
     ]

@@ -54,12 +54,9 @@ def jensen_shannon_both_orders(ns, pr_x, pg_x, xs):
     return {"jsd_rg": jsd(pr_x, pg_x, xs), "jsd_gr": jsd(pg_x, pr_x, xs)}
 
 
-def jensen_shannon_invalid(ns, pr_x, pg_x, xs):
-    negative = np.array(pr_x, dtype=float)
-    negative[1] = -0.5
-    jsd = ns["jensen_shannon"]
-    return {"lengths_differ": raised(jsd, pr_x, pg_x[:-1], xs),
-            "negative_density": raised(jsd, negative, pg_x, xs)}
+def jensen_shannon_cases(ns, cases):
+    """What jensen_shannon raised, if anything, for each [pr_x, pg_x, xs] of cases."""
+    return {"raises": [raised(ns["jensen_shannon"], pr_x, pg_x, xs) for pr_x, pg_x, xs in cases]}
 
 
 def optimum_identity(ns, pr_x, pg_x, xs):

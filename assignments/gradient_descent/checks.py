@@ -84,9 +84,12 @@ def _smooth(rng):
 
 
 def _bad_gd_input(rng):
+    """A 2-D x0 and a negative n_steps, next to a valid call, in a random order: which calls
+    raise must come from the inputs, not from a fixed answer a forged report could give."""
     d = int(rng.integers(2, 5))
-    return dict(x0_matrix=rng.normal(size=(d, 2)), x0=rng.normal(size=d),
-                n_steps=-int(rng.integers(1, 5)))
+    cases = [[rng.normal(size=(d, 2)), 3], [rng.normal(size=d), -int(rng.integers(1, 5))],
+             [rng.normal(size=d), int(rng.integers(0, 4))]]
+    return dict(cases=[cases[k] for k in rng.permutation(len(cases))])
 
 
 def _random_spd(rng):
@@ -209,9 +212,14 @@ def _sgd_batch_one(rng):
 
 
 def _bad_sgd_input(rng):
+    """y and w0 of wrong lengths, batch_size 0, negative epochs and one valid call, shuffled
+    (each case: X, y, w0, batch_size, epochs)."""
     m, d = int(rng.integers(4, 10)), int(rng.integers(2, 4))
     X, y = _least_squares(rng, m, d)
-    return dict(X=X, y=y, w0=np.zeros(d))
+    w0 = np.zeros(d)
+    cases = [[X, np.append(y, 1.0), w0, 2, 1], [X, y, np.append(w0, 1.0), 2, 1],
+             [X, y, w0, 0, 1], [X, y, w0, 2, -1], [X, y, w0, int(rng.integers(1, m + 1)), 1]]
+    return dict(cases=[cases[k] for k in rng.permutation(len(cases))])
 
 
 SMALL_X = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [-1.0, 0.5], [0.5, -1.0]])
@@ -239,7 +247,7 @@ def checks(v):
         Check("q1", "25 steps on a non-quadratic function", "gradient_descent_smooth", _smooth,
               points=0.5, hidden=True, tol={"path": PATH}),
         Check("q1", "2-D x0 and negative n_steps raise ValueError",
-              "gradient_descent_bad_input", _bad_gd_input, points=0.25, hidden=True,
+              "gradient_descent_cases", _bad_gd_input, points=0.25, hidden=True,
               tol=EXACT),
         # q2: the largest stable learning rate
         Check("q2", "diagonal matrix diag(1, 4, 0.5)", "max_stable_lr",
@@ -292,5 +300,5 @@ def checks(v):
         Check("q4", "batch size 1 with a random seed", "minibatch_sgd", _sgd_batch_one,
               points=0.5, hidden=True, tol={"path": PATH}),
         Check("q4", "inconsistent shapes, batch_size 0, negative epochs raise ValueError",
-              "minibatch_sgd_bad_input", _bad_sgd_input, points=0.5, hidden=True, tol=EXACT),
+              "minibatch_sgd_cases", _bad_sgd_input, points=0.5, hidden=True, tol=EXACT),
     ]

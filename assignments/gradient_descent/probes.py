@@ -43,10 +43,11 @@ def gradient_descent_smooth(ns, c, x0, lr, n_steps):
     return {"path": ns["gradient_descent"](_smooth_gradient(c), x0, lr, n_steps)}
 
 
-def gradient_descent_bad_input(ns, x0_matrix, x0, n_steps):
+def gradient_descent_cases(ns, cases):
+    """What gradient_descent raised, if anything, for each [x0, n_steps] (lr 0.1, f = ||x||^2)."""
     grad = lambda x: 2.0 * x
-    return {"x0_not_1d": _value_error(ns["gradient_descent"], grad, x0_matrix, 0.1, 3),
-            "negative_steps": _value_error(ns["gradient_descent"], grad, x0, 0.1, n_steps)}
+    return {"raises": [_value_error(ns["gradient_descent"], grad, x0, 0.1, int(n_steps))
+                       for x0, n_steps in cases]}
 
 
 def max_stable_lr(ns, A):
@@ -81,14 +82,12 @@ def minibatch_sgd(ns, X, y, w0, lr, batch_size, epochs, seed):
     return {"path": ns["minibatch_sgd"](X, y, w0, lr, batch_size, epochs, rng)}
 
 
-def minibatch_sgd_bad_input(ns, X, y, w0):
-    def call(y=y, w0=w0, batch_size=2, epochs=1):
-        return _value_error(ns["minibatch_sgd"], X, y, w0, 0.1, batch_size, epochs,
-                            np.random.default_rng(0))
-    return {"y_length": call(y=np.append(y, 1.0)),
-            "w0_length": call(w0=np.append(w0, 1.0)),
-            "batch_size_zero": call(batch_size=0),
-            "negative_epochs": call(epochs=-1)}
+def minibatch_sgd_cases(ns, cases):
+    """What minibatch_sgd raised, if anything, for each [X, y, w0, batch_size, epochs]
+    (lr 0.1, a fresh generator seeded 0 per call)."""
+    return {"raises": [_value_error(ns["minibatch_sgd"], X, y, w0, 0.1, int(batch_size),
+                                    int(epochs), np.random.default_rng(0))
+                       for X, y, w0, batch_size, epochs in cases]}
 
 
 def gradient_descent_on_notebook_data(ns, A, b, x0, lr, n_steps):
