@@ -107,6 +107,15 @@ def _separable(rng):
     return dict(X=X, y=np.where(X @ w_true + 0.5 >= 0, 1, -1), epochs=30, lr=1.0)
 
 
+def _xor(rng):
+    """XOR moved, scaled and shuffled at random (two decimals): never separable, so never
+    converging, but the weights and mistake counts depend on the points, not only on the
+    fact that XOR cannot be learned."""
+    order = rng.permutation(4)
+    X = np.round(XOR_X[order] * rng.uniform(0.5, 3.0) + rng.uniform(-1.0, 1.0, size=2), 2)
+    return dict(X=X, y=XOR_Y[order], epochs=25, lr=1.0)
+
+
 def _random_lr(rng):
     X = _points(rng, 25, 4)
     return dict(X=X, y=rng.choice([-1, 1], size=25), epochs=5, lr=0.5)
@@ -152,7 +161,7 @@ def checks(v):
         Check("q4", "separable data converges", "train_perceptron", _separable, points=1.0,
               hidden=True, tol=train_tol),
         Check("q4", "XOR never converges", "train_perceptron",
-              lambda rng: dict(X=XOR_X, y=XOR_Y, epochs=25, lr=1.0), points=1.0, hidden=True,
+              _xor, points=1.0, hidden=True,
               tol=train_tol),
         Check("q4", "learning rate 0.5 on random labels", "train_perceptron", _random_lr,
               points=1.0, hidden=True, tol=train_tol),
