@@ -60,9 +60,12 @@ def stability(inputs, outputs, expected):
         got = _behaviour(A, b, x0, float(factor) * lr_max, n_steps)
         should = _behaviour(A, b, x0, float(factor) * want, n_steps)
         if got != should:
-            messages.append(f"gradient descent at {float(factor):g} x your max_stable_lr "
-                            f"{'did not converge' if should == 'converged' else 'did not diverge'}"
-                            f" (it should, at that fraction of the largest stable rate)")
+            # The factors are inputs of a hidden check: say below or above, not which.
+            where = "below" if float(factor) < 1 else "above"
+            outcome = "did not converge" if should == "converged" else "did not diverge"
+            messages.append(f"gradient descent at a rate {where} your max_stable_lr {outcome}; "
+                            f"it should {'converge' if where == 'below' else 'diverge'} "
+                            f"{where} the largest stable rate")
     if not messages and abs(lr_max - want) > LR_RTOL * abs(want):
         messages.append("max_stable_lr is not the largest stable learning rate of this matrix")
     return (0.0, messages) if messages else (1.0, [])
