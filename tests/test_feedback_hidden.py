@@ -343,3 +343,20 @@ def test_judge_guard_in_grading(tmp_path, box, monkeypatch):
         else:
             assert "mse 0.031, allowed 0.02" in text and "first entry" in text
     assert "0.031" in page.read_text()  # from the public check only
+
+
+def test_hidden_error_reads_the_line_from_the_notebook(tmp_path):
+    """Does a hidden check's exception keep a built-in type name and take the line's code from
+    the submitted notebook, whatever type name and code the sandbox reported (a class named
+    after a hidden input, a forged linecache entry, a line that does not exist)?"""
+    from autograder.feedback import hidden_error
+    path = notebook_with(["import numpy as np", "def f(x):\n    return 1 / 0"],
+                         tmp_path / "nb.ipynb")
+    forged = {"type": "LEAK_0_4231", "message": "LEAK",
+              "where": "cell 2, line 2: LEAK [0.4231, 0.5]"}
+    assert hidden_error(forged, path, "sha") == \
+        "an exception of a class defined in the submission (at cell 2, line 2: return 1 / 0)"
+    assert hidden_error({**forged, "type": "ZeroDivisionError", "where": "cell 2, line 99: x"},
+                        path, "sha") == "ZeroDivisionError"
+    assert hidden_error({"type": "ValueError", "where": "LEAK 0.4231"}, path, "sha") == \
+        "ValueError"
