@@ -74,7 +74,8 @@ def grade(assignment: Assignment, paths: list[Path], out: Path,
     summary = grade_batch(assignment, paths, out,
                           BatchOptions(jobs=4, timeout=300, quiet=True, force=True,
                                        reports=False, lang=lang))
-    return {r.submission: r for r in summary.results}
+    # keyed by name: a notebook file's key is its file name (collect.py)
+    return {r.submission.removesuffix(".ipynb"): r for r in summary.results}
 
 
 def feedback(result: SubmissionResult) -> str:

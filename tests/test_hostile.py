@@ -221,7 +221,10 @@ def hostile(perceptron, tmp_path_factory):
         leftovers = {pid: depth for pid, depth in _descendants(os.getpid()).items()
                      if depth > 4}
         warmpool.pool().close()
-        yield {"results": {r.submission: r for r in summary.results}, "out": out,
+        # keyed by name: a notebook file's key is its file name (collect.py)
+        yield {"results": {r.submission.removesuffix(".ipynb"): r
+                               for r in summary.results},
+               "out": out,
                "attacks": sorted(attacks),
                "token": token, "listener": listener, "reference_hash": reference_hash,
                "leftovers": leftovers, "secrets": (secret_tmp, secret_repo)}
@@ -341,7 +344,7 @@ def test_fake_results_files_change_nothing(hostile):
     _only_q1(r)
     out = hostile["out"]
     assert not (out / "results" / "forged.json").exists()
-    assert '"score": 10' not in (out / "results" / "fake_results.json").read_text()
+    assert '"score": 10' not in (out / "results" / "fake_results.ipynb.json").read_text()
     assert '"score": 10' not in (out / "grades.csv").read_text()
     reference = REFERENCE_DIR / "perceptron.py"
     assert hashlib.sha256(reference.read_bytes()).hexdigest() == hostile["reference_hash"]

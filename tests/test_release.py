@@ -95,7 +95,8 @@ def test_reference_full_marks_and_stub_zero_through_neurograde_grade(slug, tmp_p
         paths.append(stub)
     summary = grade_batch(assignment, paths, tmp_path / "out",
                           BatchOptions(jobs=2, timeout=300, quiet=True))
-    by = {r.submission: r for r in summary.results}
+    # keyed by name: a notebook file's key is its file name (collect.py)
+    by = {r.submission.removesuffix(".ipynb"): r for r in summary.results}
     for lang in LANGUAGES:
         ref, stub = by[f"ref-{lang}"], by[f"stub-{lang}"]
         lost = [f for q in ref.questions for f in q.feedback]

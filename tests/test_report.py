@@ -131,7 +131,7 @@ def test_feedback_never_shows_hidden_inputs_expected_values_or_stdout(graded, pe
     out, results = graded
     secrets = _secret_numbers(perceptron)
     assert len(secrets) > 50
-    raw = results["leaky"].output
+    raw = results["leaky.ipynb"].output
     assert "LEAK-" in raw and _leaks(raw, secrets), \
         "the leaky student must really have printed hidden inputs for this test to mean much"
     for page in (out / "feedback").glob("*.html"):
@@ -153,7 +153,7 @@ def test_feedback_page_content(graded, perceptron):
     """Does a feedback page give the score per question, the named mistake in words, the
     failed check's measured error, cell errors, run status, and an embedded plot?"""
     out, results = graded
-    wrong = (out / "feedback" / "s01.html").read_text()
+    wrong = (out / "feedback" / "s01.ipynb.html").read_text()
     page = Page(wrong)
     assert page.images and page.images[0]["src"].startswith("data:image/png;base64,")
     assert "Likely mistake:" in wrong
@@ -162,18 +162,18 @@ def test_feedback_page_content(graded, perceptron):
     # The failing check is hidden: it says what kind of thing is wrong, not the error size.
     assert "wrong values (outside the tolerance), the first at index" in wrong
     assert "largest error" not in wrong and "hidden check &#39;points" not in wrong
-    broken = (out / "feedback" / "s02.html").read_text()
+    broken = (out / "feedback" / "s02.ipynb.html").read_text()
     assert "Errors while running your notebook" in broken and "SyntaxError" in broken
-    spinner = (out / "feedback" / "spinner.html").read_text()
+    spinner = (out / "feedback" / "spinner.ipynb.html").read_text()
     assert "The grader stopped your notebook" in spinner and "timeout" in spinner
-    assert "Errors" not in (out / "feedback" / "s00.html").read_text()
+    assert "Errors" not in (out / "feedback" / "s00.ipynb.html").read_text()
 
 
 def test_feedback_language(graded, perceptron, tmp_path):
     """Is the page's own text in the feedback language (Spanish here)?"""
     _, results = graded
-    write_reports([results["s01"]], perceptron, tmp_path, lang="es")
-    text = (tmp_path / "feedback" / "s01.html").read_text()
+    write_reports([results["s01.ipynb"]], perceptron, tmp_path, lang="es")
+    text = (tmp_path / "feedback" / "s01.ipynb.html").read_text()
     assert 'lang="es"' in text and "Error probable" in text and "Pregunta q1" in text
 
 
@@ -203,8 +203,9 @@ def test_class_report_numbers_and_tables(graded, perceptron):
     mean = sum(q.score for r in results.values() for q in r.questions if q.id == "q4") \
         / len(results)
     assert q4[3] == f"{100 * mean / 4:.0f}%"
-    assert 'href="feedback/s00.html"' in (out / "report.html").read_text()
-    assert json.loads((out / "results" / "leaky.json").read_text())["submission"] == "leaky"
+    assert 'href="feedback/s00.ipynb.html"' in (out / "report.html").read_text()
+    assert json.loads((out / "results" / "leaky.ipynb.json").read_text())["submission"] == \
+        "leaky.ipynb"
 
 
 def test_an_empty_shard_still_gets_a_report(perceptron, tmp_path):

@@ -99,7 +99,10 @@ def graded(request, perceptron, tmp_path, monkeypatch):
         summary = grade_batch(perceptron, [subs], tmp_path / "out",
                               BatchOptions(jobs=2, timeout=30, quiet=True, reports=False))
         pool.close()
-        yield {"results": {r.submission: r for r in summary.results}, "accepted": accepted,
+        # keyed by name: a notebook file's key is its file name (collect.py)
+        yield {"results": {r.submission.removesuffix(".ipynb"): r
+                               for r in summary.results},
+               "accepted": accepted,
                "outside": outside, "warm": warm, "mode": mode}
     finally:
         server.close()

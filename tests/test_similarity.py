@@ -260,7 +260,7 @@ def test_hand_written_solutions_are_correct(perceptron, sources):
 def test_renamed_copy_is_flagged_and_ranked_first(report):
     """Is a renamed, reordered, re-commented copy the top pair, flagged, with a high score?"""
     top = report.pairs[0]
-    assert {top.a, top.b} == {"loop", "renamed"}
+    assert {top.a, top.b} == {"loop.ipynb", "renamed.ipynb"}
     assert top.flagged
     assert top.score >= 0.8
     assert top.matched_tokens >= 200
@@ -269,10 +269,10 @@ def test_renamed_copy_is_flagged_and_ranked_first(report):
 def test_independent_solutions_are_not_flagged(report):
     """Do independent correct solutions (sharing only the scaffolding) stay unflagged and well
     below the copy?"""
-    assert [(p.a, p.b) for p in report.flagged] == [("loop", "renamed")]
-    copy_score = report.pair("loop", "renamed").score
-    for a, b in [("loop", "vectorized"), ("loop", "reference"), ("reference", "vectorized"),
-                 ("renamed", "vectorized")]:
+    assert [(p.a, p.b) for p in report.flagged] == [("loop.ipynb", "renamed.ipynb")]
+    copy_score = report.pair("loop.ipynb", "renamed.ipynb").score
+    for a, b in [("loop.ipynb", "vectorized.ipynb"), ("loop.ipynb", "reference.ipynb"),
+                 ("reference.ipynb", "vectorized.ipynb"), ("renamed.ipynb", "vectorized.ipynb")]:
         pair = report.pair(a, b)
         score = pair.score if pair else 0.0
         assert score < report.options.threshold - 0.2, (a, b, score)
@@ -282,7 +282,7 @@ def test_independent_solutions_are_not_flagged(report):
 def test_untouched_stubs_have_no_similarity(report):
     """Does scaffolding alone (stub notebooks in two languages) give zero similarity?"""
     for other in report.submissions:
-        for stub in ("stub", "stub_es"):
+        for stub in ("stub.ipynb", "stub_es.ipynb"):
             if other != stub:
                 assert report.pair(stub, other) is None, (stub, other)
 
@@ -292,7 +292,7 @@ def test_matching_regions_are_shown_side_by_side(report, tmp_path):
     html_path, csv_path = write_report(report, tmp_path)
     html = html_path.read_text()
     first = report.details[0]
-    assert {first.pair.a, first.pair.b} == {"loop", "renamed"}
+    assert {first.pair.a, first.pair.b} == {"loop.ipynb", "renamed.ipynb"}
     assert len(first.regions) >= 4    # one per function, reordered
     assert sum(r.tokens for r in first.regions) >= 200
     assert html.index('id="pair1"') < html.index('id="pair2"')
@@ -300,7 +300,8 @@ def test_matching_regions_are_shown_side_by_side(report, tmp_path):
     assert "if labels[k] * act &lt;= 0:" in html         # student code is HTML-escaped
     assert "if y[i] * activation &lt;= 0:" in html
     rows = list(csv.DictReader(csv_path.open()))
-    assert {rows[0]["submission_a"], rows[0]["submission_b"]} == {"loop", "renamed"}
+    assert {rows[0]["submission_a"], rows[0]["submission_b"]} == \
+        {"loop.ipynb", "renamed.ipynb"}
     assert rows[0]["flagged"] == "yes" and all(r["flagged"] == "no" for r in rows[1:])
     assert float(rows[0]["score"]) >= 0.8 and int(rows[0]["matched_tokens"]) >= 200
 
@@ -318,13 +319,15 @@ def test_broken_input_gives_a_message_per_submission(perceptron, tmp_path):
     write_examples(perceptron, folder / "examples")   # includes a SyntaxError cell
     report = compare(perceptron, [folder, folder / "examples"])
     messages = {s.submission: s.message for s in report.skipped}
-    assert set(messages) == {"truncated", "not_a_notebook"}
-    assert "truncated.ipynb is not a readable notebook" in messages["truncated"]
-    assert "NotJSONError" in messages["truncated"]
-    assert "perceptron-broken" in report.submissions
-    assert any("could not tokenize" in n and "cell" in n for n in report.notes["bad_indent"])
-    assert report.pair("bad_indent", "loop").flagged    # the rest of the cell still counts
-    assert report.pair("loop", "renamed").flagged
+    # examples/ seen from folder is a sub-folder holding three notebooks: not one submission.
+    assert set(messages) == {"truncated.ipynb", "not_a_notebook.ipynb", "examples"}
+    assert "truncated.ipynb is not a readable notebook" in messages["truncated.ipynb"]
+    assert "NotJSONError" in messages["truncated.ipynb"]
+    assert "perceptron-broken.ipynb" in report.submissions
+    assert any("could not tokenize" in n and "cell" in n
+               for n in report.notes["bad_indent.ipynb"])
+    assert report.pair("bad_indent.ipynb", "loop.ipynb").flagged  # the rest of the cell counts
+    assert report.pair("loop.ipynb", "renamed.ipynb").flagged
 
 
 def test_cli_similarity(class_dir, tmp_path, capsys):
@@ -335,7 +338,7 @@ def test_cli_similarity(class_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0
     assert (out / "similarity.html").exists() and (out / "similarity.csv").exists()
-    assert "1 pair(s) flagged" in printed and "loop <-> renamed" in printed
+    assert "1 pair(s) flagged" in printed and "loop.ipynb <-> renamed.ipynb" in printed
 
 
 def test_cli_unknown_assignment_lists_known(class_dir, tmp_path, capsys):

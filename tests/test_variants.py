@@ -104,7 +104,8 @@ def test_own_variant_full_marks_foreign_variant_flagged_and_loses_points(percept
     summary = grade_batch(perceptron, [subs], tmp_path / "out",
                           BatchOptions(jobs=2, timeout=60, quiet=True, roster=roster,
                                        secret=SECRET, reports=False))
-    by = {r.submission: r for r in summary.results}
+    # keyed by name: a notebook file's key is its file name (collect.py)
+    by = {r.submission.removesuffix(".ipynb"): r for r in summary.results}
     for sid in (first, other):
         assert by[sid].total == perceptron.possible and by[sid].status == "ok", by[sid].message
         assert by[sid].extra["student"] == sid
@@ -116,7 +117,7 @@ def test_own_variant_full_marks_foreign_variant_flagged_and_loses_points(percept
     assert any("own test set" in c.name for c in lost)
     assert by["S057"].status == MISMATCH and "altered" in by["S057"].message
     rows = {r["submission"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
-    assert rows[f"{copied}-hw"]["status"] == MISMATCH
+    assert rows[f"{copied}-hw.ipynb"]["status"] == MISMATCH
 
 
 def test_verify_and_secret_errors(perceptron, tmp_path, monkeypatch):
