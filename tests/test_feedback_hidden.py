@@ -360,3 +360,25 @@ def test_hidden_error_reads_the_line_from_the_notebook(tmp_path):
                         path, "sha") == "ZeroDivisionError"
     assert hidden_error({"type": "ValueError", "where": "LEAK 0.4231"}, path, "sha") == \
         "ValueError"
+
+
+def test_otter_hidden_cases_are_categorical_too(tmp_path, perceptron):
+    """In the otter test files (the autograder zip), does a hidden case fail a wrong constant
+    with the categorical wording while the public case of the same function states the
+    measured error? (A course may show hidden results on Gradescope after grading.)"""
+    from autograder.release import write_otter_tests
+    write_otter_tests(perceptron, tmp_path, include_hidden=True)
+    namespace = {}
+    exec(compile((tmp_path / "q2.py").read_text(), "q2.py", "exec"), namespace)
+    cases = [v for k, v in namespace.items() if k.startswith("test_") and k != "test_case"]
+    env = {"np": np, "accuracy": lambda y_true, y_pred: 0.5}
+    messages = {}
+    for case in cases:
+        if "mismatch" in case.name:
+            continue
+        with pytest.raises(AssertionError) as failure:
+            case.test_func(env)
+        messages[case.hidden] = str(failure.value)
+    assert "wrong value (outside the tolerance)" in messages[True]
+    assert not _numbers(messages[True]), messages[True]
+    assert re.search(r"error 0\.\d+ exceeds the allowed", messages[False]), messages[False]
