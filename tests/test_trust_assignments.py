@@ -449,3 +449,30 @@ def test_judge_only_inputs_never_reach_the_sandbox():
         sent = checklib.decode(planned.wire()["inputs"])
         assert not [k for k in sent if k.startswith("_")], planned.id
         assert {"n_in", "n_out", "seed"} <= set(sent)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_no_hidden_check_has_a_constant_answer(slug):
+    """Over eight grading seeds, every hidden check's answer changes with its inputs: a check
+    whose answer is always the same ("raises ValueError", -1, D* = 1/2, -2 log 2) is earned by
+    a forged constant without calling anything, so such checks mix in other cases."""
+    assignment = load_assignment(slug)
+    plans = [make_plan(assignment, seed) for seed in range(1, 9)]
+    answers = [expectations(plan).expected for plan in plans]
+    constant = []
+    for i, first in enumerate(plans[0].checks):
+        if not first.check.hidden:
+            continue
+        same = True
+        for plan, expected in zip(plans[1:], answers[1:]):
+            other = plan.checks[i]
+            if first.check.judge:
+                judge = getattr(assignment.judges, first.check.judge)
+                fraction, _ = judge(other.inputs, answers[0][first.id], expected[other.id])
+                same = same and fraction > 0
+            else:
+                same = same and not checklib.compare(answers[0][first.id], expected[other.id],
+                                                     first.check.tol)
+        if same:
+            constant.append(first.check.name)
+    assert not constant, constant
