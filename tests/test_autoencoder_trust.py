@@ -305,3 +305,24 @@ def test_no_q7_image_or_label_reaches_the_sandbox_job(assignment, plan):
         assert planned.check.parent_namespace is None
     with pytest.raises(ValueError, match="judged in the parent only"):
         plan.parent_checks[0].wire()
+
+
+def test_parent_evaluation_restores_torch_threads(assignment, plan, tmp_path):
+    """The grader evaluates checkpoints torch single-threaded (machine-independent numbers) in
+    parallel threads of its own: afterwards the process's thread setting is what it was, and
+    the evaluations running at the same time give the same outputs as one alone."""
+    from concurrent.futures import ThreadPoolExecutor
+    folder = _stub(assignment, tmp_path / "ref", (), _copy(FILES / "autoencoder.pt"))
+    submission = collect([folder])[0]
+    planned = next(p for p in plan.parent_checks if p.check.probe == "checkpoint_denoising")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        alone = _parent_run(plan, planned, submission).outputs
+        with ThreadPoolExecutor(3) as pool:
+            runs = list(pool.map(lambda _: _parent_run(plan, planned, submission), range(3)))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    for run in runs:
+        assert checklib.compare(run.outputs, alone, checklib.EXACT) == []
