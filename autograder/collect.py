@@ -20,7 +20,8 @@ link, and nothing of it is read. Files are opened with O_NOFOLLOW on every path 
 regular file is refused. Sizes and counts are checked from lstat before any byte is read,
 walking stops at the first limit crossed (a sparse file counts by its size), and only then is
 the notebook's cell count read and the content hashed. Messages never quote file content.
-Hidden files and folders (``.name``) and ``__pycache__`` are not part of a submission.
+Hidden files and folders (``.name``), ``__pycache__`` and ``__MACOSX`` are not part of a
+submission; in a folder of submissions a sub-folder without any notebook is not one.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def read_regular(root: Path, rel: Path) -> bytes:
 
 
 def _hidden(name: str) -> bool:
-    return name.startswith(".") or name == "__pycache__"
+    # __MACOSX: what macOS adds to a zip (an LMS download unpacked there); never submitted work
+    return name.startswith(".") or name in ("__pycache__", "__MACOSX")
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:
@@ -150,9 +152,11 @@ def _expand(path: Path) -> list[_Found]:
     if len(notebooks) == 1 and not any(_notebook_entries(Path(d.path)) for d in subdirs):
         return [_Found(own_name, path, True)]
     found = [_Found(e.name, Path(e.path), False) for e in notebooks]
-    # A linked folder is a submission too: it gets its `invalid` row instead of vanishing.
+    # A sub-folder with no notebook at all is not a submission (data, an --out folder); one
+    # with several is, and gets its `invalid` row; so does a link (never followed to look).
     found += [_Found(e.name, Path(e.path), True) for e in entries
-              if _is_real_dir(e) or (e.is_symlink() and not e.name.endswith(".ipynb"))]
+              if (_is_real_dir(e) and _notebook_entries(Path(e.path)))
+              or (e.is_symlink() and not e.name.endswith(".ipynb"))]
     return found
 
 
@@ -227,7 +231,8 @@ def _check(found: _Found, limits: SubmissionLimits) -> Submission:
             what = "no notebook (.ipynb)" if not notebooks else \
                 f"{len(notebooks)} notebooks ({', '.join(e.name for e in notebooks)})"
             return _refused(found, source, f"the folder {found.key} holds {what} at its top "
-                                           f"level; a submission holds exactly one")
+                                           f"level; a submission holds exactly one (keep one "
+                                           f"and grade again)")
         files, problem = _walk(found.path, limits)
         if problem is not None:
             if "symbolic link" in problem:

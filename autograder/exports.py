@@ -1,7 +1,7 @@
 """Grade exports for learning-management systems, written from gradebook results.
 
-Students are identified by their submission's name (file stem or folder name), or through a
-roster. Every export goes to OUT/exports/; ``roster-match.csv`` there lists how each submission
+Students are identified by their submission's name (its key: the notebook's file name or the
+folder's name, see collect.py), or through a roster matched against that key. Every export goes to OUT/exports/; ``roster-match.csv`` there lists how each submission
 was matched, and every submission that could not be matched (never silently dropped).
 
 Formats (checked against the systems' own import code and documentation):

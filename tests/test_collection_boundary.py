@@ -133,6 +133,31 @@ def test_name_mixes_give_one_row_each_and_real_collisions_name_both_paths(percep
     assert len(read_csv(out / "grades.csv")) == 6
 
 
+def test_what_counts_as_a_submission_in_a_folder_of_submissions(perceptron, tmp_path):
+    """In a folder of submissions, a sub-folder with two notebooks is one submission refused
+    with a message naming both (not silently skipped), a sub-folder without any notebook
+    (data, a --out folder) and macOS's __MACOSX are not submissions, and a folder holding
+    one notebook and data folders is one submission named after the folder."""
+    subs = tmp_path / "subs"
+    correct(perceptron, subs / "ana_perez_123" / "perceptron.ipynb")
+    correct(perceptron, subs / "dora_000" / "perceptron.ipynb")
+    stub(perceptron, subs / "dora_000" / "perceptron-copy.ipynb")
+    (subs / "data").mkdir()
+    (subs / "data" / "roster.csv").write_text("id\n")
+    stub(perceptron, subs / "__MACOSX" / "ana_perez_123" / "perceptron.ipynb")
+    found = {s.stem: s for s in collect([subs])}
+    assert sorted(found) == ["ana_perez_123", "dora_000"]
+    assert found["ana_perez_123"].problem is None
+    assert "perceptron-copy.ipynb" in found["dora_000"].problem
+    assert "2 notebooks" in found["dora_000"].problem
+    one = subs / "ana_perez_123"
+    (one / "data").mkdir()
+    (one / "data" / "x.csv").write_text("1\n")
+    [alone] = collect([one])
+    assert alone.stem == "ana_perez_123" and alone.source == str(one)
+    assert sorted(p.name for p in alone.files) == ["perceptron.ipynb", "x.csv"]
+
+
 # -- links ----------------------------------------------------------------------------------
 
 def _reads_ref(perceptron, path: Path) -> Path:
