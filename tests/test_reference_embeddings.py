@@ -278,8 +278,8 @@ def test_cosine_similarity_shapes_and_values(glove):
             assert S[i, j] == pytest.approx(ref.cosine_similarity(E[i], E[4 + j]))
     assert ref.cosine_similarity(E[0], E[4:7]).shape == (1, 3)
     assert ref.cosine_similarity(E[:4], E[0]).shape == (4, 1)
-    assert ref.cosine_similarity(E[3], 2 * E[3]) == 1.0
-    assert ref.cosine_similarity(E[3], -E[3]) == -1.0
+    assert ref.cosine_similarity(E[3], 2 * E[3]) == pytest.approx(1.0, abs=1e-12)
+    assert ref.cosine_similarity(E[3], -E[3]) == pytest.approx(-1.0, abs=1e-12)
     with pytest.raises(ValueError, match="same length"):
         ref.cosine_similarity(E[:2], E[:2, :5])
 
