@@ -63,9 +63,11 @@ def stability(inputs, outputs, expected):
             # The factors are inputs of a hidden check: say below or above, not which.
             where = "below" if float(factor) < 1 else "above"
             outcome = "did not converge" if should == "converged" else "did not diverge"
-            messages.append(f"gradient descent at a rate {where} your max_stable_lr {outcome}; "
-                            f"it should {'converge' if where == 'below' else 'diverge'} "
-                            f"{where} the largest stable rate")
+            message = (f"gradient descent at a rate {where} your max_stable_lr {outcome}; it "
+                       f"should {'converge' if where == 'below' else 'diverge'} {where} the "
+                       f"largest stable rate")
+            if message not in messages:
+                messages.append(message)
     if not messages and abs(lr_max - want) > LR_RTOL * abs(want):
         messages.append("max_stable_lr is not the largest stable learning rate of this matrix")
     return (0.0, messages) if messages else (1.0, [])
