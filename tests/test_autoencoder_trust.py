@@ -236,24 +236,30 @@ def test_bad_checkpoints_are_refused_clearly(graded, kind, words):
     assert not marker.exists()
 
 
-def test_checkpoint_link_is_not_followed(assignment, plan, tmp_path):
-    """autoencoder.pt as a symbolic link to a good checkpoint is refused (never followed), and
-    a notebook submitted alone does not pick up an autoencoder.pt lying next to it."""
-    folder = tmp_path / "linked"
-    folder.mkdir()
-    nbformat.write(build_notebook(assignment, "en"), str(folder / f"{SLUG}.ipynb"))
-    (folder / "autoencoder.pt").symlink_to(FILES / "autoencoder.pt")
+def test_checkpoint_link_or_fifo_is_not_read(assignment, plan, tmp_path):
+    """autoencoder.pt as a symbolic link to a good checkpoint is refused (never followed), a
+    FIFO is refused without waiting for a writer, whatever the collector let through; and a
+    notebook submitted alone does not pick up an autoencoder.pt lying next to it."""
+    from types import SimpleNamespace
+    read = assignment.checks_module.read_checkpoint
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "autoencoder.pt").symlink_to(FILES / "autoencoder.pt")
+    fifo = tmp_path / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / "autoencoder.pt")
+    for folder, words in ((linked, "not a link"), (fifo, "not a plain file")):
+        as_collected = SimpleNamespace(root=folder, files=(folder / "autoencoder.pt",))
+        with pytest.raises(ValueError, match=words):
+            read(as_collected)
+    assert read(SimpleNamespace(root=FILES, files=(FILES / "autoencoder.pt",))) == \
+        (FILES / "autoencoder.pt").read_bytes()
     lone = tmp_path / "lone"
     lone.mkdir()
     nbformat.write(build_notebook(assignment, "en"), str(lone / "alone.ipynb"))
     shutil.copy(FILES / "autoencoder.pt", lone / "autoencoder.pt")
-    planned = plan.parent_checks[0]
-    submission = collect([folder])[0]
-    if submission.files:  # a collector that refuses links leaves nothing to read at all
-        run = _parent_run(plan, planned, submission)
-        assert run.outputs is None and "link" in run.garbage, run
-    alone = next(s for s in collect([lone / "alone.ipynb"]))
-    run = _parent_run(plan, planned, alone)
+    alone = collect([lone / "alone.ipynb"])[0]
+    run = _parent_run(plan, plan.parent_checks[0], alone)
     assert run.outputs is None and "was not submitted" in run.garbage, run
 
 
