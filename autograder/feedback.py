@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checklib
+from .execute import notebook_cells
 
 CELL_ERROR_LINES = 5        # per cell error message on the page, the JSON and grades.csv
 CELL_ERROR_CHARS = 400
@@ -112,9 +113,8 @@ def one_line(err: dict, limit: int = 120) -> str:
 _WHERE = re.compile(r"cell (\d+), line (\d+)\b")
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)  # a batch judges one submission at a time per thread
 def _cells(path: str, sha256: str) -> dict[int, list[str]]:
-    from .execute import notebook_cells
     try:
         return {c["number"]: c["source"].splitlines() for c in notebook_cells(Path(path))}
     except ValueError:
@@ -148,7 +148,8 @@ _NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?|\.\d+)([eE][-+]?\d+)?(%?)")
 
 
 def _expected_integers(value, found: set, budget: list) -> set:
-    """Integers that equal a value in expected (or round one of its plain numbers)."""
+    """|n| for the integers n that equal a value in expected or round one of its scalars (a
+    message's digits carry no sign: "-3" is read as 3)."""
     if budget[0] <= 0:
         return found
     if isinstance(value, dict):
@@ -161,12 +162,13 @@ def _expected_integers(value, found: set, budget: list) -> set:
         flat = value.ravel()[:budget[0]].astype(np.float64)
         budget[0] -= flat.size
         flat = flat[np.isfinite(flat)]
-        found.update(int(v) for v in np.unique(flat[flat == np.round(flat)]) if abs(v) < 1e15)
-        if flat.size == 1:
-            found.add(int(round(float(flat[0]))))
+        found.update(abs(int(v)) for v in np.unique(flat[flat == np.round(flat)])
+                     if abs(v) < 1e15)
+        if flat.size == 1 and abs(flat[0]) < 1e15:
+            found.add(abs(int(round(float(flat[0])))))
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if math.isfinite(value) and abs(value) < 1e15:
-            found.update({int(round(value)), int(math.floor(value))})
+            found.update({abs(int(round(value))), abs(int(math.floor(value)))})
     return found
 
 
@@ -189,20 +191,28 @@ def judge_message_leaks(message: str, expected, outputs) -> bool:
     """Whether a property judge's message may carry hidden information: a non-integer number,
     an exponent or a percentage (a measured size), an integer that equals a number of the
     expected value, or a text the submission returned."""
-    numbers = _expected_integers(expected, set(), [1_000_000])
+    return _leaks(str(message), _expected_integers(expected, set(), [1_000_000]),
+                  _output_strings(outputs, set()))
+
+
+def _leaks(message: str, numbers: set, texts: set) -> bool:
     for whole, exponent, percent in _NUMBER.findall(message):
         if "." in whole or exponent or percent or int(whole) in numbers:
             return True
-    return any(text in message for text in _output_strings(outputs, set()))
+    return any(text in message for text in texts)
 
 
 def guard_judge_messages(messages, expected, outputs) -> list[str]:
     """A hidden check's judge messages with every possibly leaking one replaced (once) by
     HIDDEN_JUDGE_MESSAGE."""
+    messages = [str(m) for m in messages]
+    if not messages:
+        return []
+    numbers = _expected_integers(expected, set(), [1_000_000])
+    texts = _output_strings(outputs, set())
     kept, replaced = [], False
     for message in messages:
-        message = str(message)
-        if judge_message_leaks(message, expected, outputs):
+        if _leaks(message, numbers, texts):
             if not replaced:
                 kept.append(HIDDEN_JUDGE_MESSAGE)
             replaced = True
