@@ -50,7 +50,7 @@ class SubmissionLimits:
     notebook_bytes: int = 20 * MiB     # the .ipynb file
     cells: int = 2000                  # cells of any kind in the notebook
     folder_bytes: int = 256 * MiB      # every file of a folder submission together
-    files: int = 200                   # files in a folder submission, notebook included
+    files: int = 200                   # files and sub-folders of a folder submission
     checkpoint_bytes: int = 128 * MiB  # any one file besides the notebook (e.g. weights)
 
     @classmethod
@@ -121,10 +121,21 @@ def _entries(folder: Path) -> list[os.DirEntry]:
         return sorted((e for e in it if not _hidden(e.name)), key=lambda e: e.name)
 
 
+MANY_NOTEBOOKS = 10
+
+
 def _notebook_entries(folder: Path) -> list[os.DirEntry]:
-    """Notebooks directly in folder (links included: they must get their `invalid` row)."""
-    return [e for e in _entries(folder)
-            if e.name.endswith(".ipynb") and not e.is_dir(follow_symlinks=False)]
+    """Notebooks directly in folder, sorted (links included: they must get their `invalid`
+    row); listing stops after MANY_NOTEBOOKS + 1, which is already too many."""
+    found = []
+    with os.scandir(folder) as it:
+        for entry in it:
+            if entry.name.endswith(".ipynb") and not _hidden(entry.name) \
+                    and not entry.is_dir(follow_symlinks=False):
+                found.append(entry)
+                if len(found) > MANY_NOTEBOOKS:
+                    break
+    return sorted(found, key=lambda e: e.name)
 
 
 def _is_real_dir(entry: os.DirEntry) -> bool:
@@ -160,28 +171,43 @@ def _expand(path: Path) -> list[_Found]:
     return found
 
 
+def _first_entries(folder: Path, room: int) -> list[os.DirEntry] | None:
+    """The visible entries of folder, sorted; None as soon as there are more than room (a
+    folder of a million entries is not listed to the end)."""
+    entries = []
+    with os.scandir(folder) as it:
+        for entry in it:
+            if not _hidden(entry.name):
+                entries.append(entry)
+                if len(entries) > room:
+                    return None
+    return sorted(entries, key=lambda e: e.name)
+
+
 def _walk(folder: Path, limits: SubmissionLimits) -> tuple[list[Path], str | None]:
     """The files of a folder submission, or the first problem met (walking stops there)."""
     files: list[Path] = []
-    total = 0
+    total = folders = 0
     pending = [folder]
+    too_many = f"the folder holds more than {limits.files} files and folders (limit `files`)"
     while pending:
         current = pending.pop()
-        for entry in _entries(current):
+        listing = _first_entries(current, limits.files - len(files) - folders)
+        if listing is None:
+            return files, too_many
+        for entry in listing:
             rel = Path(entry.path).relative_to(folder)
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(info.st_mode):
                 return files, f"{rel} is a symbolic link"
             if stat.S_ISDIR(info.st_mode):
                 pending.append(Path(entry.path))
+                folders += 1  # counted too: a million empty folders must not stall us
                 continue
             if not stat.S_ISREG(info.st_mode):
                 return files, f"{rel} is not a regular file"
             files.append(Path(entry.path))
             total += info.st_size
-            if len(files) > limits.files:
-                return files, (f"the folder holds more than {limits.files} files (limit "
-                               f"`files`)")
             if total > limits.folder_bytes:
                 return files, (f"the folder holds more than {limits.folder_bytes} bytes "
                                f"(limit `folder_bytes`)")
@@ -228,8 +254,10 @@ def _check(found: _Found, limits: SubmissionLimits) -> Submission:
     if found.folder:
         notebooks = _notebook_entries(found.path)
         if len(notebooks) != 1:
+            count = f"more than {MANY_NOTEBOOKS}" if len(notebooks) > MANY_NOTEBOOKS else \
+                str(len(notebooks))
             what = "no notebook (.ipynb)" if not notebooks else \
-                f"{len(notebooks)} notebooks ({', '.join(e.name for e in notebooks)})"
+                f"{count} notebooks ({', '.join(e.name for e in notebooks[:MANY_NOTEBOOKS])})"
             return _refused(found, source, f"the folder {found.key} holds {what} at its top "
                                            f"level; a submission holds exactly one (keep one "
                                            f"and grade again)")
