@@ -148,6 +148,8 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
                "invalid": "the notebook could not be read"}.get(execution.status,
                                                                 "the submission stopped")
         return result("not-run", feedback=[f"{label}: not run: {why} before this check"])
+    if run.tampered:
+        return result("failed", feedback=[f"{label}: {run.tampered}"])
     if run.missing:
         note = ""
         if execution.cell_errors:
@@ -172,6 +174,9 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
                 err, execution.submission.notebook, execution.submission.sha256)])
         return result("error", feedback=[f"{label}: raised {_describe_error(err)}"])
     if run.timeout is not None:
+        if run.timeout <= 0:
+            return result("timeout", feedback=[f"{label}: not run: the public checks before it "
+                                               f"used up their share of the time limit"])
         return result("timeout", feedback=[f"{label}: stopped after {run.timeout:g} s"])
     if run.garbage:
         # Unreadable sandbox data may hold any text on a hidden check; a judge-only check's
