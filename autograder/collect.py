@@ -209,13 +209,18 @@ def _walk(folder: Path, limits: SubmissionLimits) -> tuple[list[Path], str | Non
             files.append(Path(entry.path))
             total += info.st_size
             if total > limits.folder_bytes:
-                return files, (f"the folder holds more than {limits.folder_bytes} bytes "
+                return files, (f"the folder holds more than {_size(limits.folder_bytes)} "
                                f"(limit `folder_bytes`)")
             if entry.name.endswith(".ipynb") or info.st_size <= limits.checkpoint_bytes:
                 continue
-            return files, (f"{rel} is {info.st_size} bytes; a file besides the notebook may "
-                           f"have at most {limits.checkpoint_bytes} (limit `checkpoint_bytes`)")
+            return files, (f"{rel} is {_size(info.st_size)}; a file besides the notebook may "
+                           f"have at most {_size(limits.checkpoint_bytes)} (limit "
+                           f"`checkpoint_bytes`)")
     return sorted(files), None
+
+
+def _size(count: int) -> str:
+    return f"{count} bytes ({count / MiB:.1f} MiB)" if count >= MiB else f"{count} bytes"
 
 
 def _count_cells(data: bytes) -> int | None:
@@ -273,8 +278,9 @@ def _check(found: _Found, limits: SubmissionLimits) -> Submission:
         root, notebook, files = found.path.parent, found.path, [found.path]
     size = os.lstat(notebook).st_size
     if size > limits.notebook_bytes:
-        return _refused(found, source, f"the notebook is {size} bytes; the limit is "
-                                       f"{limits.notebook_bytes} (limit `notebook_bytes`)")
+        return _refused(found, source, f"the notebook is {_size(size)}; the limit is "
+                                       f"{_size(limits.notebook_bytes)} (limit "
+                                       f"`notebook_bytes`)")
     try:
         digest = hashlib.sha256()
         for path in files:
