@@ -178,10 +178,6 @@ def _grading(assignment: Assignment, plan, version: str, to_grade: list[Submissi
             book.start_attempt(assignment.slug, sub.stem, sub.sha256, version)
             return one(sub)
         return _grade_locally(attempt, subs, jobs)
-    return _grading_result(locally, where, grader, options.jobs)
-
-
-def _grading_result(locally: GradeFn, where: str, grader, jobs: int) -> _Grading:
     # The self-check's two runs go one after the other, on one warm worker the batch reuses.
     return _Grading(locally, where, lambda subs: _grade_locally(grader.grade, subs, 1),
                     grader.box)
