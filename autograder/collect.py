@@ -124,16 +124,16 @@ def _entries(folder: Path) -> list[os.DirEntry]:
 MANY_NOTEBOOKS = 10
 
 
-def _notebook_entries(folder: Path) -> list[os.DirEntry]:
+def _notebook_entries(folder: Path, most: int | None = None) -> list[os.DirEntry]:
     """Notebooks directly in folder, sorted (links included: they must get their `invalid`
-    row); listing stops after MANY_NOTEBOOKS + 1, which is already too many."""
+    row); with `most`, listing stops after most + 1 (a submission folder: already too many)."""
     found = []
     with os.scandir(folder) as it:
         for entry in it:
             if entry.name.endswith(".ipynb") and not _hidden(entry.name) \
                     and not entry.is_dir(follow_symlinks=False):
                 found.append(entry)
-                if len(found) > MANY_NOTEBOOKS:
+                if most is not None and len(found) > most:
                     break
     return sorted(found, key=lambda e: e.name)
 
@@ -160,13 +160,13 @@ def _expand(path: Path) -> list[_Found]:
     entries = _entries(path)
     subdirs = [e for e in entries if _is_real_dir(e)]
     notebooks = _notebook_entries(path)
-    if len(notebooks) == 1 and not any(_notebook_entries(Path(d.path)) for d in subdirs):
+    if len(notebooks) == 1 and not any(_notebook_entries(Path(d.path), 0) for d in subdirs):
         return [_Found(own_name, path, True)]
     found = [_Found(e.name, Path(e.path), False) for e in notebooks]
     # A sub-folder with no notebook at all is not a submission (data, an --out folder); one
     # with several is, and gets its `invalid` row; so does a link (never followed to look).
     found += [_Found(e.name, Path(e.path), True) for e in entries
-              if (_is_real_dir(e) and _notebook_entries(Path(e.path)))
+              if (_is_real_dir(e) and _notebook_entries(Path(e.path), 0))
               or (e.is_symlink() and not e.name.endswith(".ipynb"))]
     return found
 
@@ -257,7 +257,7 @@ def _check(found: _Found, limits: SubmissionLimits) -> Submission:
     if stat.S_ISLNK(info.st_mode):
         return _refused(found, source, f"{found.key} is a symbolic link; {LINK_ADVICE}")
     if found.folder:
-        notebooks = _notebook_entries(found.path)
+        notebooks = _notebook_entries(found.path, MANY_NOTEBOOKS)
         if len(notebooks) != 1:
             count = f"more than {MANY_NOTEBOOKS}" if len(notebooks) > MANY_NOTEBOOKS else \
                 str(len(notebooks))

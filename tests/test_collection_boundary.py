@@ -145,8 +145,12 @@ def test_what_counts_as_a_submission_in_a_folder_of_submissions(perceptron, tmp_
     (subs / "data").mkdir()
     (subs / "data" / "roster.csv").write_text("id\n")
     stub(perceptron, subs / "__MACOSX" / "ana_perez_123" / "perceptron.ipynb")
+    for i in range(12):  # more notebooks than a submission folder may hold: all found
+        (subs / f"n{i:02d}.ipynb").write_bytes((subs / "dora_000" / "perceptron.ipynb")
+                                               .read_bytes())
     found = {s.stem: s for s in collect([subs])}
-    assert sorted(found) == ["ana_perez_123", "dora_000"]
+    assert sorted(found) == ["ana_perez_123", "dora_000"] + [f"n{i:02d}.ipynb"
+                                                              for i in range(12)]
     assert found["ana_perez_123"].problem is None
     assert "perceptron-copy.ipynb" in found["dora_000"].problem
     assert "2 notebooks" in found["dora_000"].problem
