@@ -284,8 +284,8 @@ def _image_keys(arrays):
 def test_no_q7_image_or_label_reaches_the_sandbox_job(assignment, plan):
     """The job built for the sandbox (cells, public inputs, and the hidden inputs sent after
     the cells) holds no q7 check, none of the images the grader evaluates the checkpoint on
-    and none of the linear probe's labels; the hidden images of sandboxed checks are there
-    (the inspection would see them)."""
+    and none of the linear probe's labels (which cover all ten classes); the hidden images of
+    sandboxed checks are there (the inspection would see them)."""
     made = make_job(plan, [{"number": 1, "source": "pass"}], 100.0)
     job, hidden = made if isinstance(made, tuple) else (made, b"")
     wire = [job, json.loads(hidden) if hidden else {}]
@@ -303,7 +303,8 @@ def test_no_q7_image_or_label_reaches_the_sandbox_job(assignment, plan):
         images = _image_keys(arrays)
         assert images and not images & sent, planned.check.name
         for key in ("train_labels", "test_labels"):
-            if key in planned.inputs:
+            if key in planned.inputs:  # every class, equally (the draw is class-balanced)
+                assert np.all(np.bincount(planned.inputs[key], minlength=10) == 50), key
                 labels = base64.b64encode(planned.inputs[key].tobytes()).decode()
                 assert labels not in text
                 assert key not in text

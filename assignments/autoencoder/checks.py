@@ -62,15 +62,21 @@ def _pick(split, per_class, seed, pool=None):
 
 @lru_cache(maxsize=None)
 def _pool(split, side):
-    """The image indices a side draws hidden images from: sandboxed checks the even ones, the
-    grader's own q7 checks the odd ones minus the public images, so that no image of a
-    judge-only check is ever in a job sent to the sandbox."""
+    """The image indices a side draws hidden images from: sandboxed checks the even-numbered
+    images of every class, the grader's own q7 checks the odd-numbered ones minus the public
+    images, so that no image of a judge-only check is ever in a job sent to the sandbox.
+    Numbered within each class: the splits list the classes in turn (0, 1, ..., 9, 0, ...),
+    so a parity of the index itself would give each side half of the classes."""
     _, y = _split(split)
-    every = np.arange(len(y))
+    rank = np.empty(len(y), dtype=np.int64)
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        rank[members] = np.arange(len(members))
+    side_ones = np.flatnonzero(rank % 2 == (0 if side == "sandbox" else 1))
     if side == "sandbox":
-        return every[::2]
+        return side_ones
     public = sample_indices(y, 20 if split == "train" else 10, PUBLIC_SEED)
-    return np.setdiff1d(every[1::2], public)
+    return np.setdiff1d(side_ones, public)
 
 
 def _seed(rng):
