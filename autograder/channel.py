@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -57,6 +58,7 @@ class Report:
     done: bool = False
     hidden_started: bool = False
     notes: tuple[str, ...] = ()
+    public_status: int | None = None
 
 
 MAX_CELL_ERRORS = 50
@@ -78,8 +80,9 @@ class _Reader:
     bad: set[str] = field(default_factory=set)
     cell_errors: list[dict] = field(default_factory=list)
     next: int = 0
-    phase: str = "setup"          # setup | cells | checks | hidden | done
+    phase: str = "setup"          # setup | cells | checks | ended | hidden | done
     notes: list[str] = field(default_factory=list)
+    public_status: int | None = None    # wait status of the public checks' process
 
     def tamper(self, check_id: str) -> None:
         self.bad.add(check_id)
@@ -97,17 +100,16 @@ class _Reader:
             self._setup(raw)
             return
         if index == await_index:
-            if self.phase in ("cells", "checks") and \
-                    all(i in self.hidden for i in self.order[self.next:]):
-                self.phase = "hidden"
-            else:  # early (the student's) or after done: hidden inputs were exposed
+            if self.phase != "ended":  # early (the student's) or after done: inputs exposed
                 self.violation("misplaced await-hidden")
-                self.phase = "hidden"
+            self.phase = "hidden"
             return
         message = _parse(raw)
         kind = message.get("kind")
         if kind == "cell" and self.phase == "cells":
             self._cell(message)
+        elif kind == "public-ended" and self.phase in ("cells", "checks"):
+            self._public_ended(message)
         elif kind == "check":
             self._check(message)
         elif kind == "done" and self.phase != "done":
@@ -135,12 +137,32 @@ class _Reader:
             self.cell_errors.append({"number": _int_or_none(message.get("number")),
                                      **_clean_error(error)})
 
+    def _public_ended(self, message: dict) -> None:
+        """The public checks' process ended: those it did not report did not run (still
+        before any hidden input existed, so its exit status may be shown)."""
+        status = message.get("status")
+        status = status if isinstance(status, int) and not isinstance(status, bool) else None
+        self.public_status = status
+        killed = message.get("killed") is True
+        reason = "its process ended early"
+        if status is not None and os.WIFSIGNALED(status):
+            reason += f" (signal {os.WTERMSIG(status)})"
+        elif status is not None and os.WIFEXITED(status):
+            reason += f" (exit code {os.WEXITSTATUS(status)})"
+        while self.next < len(self.order) and self.order[self.next] not in self.hidden:
+            check_id = self.order[self.next]
+            if check_id not in self.checks:
+                self.checks[check_id] = CheckRun(timeout=0.0) if killed else \
+                    CheckRun(garbage=f"not run: {reason}")
+            self.next += 1
+        self.phase = "ended"
+
     def _check(self, message: dict) -> None:
         check_id = message.get("id")
         if check_id not in self.order:
             self.violation("check report for an unknown check")
             return
-        expected_phase = "hidden" if check_id in self.hidden else ("cells", "checks")
+        expected_phase = ("hidden",) if check_id in self.hidden else ("cells", "checks")
         in_turn = (self.next < len(self.order) and check_id == self.order[self.next]
                    and self.phase in expected_phase)
         if check_id in self.checks and check_id not in self.bad:
@@ -228,4 +250,4 @@ def read_report(raw: RawRun, order: list[str], hidden: set[str], cells: list[dic
     if raw.oversized_lines:
         raise ChannelCorrupt(f"{raw.oversized_lines} line(s) longer than the limit")
     return Report(dict(reader.checks), tuple(reader.cell_errors), reader.phase == "done",
-                  raw.await_index is not None, tuple(reader.notes))
+                  raw.await_index is not None, tuple(reader.notes), reader.public_status)

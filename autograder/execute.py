@@ -144,6 +144,10 @@ def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, w
             status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
         else:
             status, message = "crashed", f"the process ended early ({reason})"
+    elif report.public_status is not None and os.WIFSIGNALED(report.public_status) and \
+            os.WTERMSIG(report.public_status) == signal.SIGXCPU:
+        status, message = "timeout", (f"the public checks used more than {limits.cpu_seconds} s "
+                                      f"of CPU time")
     elif _raised_memory_error(checks, cell_errors):
         # Without a memory cgroup (RLIMIT_DATA) an allocation fails with MemoryError instead of
         # the OOM killer: same limit, same status.

@@ -40,7 +40,8 @@ def _ok(check_id, value=1.0) -> bytes:
 def _honest(*, public=("q1.p1", "q1.p2"), hidden=("q1.h1", "q1.h2")) -> list[bytes]:
     return ([_line(kind="hello", pid=7), _line(kind="started"),
              _line(kind="cell", number=2, error=None)]
-            + [_ok(c) for c in public] + [AWAIT_HIDDEN] + [_ok(c) for c in hidden]
+            + [_ok(c) for c in public] + [_line(kind="public-ended", status=0, killed=False),
+                                          AWAIT_HIDDEN] + [_ok(c) for c in hidden]
             + [_line(kind="done")])
 
 
@@ -100,6 +101,35 @@ def test_forged_lines_fail_the_check_they_touch(forge, bad):
     assert _tampered(report) == bad
     for check_id in set(ORDER) - bad:
         assert report.checks[check_id].outputs == {"y": 1.0}
+
+
+@pytest.mark.parametrize("status, killed, expect", [
+    (11, False, "not run: its process ended early (signal 11)"),     # a segfault
+    (0, True, None),                                                  # killed at its budget
+])
+def test_public_checks_a_crash_did_not_report_are_not_run(status, killed, expect):
+    """When the public checks' process ends before reporting them all (crash, exit, its time
+    share), are the unreported ones 'not run' while the hidden checks still count?"""
+    lines = _honest()
+    del lines[4]                                          # q1.p2 never reported
+    lines[4] = _line(kind="public-ended", status=status, killed=killed)
+    report = _read(lines)
+    assert not _tampered(report)
+    assert report.checks["q1.p1"].outputs == {"y": 1.0}
+    assert report.checks["q1.h1"].outputs == report.checks["q1.h2"].outputs == {"y": 1.0}
+    if killed:
+        assert report.checks["q1.p2"].timeout == 0.0
+    else:
+        assert report.checks["q1.p2"].garbage == expect
+
+
+def test_a_late_public_report_is_forged():
+    """Is a public check report after public-ended (its process is gone) a forgery?"""
+    lines = _honest()
+    del lines[4]
+    lines.insert(5, _ok("q1.p2"))                         # after public-ended
+    report = _read(lines)
+    assert _tampered(report) == {"q1.p2"}
 
 
 def test_an_early_await_hidden_taints_everything_after_it():

@@ -132,8 +132,10 @@ def test_feedback_never_shows_hidden_inputs_expected_values_or_stdout(graded, pe
     secrets = _secret_numbers(perceptron)
     assert len(secrets) > 50
     raw = results["leaky.ipynb"].output
-    assert "LEAK-" in raw and _leaks(raw, secrets), \
-        "the leaky student must really have printed hidden inputs for this test to mean much"
+    # The leaky student printed every input it was given; what the grader kept is what it
+    # printed before any hidden input reached the sandbox (public inputs only).
+    assert "LEAK-predict" in raw, "the leaky student must really have printed its inputs"
+    assert not _leaks(raw, secrets), _leaks(raw, secrets)[:5]
     for page in (out / "feedback").glob("*.html"):
         text = _visible_text(page.read_text())
         assert "LEAK" not in text, page.name

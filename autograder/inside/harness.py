@@ -12,7 +12,9 @@ Protocol on the result channel (line-delimited JSON), in this order:
     started                  right before the first student cell: from here on every line may
                              be the student's, so the parent believes no `sandbox-error` after it
     cell ...                 one per code cell
-    check (public) ...       one per public check, in the job's order
+    check (public) ...       one per public check, in the job's order (in a forked copy
+                             when hidden checks follow: see run_public_apart)
+    public-ended             only with hidden checks: how that copy ended
     await-hidden             only when the job has hidden checks: the parent answers by writing
                              the hidden checks' inputs to our stdin (read once, before student
                              code runs, then replaced by /dev/null); nothing the process emits
@@ -31,6 +33,7 @@ import linecache
 import os
 import random
 import re
+import select
 import signal
 import sys
 import time
@@ -49,8 +52,26 @@ class _Timeout(BaseException):
     """Raised by the alarm; a BaseException so that `except Exception` in student code misses it."""
 
 
+_armed = [False]
+
+
 def _on_alarm(signum, frame):
-    raise _Timeout()
+    # A SIGALRM that arrives just as the timer is cancelled is handled at the next bytecode,
+    # which may already be inside channel.send(): only an armed alarm may interrupt, so a
+    # report is never cut in half or followed by a second one for the same check.
+    if _armed[0]:
+        _armed[0] = False
+        raise _Timeout()
+
+
+def _arm(seconds):
+    _armed[0] = True
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def _disarm():
+    _armed[0] = False
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 class Channel:
@@ -149,7 +170,7 @@ def run_cells(cells, namespace, channel, cell_timeout):
                      "where": f"cell {number}, line {exc.lineno}: {(exc.text or '').strip()}"}
             code = None
         if code is not None:
-            signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+            _arm(cell_timeout)
             try:
                 exec(code, namespace)
             except _Timeout:
@@ -159,7 +180,7 @@ def run_cells(cells, namespace, channel, cell_timeout):
             except BaseException as exc:  # SystemExit, KeyboardInterrupt too: keep grading
                 error = describe_exception(exc)
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                _disarm()
         channel.send(kind="cell", number=number, error=error,
                      seconds=round(time.monotonic() - started, 3))
 
@@ -192,10 +213,10 @@ def run_checks(checks, probes, namespace, channel, check_timeout, deadline=None)
         except ValueError as exc:
             channel.send(kind="check", id=check["id"], harness_error=str(exc))
             continue
-        signal.setitimer(signal.ITIMER_REAL, allowed)
+        _arm(allowed)
         try:
             outputs = probe(names, **inputs)
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _disarm()
             channel.send(kind="check", id=check["id"], outputs=checklib.encode(outputs))
         except checklib.MissingName as exc:
             channel.send(kind="check", id=check["id"], missing=exc.name)
@@ -204,7 +225,7 @@ def run_checks(checks, probes, namespace, channel, check_timeout, deadline=None)
         except BaseException as exc:
             channel.send(kind="check", id=check["id"], error=describe_exception(exc))
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _disarm()
 
 
 def take_stdin():
@@ -230,6 +251,59 @@ def read_hidden_inputs(fd):
     return json.loads(data) if data else {}
 
 
+def run_public_apart(public, probes, namespace, channel, job, hidden_fd):
+    """The public checks in a forked copy of this process, so that a crash, an exit or the
+    OOM killer there (or a hang, stopped at the public checks' share of the time) costs the
+    public checks only: the hidden ones, which may only start once the public ones are over,
+    still run here. Reports how the copy ended, for the checks it did not report."""
+    budget = float(job.get("public_seconds") or job["check_timeout"])
+    deadline = time.monotonic() + budget
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except OSError:  # the submission used up the process limit: run them here instead
+        run_checks(public, probes, namespace, channel, float(job["check_timeout"]), deadline)
+        channel.send(kind="public-ended", status=0, killed=False)
+        return
+    if pid == 0:
+        os.close(hidden_fd)
+        try:
+            run_checks(public, probes, namespace, channel, float(job["check_timeout"]),
+                       deadline)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(0)
+    status, killed = _wait_until(pid, deadline + 0.5)
+    channel.send(kind="public-ended", status=status, killed=killed)
+
+
+def _wait_until(pid, deadline):
+    """(wait status, whether we had to kill it) of child pid, killing it at the deadline."""
+    try:
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        handle = None
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            if handle is not None:
+                os.close(handle)
+            return status, False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            if handle is not None:
+                os.close(handle)
+            return status, True
+        if handle is not None:
+            select.select([handle], [], [], left)
+        else:
+            time.sleep(min(left, 0.005))
+
+
 def grade(job, channel, probes):
     """Run the cells and checks of one job, report them, and end this process."""
     hidden_fd = take_stdin()
@@ -243,12 +317,10 @@ def grade(job, channel, probes):
     hidden = [c for c in job["checks"] if c.get("hidden")]
     channel.send(kind="started")
     run_cells(job["cells"], namespace, channel, float(job["cell_timeout"]))
-    # Public checks get a share of the time, so a hang there still leaves the hidden checks
-    # (which only start once the public ones are over) time to run.
-    budget = job.get("public_seconds")
-    run_checks(public, probes, namespace, channel, float(job["check_timeout"]),
-               None if budget is None or not hidden else time.monotonic() + float(budget))
-    if hidden:
+    if not hidden:
+        run_checks(public, probes, namespace, channel, float(job["check_timeout"]))
+    else:
+        run_public_apart(public, probes, namespace, channel, job, hidden_fd)
         sys.stdout.flush()
         sys.stderr.flush()
         channel.send(kind="await-hidden")
