@@ -291,15 +291,16 @@ def backward(X, Y, params, cache):
 }
 
 
-@pytest.mark.parametrize("slug, sources, judged", [
-    ("gan", FABRICATED_GAN, ("d_star_maximizes", "optimum_identity")),
-    ("backprop", FABRICATED_BACKPROP, ("gradient_check",)),
+@pytest.mark.parametrize("slug, sources, judged, fabricated_only", [
+    ("gan", FABRICATED_GAN, ("d_star_maximizes", "optimum_identity"), ("q2", "q3")),
+    ("backprop", FABRICATED_BACKPROP, ("gradient_check",), ("q3",)),
 ])
-def test_fabricated_functions_score_zero_on_the_judged_checks(slug, sources, judged, tmp_path,
-                                                               box):
+def test_fabricated_functions_score_zero_on_the_judged_checks(slug, sources, judged,
+                                                               fabricated_only, tmp_path, box):
     """Graded for real, the fabricated functions of the review (a gan_value that ignores D
     with jensen_shannon = 0; a constant cost with zero gradients) get 0 on every judged check
-    their identity used to satisfy, with the other questions correct (the reference)."""
+    their identity used to satisfy, with the other questions correct (the reference), and 0
+    on every hidden check of the questions holding nothing but fabricated functions."""
     assignment = load_assignment(slug)
     path = notebook_with_code(assignment, sources, tmp_path / "subs" / "fabricated.ipynb")
     result = _grade(assignment, [path], tmp_path / "out")["fabricated"]
@@ -310,6 +311,9 @@ def test_fabricated_functions_score_zero_on_the_judged_checks(slug, sources, jud
     for check in scored:
         assert check.score == 0 and check.status == "failed", (check.id, check.feedback)
         assert check.feedback, check.id
+    earned = [(c.id, c.name) for c in result.checks
+              if c.hidden and c.question in fabricated_only and c.score > 0]
+    assert not earned, earned
 
 
 # ---------------------------------------------------------------------------- (d)
