@@ -73,9 +73,10 @@ class WarmWorker:
         self.log = open(self.base / "worker.log", "wb")
         env = None if box.namespaces else sandbox.host_env(self.spool, self.spool)
         try:
-            self.proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), cwd=self.spool,
-                                         env=env, stdin=subprocess.DEVNULL, stdout=self.log,
-                                         stderr=self.log, start_new_session=True)
+            self.proc = _spawner().call(lambda: subprocess.Popen(
+                cmd, pass_fds=(theirs.fileno(),), cwd=self.spool, env=env,
+                stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
+                start_new_session=True))
         except OSError as exc:
             self.close()
             raise WorkerBroken(f"cannot start a warm worker: {exc}") from None
@@ -259,6 +260,55 @@ class WarmWorker:
             except (ProcessLookupError, PermissionError):
                 pass
         cgroup.kill_all(frozenset({self.worker_pid}))
+
+
+class _Spawner(threading.Thread):
+    """Starts every warm worker from one thread that lives as long as the process.
+
+    Without namespaces a worker asks to be killed when its parent dies (PR_SET_PDEATHSIG),
+    and for the kernel the parent is the *thread* that forked it: a worker started from a
+    grading thread that then ends (a finished thread pool, the batch's self-check) would be
+    killed while idle in the pool."""
+
+    def __init__(self):
+        super().__init__(daemon=True, name="neurograde-spawner")
+        self._jobs: list = []
+        self._ready = threading.Condition()
+
+    def run(self) -> None:  # type: ignore[override]
+        while True:
+            with self._ready:
+                while not self._jobs:
+                    self._ready.wait()
+                fn, box = self._jobs.pop(0)
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # handed back to the caller
+                box["error"] = exc
+            box["done"].set()
+
+    def call(self, fn):
+        box = {"done": threading.Event()}
+        with self._ready:
+            self._jobs.append((fn, box))
+            self._ready.notify()
+        box["done"].wait()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+
+_SPAWNER: _Spawner | None = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _spawner() -> _Spawner:
+    global _SPAWNER
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None or not _SPAWNER.is_alive():
+            _SPAWNER = _Spawner()
+            _SPAWNER.start()
+        return _SPAWNER
 
 
 def _sender_pid(ancillary) -> int | None:
