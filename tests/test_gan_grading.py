@@ -1,6 +1,7 @@
 """Grading the gan assignment: its known mistakes are named, its examples grade as they should,
 its property judges (D* maximizes V, V(D*) = -2 log 2 + 2 JSD) judge the student's own
-functions against the course's values, and correct code written differently from the reference keeps full marks."""
+functions against the course's values, and correct code written differently from the
+reference keeps full marks."""
 
 from assignment_grading import GradingTests, feedback, grade, notebook_with_code
 from autograder import checklib

@@ -5,9 +5,9 @@ no expected value. The same probe applied to the reference gives the expected ou
 
 Random functions get a numpy Generator built here from a seed input, so both sides draw from
 the same stream. The target distribution of a sample check (`_limit`, `_variance`, `_std`) is
-a judge-only input: it never reaches the sandbox, so the probes take it as optional. Weight initializers for
-activation_variances are built here from a kind and a scale given in the inputs, so question 4
-never depends on the student's own samplers of question 3.
+a judge-only input: it never reaches the sandbox, so the probes take it as optional. Weight
+initializers for activation_variances are built here from a kind and a scale given in the
+inputs, so question 4 never depends on the student's own samplers of question 3.
 """
 
 import numpy as np
