@@ -11,6 +11,7 @@ import socket
 import tempfile
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,34 @@ def test_fallback_mode_leaves_no_process(graded):
             if cmdline == b"sleep\x00613\x00" and f"Uid:\t{sandbox.SANDBOX_UID}" in status:
                 mine.append(int(entry))
     assert mine == []
+
+
+def test_a_worker_outlives_the_thread_that_asked_for_it(perceptron, tmp_path, monkeypatch):
+    """Without namespaces a worker is killed when its parent dies (PR_SET_PDEATHSIG), which
+    the kernel tracks per thread: is a worker first used from a thread that then ended (as
+    the batch's self-check does) still alive and reused by the next submission?"""
+    from autograder.collect import collect
+    from autograder.execute import execute
+    from autograder.grader import limits_for
+    from autograder.probe import make_plan
+    box = dataclasses.replace(_forced("landlock"), warm=True)
+    pool = warmpool.WorkerPool()
+    monkeypatch.setattr(warmpool, "_POOL", pool)
+    source = "import numpy as np\n\n" + "\n\n".join(
+        inspect.getsource(getattr(perceptron.reference, n)) for n in ALL)
+    path = notebook_with([source], tmp_path / "good.ipynb")
+    plan, limits = make_plan(perceptron), limits_for(perceptron, 30)
+    first = []
+    worker = threading.Thread(target=lambda: first.append(
+        execute(collect([path])[0], plan, box, limits)))
+    worker.start()
+    worker.join()
+    try:
+        (idle,) = [w for _, w in pool._idle]
+        time.sleep(0.3)                  # a parent-death signal would have landed by now
+        assert idle.alive()
+        second = execute(collect([path])[0], plan, box, limits)
+        assert "warm worker" in first[0].sandbox and "warm worker" in second.sandbox
+        assert [w for _, w in pool._idle] == [idle]
+    finally:
+        pool.close()
