@@ -15,7 +15,10 @@ In one run it:
 4. prints total times, seconds per submission, the per-submission overhead beyond the
    student's own compute (their functions timed in-process on the same inputs), and the ratio;
 5. grades 100 and 1,000 submissions and prints the grading parent's peak RSS for each
-   (flat memory means the second is not ~10x the first).
+   (flat memory means the second is not ~10x the first); in the larger batch --hostile of
+   them (default 10) attack the parent's memory and time: 250 MB on the result channel in one
+   line or in many, 250 MB printed, a line nested 200,000 deep, a 1M-cell notebook, a 600 MB
+   sparse notebook, a symlinked notebook.
 
 Times are wall clock on this machine as it is (the load average is printed: other work on the
 machine slows everything down alike).
@@ -48,9 +51,11 @@ from autograder.spec import load_assignment  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SLUG = "perceptron"
-PEAK_RSS = ("import resource, sys\nfrom autograder.cli import main\ncode = main(sys.argv[1:])\n"
-            "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-            "file=sys.stderr)\nsys.exit(code)")
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec, so
+# it would report this benchmark's own size whenever the grading parent stays below it.
+PEAK_RSS = ("import sys\nfrom autograder.cli import main\ncode = main(sys.argv[1:])\n"
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+            "print('PEAK_RSS_KB', hwm.split()[1], file=sys.stderr)\nsys.exit(code)")
 
 
 def generate(assignment, folder: Path, n: int) -> list[Path]:
@@ -74,6 +79,46 @@ def generate(assignment, folder: Path, n: int) -> list[Path]:
         nbformat.write(fill_notebook(base, sources), str(path))
         paths.append(path)
     return paths
+
+
+HOSTILE_CELLS = {
+    "channel-line": "import os\nfd = int(os.environ['NEUROGRADE_RESULT_FD'])\n"
+                    "for _ in range(250):\n    os.write(fd, b'7' * (1 << 20))",
+    "channel-lines": "import os\nfd = int(os.environ['NEUROGRADE_RESULT_FD'])\n"
+                     "line = b'{\"kind\": \"cell\", \"pad\": \"' + b'x' * 4000 + b'\"}\\n'\n"
+                     "for _ in range(62_000):\n    os.write(fd, line)",
+    "stdout": "import sys\nfor _ in range(250):\n    sys.stdout.write('y' * (1 << 20))",
+    "deep-line": "import os\nos.write(int(os.environ['NEUROGRADE_RESULT_FD']), "
+                 "b'[' * 200_000 + b'\\n')",
+}
+
+
+def make_hostile(folder: Path, paths: list[Path]) -> None:
+    """Replace the first paths with submissions that attack the grading parent."""
+    kinds = list(HOSTILE_CELLS) + ["million-cells", "sparse", "symlink"]
+    for i, path in enumerate(paths):
+        kind = kinds[i % len(kinds)]
+        path.unlink()
+        if kind in HOSTILE_CELLS:
+            nb = nbformat.v4.new_notebook()
+            nb.cells = [nbformat.v4.new_code_cell(f"# {i}\n" + HOSTILE_CELLS[kind])]
+            nbformat.write(nb, str(path))
+        elif kind == "million-cells":
+            cell = '{"cell_type": "code", "metadata": {}, "outputs": [], "source": "x = 1", ' \
+                   '"execution_count": null}'
+            # Streamed: a child's peak RSS starts from its parent's (Linux keeps the high-water
+            # mark across fork and exec), so this process must not grow to the file's size.
+            with open(path, "w") as fh:
+                fh.write('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [')
+                for k in range(1_000_000):
+                    fh.write((", " if k else "") + cell)
+                fh.write("]}")
+        elif kind == "sparse":
+            with open(path, "wb") as fh:
+                fh.truncate(600 * 1024 * 1024)
+        else:
+            path.symlink_to(folder.parent / "outside.ipynb")
+    (folder.parent / "outside.ipynb").write_text("{}")
 
 
 def student_compute(assignment, paths: list[Path]) -> float:
@@ -159,6 +204,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--memory", default="100,1000",
                         help="batch sizes for the peak-RSS comparison ('' to skip)")
+    parser.add_argument("--hostile", type=int, default=10,
+                        help="hostile submissions in the largest memory batch (default 10)")
     parser.add_argument("--skip-fresh", action="store_true",
                         help="do not time the fresh-process path")
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
@@ -218,10 +265,12 @@ def main(argv=None) -> int:
         peaks = {}
         for size in sizes:
             folder = work / f"mem-{size}"
-            generate(assignment, folder, size)
+            generated = generate(assignment, folder, size)
+            hostile = min(args.hostile, size) if size == max(sizes) else 0
+            make_hostile(folder, generated[:hostile])
             seconds, peaks[size] = neurograde(folder, work / f"out-mem-{size}", args.jobs)
-            print(f"memory: {size:5d} submissions in {seconds:6.1f} s, peak RSS of the "
-                  f"grading parent {peaks[size] / 1024:7.1f} MiB")
+            print(f"memory: {size:5d} submissions ({hostile} hostile) in {seconds:6.1f} s, "
+                  f"peak RSS of the grading parent {peaks[size] / 1024:7.1f} MiB")
         if len(sizes) >= 2:
             low, high = sizes[0], sizes[-1]
             print(f"memory: peak RSS at {high} / at {low} = "
