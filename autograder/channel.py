@@ -83,6 +83,7 @@ class _Reader:
     phase: str = "setup"          # setup | cells | checks | ended | hidden | done
     notes: list[str] = field(default_factory=list)
     public_status: int | None = None    # wait status of the public checks' process
+    unreadable: ChannelCorrupt | None = None   # a bad line, unless a kill explains it
 
     def tamper(self, check_id: str) -> None:
         self.bad.add(check_id)
@@ -100,12 +101,24 @@ class _Reader:
             self._setup(raw)
             return
         if index == await_index:
+            self.settle()
             if self.phase != "ended":  # early (the student's) or after done: inputs exposed
                 self.violation("misplaced await-hidden")
             self.phase = "hidden"
             return
-        message = _parse(raw)
+        try:
+            message = _parse(raw)
+        except ChannelCorrupt as exc:
+            self.settle()
+            self.unreadable = exc           # decided by the next line (see settle)
+            return
         kind = message.get("kind")
+        if self.unreadable is not None and kind == "public-ended" and \
+                message.get("killed") is True:
+            # The public checks' process was killed mid-report: its cut last line (ended by
+            # the harness's line break) is not the submission writing garbage.
+            self.unreadable = None
+        self.settle()
         if kind == "cell" and self.phase == "cells":
             self._cell(message)
         elif kind == "public-ended" and self.phase in ("cells", "checks"):
@@ -116,6 +129,10 @@ class _Reader:
             self.phase = "done"
         else:
             self.violation(f"{str(kind)[:40]!r}")
+
+    def settle(self) -> None:
+        if self.unreadable is not None:
+            raise self.unreadable
 
     def _setup(self, raw: bytes) -> None:
         try:
@@ -243,6 +260,7 @@ def read_report(raw: RawRun, order: list[str], hidden: set[str], cells: list[dic
                      frozenset(names), check_timeout)
     for index, line in enumerate(raw.lines):
         reader.line(index, line, raw.await_index)
+    reader.settle()
     if reader.phase == "setup":
         raise SandboxSetupError("the grading process ended before running any of the "
                                 "submission's code (see the grader's set-up: is the Python "

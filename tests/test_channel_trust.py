@@ -123,6 +123,23 @@ def test_public_checks_a_crash_did_not_report_are_not_run(status, killed, expect
         assert report.checks["q1.p2"].garbage == expect
 
 
+@pytest.mark.parametrize("killed, cut", [(True, _ok("q1.p2")[:30]), (True, b""),
+                                         (False, _ok("q1.p2")[:30])])
+def test_a_report_cut_by_the_kill_at_the_time_share(killed, cut):
+    """When the harness kills the public checks' process mid-report (its time share ran out),
+    is the cut line it leaves forgiven, while the same cut line without that kill still
+    fails the submission?"""
+    lines = _honest()
+    lines[4:6] = [cut, _line(kind="public-ended", status=9, killed=killed)]
+    if not killed:
+        with pytest.raises(ChannelCorrupt):
+            _read(lines)
+        return
+    report = _read(lines)
+    assert report.checks["q1.p2"].timeout == 0.0 and not _tampered(report)
+    assert report.checks["q1.h2"].outputs == {"y": 1.0}
+
+
 def test_a_late_public_report_is_forged():
     """Is a public check report after public-ended (its process is gone) a forgery?"""
     lines = _honest()

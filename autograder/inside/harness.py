@@ -80,6 +80,13 @@ class Channel:
     def __init__(self, fd):
         self._file = os.fdopen(fd, "w", buffering=1, closefd=True)
 
+    def line_break(self):
+        try:
+            self._file.write("\n")
+            self._file.flush()
+        except (OSError, ValueError):
+            pass
+
     def send(self, **message):
         try:
             self._file.write(json.dumps(message) + "\n")
@@ -276,6 +283,8 @@ def run_public_apart(public, probes, namespace, channel, job, hidden_fd):
         finally:
             os._exit(0)
     status, killed = _wait_until(pid, deadline + 0.5)
+    if killed:
+        channel.line_break()    # ends a report the copy may have been writing when killed
     channel.send(kind="public-ended", status=status, killed=killed)
 
 
