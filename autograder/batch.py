@@ -178,8 +178,10 @@ def _grading(assignment: Assignment, plan, version: str, to_grade: list[Submissi
             book.start_attempt(assignment.slug, sub.stem, sub.sha256, version)
             return one(sub)
         return _grade_locally(attempt, subs, jobs)
-    # The self-check's two runs go one after the other, on one warm worker the batch reuses.
-    return _Grading(locally, where, lambda subs: _grade_locally(grader.grade, subs, 1),
+    # The self-check's two runs share the batch's job slots (up to two at once), warming the
+    # workers the batch then reuses.
+    return _Grading(locally, where,
+                    lambda subs: _grade_locally(grader.grade, subs, min(2, options.jobs)),
                     grader.box)
 
 
