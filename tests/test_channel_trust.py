@@ -202,7 +202,8 @@ def _reference(perceptron, *names):
 ALL = ("predict", "accuracy", "better_model", "train_perceptron")
 
 # Every function leaks what it is called with, every way a function can: printing (stdout
-# and stderr), exception text, an exception class named after the data, a file, the exit code.
+# and stderr), exception text, an exception class named after the data, a file, the exit code,
+# and a patched json.dumps that adds it to every report the harness sends.
 LEAKY = '''
 import sys, os, numpy as np
 _seen = []
@@ -218,6 +219,18 @@ def _leak(*args):
             print("LEAK", text, file=sys.stderr)
             with open("leak.txt", "a") as fh:
                 fh.write(text + "\\n")
+
+import json
+_real_dumps = json.dumps
+
+def _dumps(obj, *args, **kwargs):   # every report the harness sends carries the data too
+    if isinstance(obj, dict):
+        obj = dict(obj, leak=list(_seen[-3:]))
+        if isinstance(obj.get("error"), dict):
+            obj["error"] = dict(obj["error"], message="LEAK " + " ".join(_seen[-3:]))
+    return _real_dumps(obj, *args, **kwargs)
+
+json.dumps = _dumps
 
 def predict(X, w, b):
     _leak(X, w)

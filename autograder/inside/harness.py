@@ -49,6 +49,11 @@ import numpy as np  # noqa: E402  (after sys.path set-up, by design)
 import checklib  # noqa: E402
 
 
+# Taken before any student code runs: a notebook that patches json (by accident or not) must
+# not change what the harness writes, nor stop it from reading its inputs.
+_dumps, _loads = json.dumps, json.loads
+
+
 class _Timeout(BaseException):
     """Raised by the alarm; a BaseException so that `except Exception` in student code misses it."""
 
@@ -90,7 +95,7 @@ class Channel:
 
     def send(self, **message):
         try:
-            self._file.write(json.dumps(message) + "\n")
+            self._file.write(_dumps(message) + "\n")
             self._file.flush()
         except (OSError, ValueError):
             # The student closed or broke our descriptor; nothing more can be reported.
@@ -256,7 +261,7 @@ def read_hidden_inputs(fd):
         chunks.append(chunk)
     os.close(fd)
     data = b"".join(chunks)
-    return json.loads(data) if data else {}
+    return _loads(data) if data else {}
 
 
 def run_public_apart(public, probes, namespace, channel, job, hidden_fd):
