@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import re
 from dataclasses import dataclass, field
 
@@ -58,7 +57,7 @@ class Report:
     done: bool = False
     hidden_started: bool = False
     notes: tuple[str, ...] = ()
-    public_status: int | None = None
+    checks_started: bool = False    # the harness got as far as the checks
 
 
 MAX_CELL_ERRORS = 50
@@ -81,9 +80,9 @@ class _Reader:
     cell_errors: list[dict] = field(default_factory=list)
     next: int = 0
     phase: str = "setup"          # setup | cells | checks | ended | hidden | done
+    cells_seen: int = 0
     notes: list[str] = field(default_factory=list)
-    public_status: int | None = None    # wait status of the public checks' process
-    unreadable: ChannelCorrupt | None = None   # a bad line, unless a kill explains it
+
 
     def tamper(self, check_id: str) -> None:
         self.bad.add(check_id)
@@ -101,38 +100,22 @@ class _Reader:
             self._setup(raw)
             return
         if index == await_index:
-            self.settle()
             if self.phase != "ended":  # early (the student's) or after done: inputs exposed
                 self.violation("misplaced await-hidden")
             self.phase = "hidden"
             return
-        try:
-            message = _parse(raw)
-        except ChannelCorrupt as exc:
-            self.settle()
-            self.unreadable = exc           # decided by the next line (see settle)
-            return
+        message = _parse(raw)
         kind = message.get("kind")
-        if self.unreadable is not None and kind == "public-ended" and \
-                message.get("killed") is True:
-            # The public checks' process was killed mid-report: its cut last line (ended by
-            # the harness's line break) is not the submission writing garbage.
-            self.unreadable = None
-        self.settle()
         if kind == "cell" and self.phase == "cells":
             self._cell(message)
         elif kind == "public-ended" and self.phase in ("cells", "checks"):
-            self._public_ended(message)
+            self._public_ended()
         elif kind == "check":
             self._check(message)
         elif kind == "done" and self.phase != "done":
             self.phase = "done"
         else:
             self.violation(f"{str(kind)[:40]!r}")
-
-    def settle(self) -> None:
-        if self.unreadable is not None:
-            raise self.unreadable
 
     def _setup(self, raw: bytes) -> None:
         try:
@@ -149,28 +132,15 @@ class _Reader:
             raise SandboxSetupError(f"the harness sent {str(kind)[:40]!r} before starting")
 
     def _cell(self, message: dict) -> None:
+        self.cells_seen += 1
         error = message.get("error")
         if isinstance(error, dict) and len(self.cell_errors) < MAX_CELL_ERRORS:
             self.cell_errors.append({"number": _int_or_none(message.get("number")),
                                      **_clean_error(error)})
 
-    def _public_ended(self, message: dict) -> None:
-        """The public checks' process ended: those it did not report did not run (still
-        before any hidden input existed, so its exit status may be shown)."""
-        status = message.get("status")
-        status = status if isinstance(status, int) and not isinstance(status, bool) else None
-        self.public_status = status
-        killed = message.get("killed") is True
-        reason = "its process ended early"
-        if status is not None and os.WIFSIGNALED(status):
-            reason += f" (signal {os.WTERMSIG(status)})"
-        elif status is not None and os.WIFEXITED(status):
-            reason += f" (exit code {os.WEXITSTATUS(status)})"
+    def _public_ended(self) -> None:
+        """The public checks are over: any the harness did not report did not run."""
         while self.next < len(self.order) and self.order[self.next] not in self.hidden:
-            check_id = self.order[self.next]
-            if check_id not in self.checks:
-                self.checks[check_id] = CheckRun(timeout=0.0) if killed else \
-                    CheckRun(garbage=f"not run: {reason}")
             self.next += 1
         self.phase = "ended"
 
@@ -260,7 +230,6 @@ def read_report(raw: RawRun, order: list[str], hidden: set[str], cells: list[dic
                      frozenset(names), check_timeout)
     for index, line in enumerate(raw.lines):
         reader.line(index, line, raw.await_index)
-    reader.settle()
     if reader.phase == "setup":
         raise SandboxSetupError("the grading process ended before running any of the "
                                 "submission's code (see the grader's set-up: is the Python "
@@ -268,4 +237,5 @@ def read_report(raw: RawRun, order: list[str], hidden: set[str], cells: list[dic
     if raw.oversized_lines:
         raise ChannelCorrupt(f"{raw.oversized_lines} line(s) longer than the limit")
     return Report(dict(reader.checks), tuple(reader.cell_errors), reader.phase == "done",
-                  raw.await_index is not None, tuple(reader.notes), reader.public_status)
+                  raw.await_index is not None, tuple(reader.notes),
+                  reader.phase not in ("setup", "cells") or reader.cells_seen >= len(cells))

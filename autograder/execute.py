@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from .channel import ChannelCorrupt, CheckRun, SandboxSetupError, read_report  # noqa: F401
+from .channel import ChannelCorrupt, CheckRun, Report, SandboxSetupError, read_report  # noqa
 from .collect import Submission
 from .probe import Plan
 from .sandbox import box as sandbox
@@ -90,29 +90,53 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
                          sandbox=box.describe())
     job, hidden = make_job(plan, cells, limits.wall_seconds)
     remove_stale_leftovers()
-    result, path = None, "fresh process"
-    if box.warm:
-        result = run_warm(submission, job, hidden, assignment.probes_path,
-                          assignment.uses_torch, box, limits)
-        path = "fresh process" if result is None else "warm worker"
-    if result is None:
-        scratch = scratch_root(submission_bytes(submission))
-        with tempfile.TemporaryDirectory(prefix=scratch_prefix("run"), dir=scratch) as tmp:
-            os.chmod(tmp, 0o755)
-            result = run_fresh(submission, job, hidden, assignment.probes_path, box, limits,
-                               Path(tmp))
-    order = [c["id"] for c in job["checks"]]
-    hidden_ids = {c["id"] for c in job["checks"] if c.get("hidden")}
     names = {name for q in assignment.questions for name in q.defines}
-    return _interpret(submission, result, limits, f"{box.describe()}, {path}",
-                      time.monotonic() - started, order, hidden_ids, cells, names,
-                      float(job["check_timeout"]))
+
+    def run(job: dict) -> tuple[Execution, Report | None]:
+        result, path = None, "fresh process"
+        if box.warm:
+            result = run_warm(submission, job, hidden, assignment.probes_path,
+                              assignment.uses_torch, box, limits)
+            path = "fresh process" if result is None else "warm worker"
+        if result is None:
+            scratch = scratch_root(submission_bytes(submission))
+            with tempfile.TemporaryDirectory(prefix=scratch_prefix("run"), dir=scratch) as tmp:
+                os.chmod(tmp, 0o755)
+                result = run_fresh(submission, job, hidden, assignment.probes_path, box,
+                                   limits, Path(tmp))
+        return _interpret(submission, result, limits, f"{box.describe()}, {path}",
+                          time.monotonic() - started, [c["id"] for c in job["checks"]],
+                          {c["id"] for c in job["checks"] if c.get("hidden")}, cells, names,
+                          float(job["check_timeout"]))
+
+    first, report = run(job)
+    hidden_checks = [c for c in job["checks"] if c.get("hidden")]
+    if hidden_checks and report is not None and report.checks_started and \
+            not report.hidden_started and first.status in ("crashed", "oom", "timeout"):
+        # The run ended during the public checks (a crash, the memory limit, a hang past
+        # every alarm), before any hidden input was sent: the hidden checks, of other
+        # questions too, deserve their chance, so the notebook runs again for them alone.
+        second, _ = run({**job, "checks": hidden_checks})
+        return _merge(first, second, {c["id"] for c in hidden_checks})
+    return first
+
+
+def _merge(first: Execution, second: Execution, hidden: set[str]) -> Execution:
+    """The public half of the first run with the hidden half of the second."""
+    checks = {k: v for k, v in first.checks.items() if k not in hidden}
+    checks.update({k: v for k, v in second.checks.items() if k in hidden})
+    again = second.message or "ok"
+    return Execution(first.submission, first.status,
+                     f"{first.message}; the hidden checks ran in a second run ({again})",
+                     checks, first.cell_errors, first.output,
+                     round(first.seconds + second.seconds, 3), first.sandbox)
 
 
 def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, where: str,
                seconds: float, order: list[str], hidden: set[str], cells: list[dict],
-               names: set[str], check_timeout: float) -> Execution:
-    """Turn the raw run into an Execution (channel.py decides what is believed)."""
+               names: set[str], check_timeout: float) -> tuple[Execution, Report | None]:
+    """Turn the raw run into an Execution (channel.py decides what is believed), with the
+    channel's report (None when the channel was unreadable)."""
     output = result.output.decode("utf-8", errors="replace")
     if result.output_dropped:
         output += f"\n[... {result.output_dropped} more bytes of output dropped]"
@@ -124,7 +148,7 @@ def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, w
         return Execution(submission, "crashed",
                          f"the submission wrote data to the grader's result channel that is "
                          f"not a check report ({exc}): all checks fail", {}, (), output,
-                         round(seconds, 3), where)
+                         round(seconds, 3), where), None
     checks, cell_errors, done = report.checks, list(report.cell_errors), report.done
     rc = result.returncode
     if result.timed_out:
@@ -144,10 +168,6 @@ def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, w
             status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
         else:
             status, message = "crashed", f"the process ended early ({reason})"
-    elif report.public_status is not None and os.WIFSIGNALED(report.public_status) and \
-            os.WTERMSIG(report.public_status) == signal.SIGXCPU:
-        status, message = "timeout", (f"the public checks used more than {limits.cpu_seconds} s "
-                                      f"of CPU time")
     elif _raised_memory_error(checks, cell_errors):
         # Without a memory cgroup (RLIMIT_DATA) an allocation fails with MemoryError instead of
         # the OOM killer: same limit, same status.
@@ -159,7 +179,7 @@ def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, w
         message = (message + "; " if message else "") + \
             f"{tampered} check(s) failed because their results were written by the submission"
     return Execution(submission, status, message, checks, tuple(cell_errors), output,
-                     round(seconds, 3), where)
+                     round(seconds, 3), where), report
 
 
 def _raised_memory_error(checks: dict[str, CheckRun], cell_errors: list[dict]) -> bool:

@@ -12,9 +12,8 @@ Protocol on the result channel (line-delimited JSON), in this order:
     started                  right before the first student cell: from here on every line may
                              be the student's, so the parent believes no `sandbox-error` after it
     cell ...                 one per code cell
-    check (public) ...       one per public check, in the job's order (in a forked copy
-                             when hidden checks follow: see run_public_apart)
-    public-ended             only with hidden checks: how that copy ended
+    check (public) ...       one per public check, in the job's order
+    public-ended             only with hidden checks
     await-hidden             only when the job has hidden checks: the parent answers by writing
                              the hidden checks' inputs to our stdin (read once, before student
                              code runs, then replaced by /dev/null); nothing the process emits
@@ -27,14 +26,12 @@ Usage: python -I harness.py JOB_JSON   (result channel: fd in $NEUROGRADE_RESULT
 inputs: stdin); the warm worker (worker.py) imports it and calls grade() in a forked child.
 """
 
-import gc
 import importlib.util
 import json
 import linecache
 import os
 import random
 import re
-import select
 import signal
 import sys
 import time
@@ -85,13 +82,6 @@ class Channel:
 
     def __init__(self, fd):
         self._file = os.fdopen(fd, "w", buffering=1, closefd=True)
-
-    def line_break(self):
-        try:
-            self._file.write("\n")
-            self._file.flush()
-        except (OSError, ValueError):
-            pass
 
     def send(self, **message):
         try:
@@ -264,62 +254,6 @@ def read_hidden_inputs(fd):
     return _loads(data) if data else {}
 
 
-def run_public_apart(public, probes, namespace, channel, job, hidden_fd):
-    """The public checks in a forked copy of this process, so that a crash, an exit or the
-    OOM killer there (or a hang, stopped at the public checks' share of the time) costs the
-    public checks only: the hidden ones, which may only start once the public ones are over,
-    still run here. Reports how the copy ended, for the checks it did not report."""
-    budget = float(job.get("public_seconds") or job["check_timeout"])
-    deadline = time.monotonic() + budget
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()  # the collector then leaves shared pages alone: fewer copy-on-write faults
-    try:
-        pid = os.fork()
-    except OSError:  # the submission used up the process limit: run them here instead
-        run_checks(public, probes, namespace, channel, float(job["check_timeout"]), deadline)
-        channel.send(kind="public-ended", status=0, killed=False)
-        return
-    if pid == 0:
-        os.close(hidden_fd)
-        try:
-            run_checks(public, probes, namespace, channel, float(job["check_timeout"]),
-                       deadline)
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(0)
-    status, killed = _wait_until(pid, deadline + 0.5)
-    if killed:
-        channel.line_break()    # ends a report the copy may have been writing when killed
-    channel.send(kind="public-ended", status=status, killed=killed)
-
-
-def _wait_until(pid, deadline):
-    """(wait status, whether we had to kill it) of child pid, killing it at the deadline."""
-    try:
-        handle = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        handle = None
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            if handle is not None:
-                os.close(handle)
-            return status, False
-        left = deadline - time.monotonic()
-        if left <= 0:
-            os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-            if handle is not None:
-                os.close(handle)
-            return status, True
-        if handle is not None:
-            select.select([handle], [], [], left)
-        else:
-            time.sleep(min(left, 0.005))
-
-
 def grade(job, channel, probes):
     """Run the cells and checks of one job, report them, and end this process."""
     hidden_fd = take_stdin()
@@ -336,7 +270,13 @@ def grade(job, channel, probes):
     if not hidden:
         run_checks(public, probes, namespace, channel, float(job["check_timeout"]))
     else:
-        run_public_apart(public, probes, namespace, channel, job, hidden_fd)
+        # Public checks get a share of the time, so that a slow one still leaves the hidden
+        # checks time to run (a crash here is the parent's to handle: it re-runs the notebook
+        # for the hidden checks alone, see execute.py).
+        budget = float(job.get("public_seconds") or job["check_timeout"])
+        run_checks(public, probes, namespace, channel, float(job["check_timeout"]),
+                   time.monotonic() + budget)
+        channel.send(kind="public-ended")
         sys.stdout.flush()
         sys.stderr.flush()
         channel.send(kind="await-hidden")
