@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.sandbox import box as sandbox
+from autograder.sandbox import box as sandbox, warmpool
 from autograder.spec import load_assignment
 
 
@@ -16,6 +16,16 @@ from autograder.spec import load_assignment
 def box():
     """The sandbox grading uses here; an error (not a skip) if none is available."""
     return sandbox.detect(False)
+
+
+@pytest.fixture
+def pool(monkeypatch):
+    """A warm pool of the test's own, so other tests' workers and failure counts (and their
+    interpreter) do not interfere; closed afterwards."""
+    fresh = warmpool.WorkerPool()
+    monkeypatch.setattr(warmpool, "_POOL", fresh)
+    yield fresh
+    fresh.close()
 
 
 @pytest.fixture(scope="session")

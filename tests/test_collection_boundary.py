@@ -25,7 +25,6 @@ from autograder.execute import notebook_cells
 from autograder.exports import match_roster, Student
 from autograder.gradebook import DB_NAME
 from autograder.release import build_notebook
-from autograder.sandbox import warmpool
 from autograder.sandbox.runner import copy_submission
 from autograder.selfcheck import SelfCheckFailed
 from autograder.spec import SpecError, _submission_limits
@@ -362,17 +361,8 @@ def test_a_submission_that_keeps_killing_the_grader_ends_as_grader_killed(percep
 
 # -- the self-check --------------------------------------------------------------------------
 
-@pytest.fixture
-def fresh_pool(monkeypatch):
-    """A warm pool of our own: workers other tests started keep their own interpreter."""
-    pool = warmpool.WorkerPool()
-    monkeypatch.setattr(warmpool, "_POOL", pool)
-    yield pool
-    pool.close()
-
-
 def test_a_sandbox_that_cannot_run_the_interpreter_stops_the_batch_before_grading(
-        perceptron, tmp_path, box, fresh_pool, monkeypatch, capsys):
+        perceptron, tmp_path, box, pool, monkeypatch, capsys):
     """With the grading interpreter in a folder the sandbox uid cannot enter (a private 0700
     folder, after the sandbox was chosen), the batch refuses before grading anyone: exit 2 and
     a message naming the cause, no row, no grades.csv. --skip-self-check grades anyway."""

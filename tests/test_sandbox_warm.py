@@ -19,15 +19,6 @@ ALL = ("predict", "accuracy", "better_model", "train_perceptron")
 
 
 @pytest.fixture
-def pool(monkeypatch):
-    """A pool of our own, so other tests' workers and failure counts do not interfere."""
-    fresh = warmpool.WorkerPool()
-    monkeypatch.setattr(warmpool, "_POOL", fresh)
-    yield fresh
-    fresh.close()
-
-
-@pytest.fixture
 def grade(box, perceptron, tmp_path, pool):
     """grade(cells, warm=True) -> Execution, one submission at a time (same worker)."""
     if not box.namespaces:
