@@ -21,7 +21,6 @@ code (the raw return value of the check being run):
 
 from __future__ import annotations
 
-import builtins
 import json
 import re
 from dataclasses import dataclass, field
@@ -61,9 +60,6 @@ class Report:
 
 
 MAX_CELL_ERRORS = 50
-_BUILTIN_ERRORS = frozenset(name for name, value in vars(builtins).items()
-                            if isinstance(value, type) and issubclass(value, BaseException))
-_HARNESS_ERRORS = frozenset({"WrongReturn", "Timeout"})
 _WHERE = re.compile(r"cell (\d+), line (\d+)")
 TAMPERED = "the result of this check was written to the grader's channel by the submission"
 
@@ -82,7 +78,6 @@ class _Reader:
     phase: str = "setup"          # setup | cells | checks | ended | hidden | done
     cells_seen: int = 0
     notes: list[str] = field(default_factory=list)
-
 
     def tamper(self, check_id: str) -> None:
         self.bad.add(check_id)
@@ -190,7 +185,7 @@ class _Reader:
         """Type (a builtin exception's name, else 'Exception') and where, rebuilt from the
         parent's copy of the notebook: nothing of the submission's own text."""
         kind = str(error.get("type"))
-        if kind not in _BUILTIN_ERRORS and kind not in _HARNESS_ERRORS:
+        if kind not in checklib.SAFE_EXCEPTIONS:
             kind = "Exception"
         where = None
         found = _WHERE.match(str(error.get("where") or ""))
