@@ -11,6 +11,7 @@ Nothing here is secret: it holds no expected value and no reference code.
 """
 
 import base64
+import json
 import math
 
 import numpy as np
@@ -30,15 +31,32 @@ class MissingName(Exception):
 
 
 class WrongReturn(Exception):
-    """Raised by a probe when a function returns the wrong kind of thing (e.g. not a tuple)."""
+    """Raised by a probe when a function returns the wrong kind of thing (e.g. not a tuple).
+
+    Its argument is a message (say(...)); str() gives it as JSON, which is how it crosses the
+    result channel, so the parent can word it in the student's language."""
+
+    def __init__(self, message):
+        if isinstance(message, str):
+            message = say("text", text=message)
+        super().__init__(json.dumps(message))
+        self.message = message
+
+
+def say(key, /, **params):
+    """A feedback message as plain data: rendered later, in the student's language, from the
+    catalogs (templates/messages.toml, assignments/<slug>/messages.toml)."""
+    return {"m": key, **params}
 
 
 def unpack(value, n, what):
     """Split a returned tuple/list of n items, or raise WrongReturn naming what was expected."""
     if not isinstance(value, (tuple, list)) or len(value) != n:
-        got = f"a {type(value).__name__}" + (f" of length {len(value)}"
-                                             if isinstance(value, (tuple, list)) else "")
-        raise WrongReturn(f"should return {what}, returned {got}")
+        if isinstance(value, (tuple, list)):
+            got = say("kind.sequence", type=type(value).__name__, length=len(value))
+        else:
+            got = say("kind.named", type=type(value).__name__)
+        raise WrongReturn(say("should-return", what=what, got=got))
     return tuple(value)
 
 
@@ -83,6 +101,7 @@ def encode(value, _depth=0):
     if isinstance(value, int):
         return value if abs(value) < 2**63 else float(value)
     if isinstance(value, float):
+        value = float(value)  # np.float64 is a float whose repr is "np.float64(...)"
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
         try:
@@ -230,6 +249,10 @@ class Tol:
         return f"|actual - expected| <= {self.atol:g} + {self.rtol:g}*|expected|"
 
 
+def _rule(tol):
+    return say("tol-rule", atol=tol.atol, rtol=tol.rtol)
+
+
 EXACT = Tol(0.0, 0.0)
 DEFAULT = Tol(atol=1e-9, rtol=1e-6)
 
@@ -243,28 +266,26 @@ class Problem:
     the same kind of thing for a hidden check: no number from the expected value, the error
     or the tolerance, and nothing the submission chose except bounded facts about its own
     output (a shape made of the expected dimensions, the index of a wrong entry), since a
-    submission could otherwise write the hidden inputs into its own feedback.
+    submission could otherwise write the hidden inputs into its own feedback. Both are
+    messages (say(...)), worded in the student's language when rendered.
     """
 
     __slots__ = ("kind", "where", "text", "hidden")
 
     def __init__(self, kind, where, text, hidden=None):
         self.kind, self.where = kind, where
-        self.text = f"{where}: {text}"
-        self.hidden = f"{where}: {text if hidden is None else hidden}"
+        # "result", "result[0]": the word is translated, the index and key names are not
+        head, rest = (say("result-word"), where[6:]) if where.startswith("result") else (where, "")
+        self.text = say("where", where=head, rest=rest, text=text)
+        self.hidden = say("where", where=head, rest=rest, text=text if hidden is None else hidden)
 
     def render(self, hidden):
         return self.hidden if hidden else self.text
-
-    def __str__(self):
-        return self.text
 
     def __repr__(self):
         return f"Problem({self.kind!r}, {self.text!r})"
 
 
-_PLAIN_KINDS = {"int": "an integer", "float": "a float", "bool": "a bool", "str": "a string",
-                "NoneType": "None", "list": "a list", "tuple": "a tuple", "dict": "a dict"}
 # Exception names a hidden check may show: a class the submission defines can be named after
 # anything, including the hidden inputs, so only names the submission cannot choose pass.
 SAFE_EXCEPTIONS = frozenset(
@@ -274,11 +295,12 @@ SAFE_EXCEPTIONS = frozenset(
 
 
 def exception_name(name, hidden):
-    """The exception type as a check may show it (hidden: only built-in names)."""
+    """The exception type as a check may show it (hidden: only built-in names): a type name,
+    or a message for "nothing" and "a class defined in the submission"."""
     if not name:
-        return "nothing"
+        return say("exc.nothing")
     if hidden and name not in SAFE_EXCEPTIONS:
-        return "an exception of a class defined in the submission"
+        return say("exc.own-class")
     return name
 
 
@@ -289,18 +311,25 @@ def _short(value):
 
 def _kind(value):
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
+        return say("kind.array", shape=value.shape)
     if isinstance(value, Opaque):
-        return f"an unsupported value {value!r}"
-    return f"a value of type {type(value).__name__}"
+        return say("kind.unsupported", value=repr(value))
+    return say("kind.type", type=type(value).__name__)
+
+
+def _plain(value_type):
+    """'an integer', 'a dict'...: the kind of a plain value, as a message."""
+    name = value_type.__name__
+    return say("plain." + name) if name in ("int", "float", "bool", "str", "NoneType", "list",
+                                            "tuple", "dict") else say("plain.other")
 
 
 def _hidden_kind(value):
     if isinstance(value, np.ndarray):
-        return "an array"
+        return say("plain.array")
     if isinstance(value, Raised):
-        return "an exception"
-    return _PLAIN_KINDS.get(type(value).__name__, "a value that is not a number, array or list")
+        return say("plain.exception")
+    return _plain(type(value))
 
 
 def _own_shape(shape, expected_shape):
@@ -311,7 +340,7 @@ def _own_shape(shape, expected_shape):
 
 
 def compare(actual, expected, tol=DEFAULT, where="result"):
-    """Return the list of reasons actual does not match expected; empty means it matches.
+    """The reasons actual does not match expected (messages); empty means it matches.
 
     Messages give shapes, dtypes, positions and measured errors, never the expected values.
     tol may be a Tol or a dict mapping top-level output names to Tols. problems() gives the
@@ -324,12 +353,12 @@ def problems(actual, expected, tol=DEFAULT, where="result"):
     """The findings of compare() as Problem objects (kind, full text, hidden-check text)."""
     if isinstance(expected, dict) and isinstance(tol, dict):
         if not isinstance(actual, dict):
-            return [Problem("type", where, f"expected a dict, got {_kind(actual)}",
-                            f"should be a dict, got {_hidden_kind(actual)}")]
+            return [Problem("type", where, say("expected-dict", got=_kind(actual)),
+                            say("should-be-dict", got=_hidden_kind(actual)))]
         found = []
         for key, exp in expected.items():
             if key not in actual:
-                found.append(Problem("missing", where, f"missing key {key!r}"))
+                found.append(Problem("missing", where, say("missing-key", key=repr(key))))
                 continue
             found += problems(actual[key], exp, tol.get(key, DEFAULT), f"{key}")
         return found
@@ -347,36 +376,36 @@ def problems(actual, expected, tol=DEFAULT, where="result"):
                 return []
         same_kind = type(actual) is type(expected) or (
             isinstance(expected, bool) and isinstance(actual, np.ndarray) and actual.shape == ())
-        hidden = "wrong value" if same_kind else \
-            f"should be {_PLAIN_KINDS[type(expected).__name__]}, got {_hidden_kind(actual)}"
+        hidden = say("wrong-value") if same_kind else \
+            say("should-be", want=_plain(type(expected)), got=_hidden_kind(actual))
         return [Problem("value" if same_kind else "type", where,
-                        f"returned {_short(actual)}, which is not correct", hidden)]
+                        say("returned-wrong", value=_short(actual)), hidden)]
     if isinstance(expected, (int, float)):
         return _compare_scalar(actual, expected, tol, where)
     if isinstance(expected, (list, tuple)):
         name = type(expected).__name__
         if not isinstance(actual, (list, tuple)):
-            return [Problem("type", where, f"expected a {name} of length {len(expected)}, got "
-                            f"{_kind(actual)}", f"should be a {name} of length {len(expected)}, "
-                            f"got {_hidden_kind(actual)}")]
+            return [Problem("type", where, say("expected-sequence", type=name,
+                                               length=len(expected), got=_kind(actual)),
+                            say("should-be-sequence", type=name, length=len(expected),
+                                got=_hidden_kind(actual)))]
         if len(actual) != len(expected):
             own = len(actual) <= 2 * len(expected) + 1
-            return [Problem("length", where, f"length {len(actual)}, expected length "
-                            f"{len(expected)}", f"length {len(actual)}, expected length "
-                            f"{len(expected)}" if own else
-                            f"wrong length, expected length {len(expected)}")]
+            text = say("length", got=len(actual), want=len(expected))
+            return [Problem("length", where, text, text if own else
+                            say("wrong-length", want=len(expected)))]
         found = []
         for i, (a, e) in enumerate(zip(actual, expected)):
             found += problems(a, e, tol, f"{where}[{i}]")
         return found
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return [Problem("type", where, f"expected a dict, got {_kind(actual)}",
-                            f"should be a dict, got {_hidden_kind(actual)}")]
+            return [Problem("type", where, say("expected-dict", got=_kind(actual)),
+                            say("should-be-dict", got=_hidden_kind(actual)))]
         found = []
         for key, exp in expected.items():
             if key not in actual:
-                found.append(Problem("missing", where, f"missing key {key!r}"))
+                found.append(Problem("missing", where, say("missing-key", key=repr(key))))
             else:
                 found += problems(actual[key], exp, tol, f"{where}[{key!r}]")
         return found
@@ -388,22 +417,17 @@ def _compare_raised(actual, expected, where):
         return []
     got = actual.name if isinstance(actual, Raised) and actual.name else None
     if expected.name is None:
-        return [Problem("raised", where,
-                        f"raised {got or '?'} where no exception is expected",
-                        f"raised {exception_name(got, True) if got else 'an exception'} where "
-                        f"no exception is expected")]
-    return [Problem("raised", where, f"should raise {expected.name}, raised {got or 'nothing'}",
-                    f"should raise {expected.name}, raised {exception_name(got, True)}")]
+        return [Problem("raised", where, say("raised-unexpected", got=got or "?"),
+                        say("raised-unexpected", got=exception_name(got, True) if got
+                            else say("exc.some")))]
+    return [Problem("raised", where, say("should-raise", want=expected.name,
+                                         got=got or say("exc.nothing")),
+                    say("should-raise", want=expected.name, got=exception_name(got, True)))]
 
 
 # How a wrong result relates to the right one, when it is that simple. Said instead of numbers
 # on hidden checks, and added to the numbers on public ones.
-_PATTERNS = {
-    "sign": "has the wrong sign (it is the negative of the right result)",
-    "transposed": "looks transposed (rows and columns swapped)",
-    "offset": "is off by the same constant in every entry",
-    "scale": "is off by a constant factor (every entry scaled by the same number)",
-}
+_PATTERNS = {name: say("pattern." + name) for name in ("sign", "transposed", "offset", "scale")}
 
 
 def _pattern(a, e, tol):
@@ -434,22 +458,23 @@ def _compare_scalar(actual, expected, tol, where):
     if isinstance(actual, np.ndarray) and actual.size == 1 and actual.ndim <= 2:
         actual = actual.reshape(()).item()
     if isinstance(actual, bool) or not isinstance(actual, (int, float)):
-        return [Problem("type", where, f"expected a number, got {_kind(actual)}",
-                        f"should be a number, got {_hidden_kind(actual)}")]
+        return [Problem("type", where, say("expected-number", got=_kind(actual)),
+                        say("should-be-number", got=_hidden_kind(actual)))]
     if math.isnan(actual) and not math.isnan(expected):
-        return [Problem("nan", where, "is NaN")]
+        return [Problem("nan", where, say("is-nan"))]
     if math.isinf(actual) and not math.isinf(expected):
-        return [Problem("inf", where, "is infinite")]
+        return [Problem("inf", where, say("is-inf"))]
     if math.isinf(expected) and actual == expected:
         return []
     err = abs(actual - expected)
     allowed = tol.atol + tol.rtol * abs(expected) if math.isfinite(expected) else 0.0  # inf: exact
     if err <= allowed or (math.isnan(actual) and math.isnan(expected)):
         return []
-    text = f"error {err:.3g} exceeds the allowed {allowed:.3g} ({tol.describe()})"
+    text = say("error-exceeds", error=float(err), allowed=float(allowed), rule=_rule(tol))
     if math.isfinite(expected) and _pattern(np.array([actual]), np.array([expected]), tol):
-        return [Problem("sign", where, f"{text}; it {_PATTERNS['sign']}", _PATTERNS["sign"])]
-    return [Problem("value", where, text, "wrong value (outside the tolerance)")]
+        return [Problem("sign", where, say("with-pattern", text=text, pattern=_PATTERNS["sign"]),
+                        _PATTERNS["sign"])]
+    return [Problem("value", where, text, say("wrong-value-tol"))]
 
 
 def _compare_arrays(actual, expected, tol, where):
@@ -459,28 +484,28 @@ def _compare_arrays(actual, expected, tol, where):
         try:
             actual = np.asarray(actual, dtype=float)
         except (TypeError, ValueError):
-            return [Problem("type", where, f"expected an array of shape {expected.shape}, "
-                            f"got a ragged list")]
+            return [Problem("type", where, say("expected-array", shape=expected.shape,
+                                               got=say("kind.ragged")))]
     if not isinstance(actual, np.ndarray):
-        return [Problem("type", where, f"expected an array of shape {expected.shape}, got "
-                        f"{_kind(actual)}", f"should be an array of shape {expected.shape}, "
-                        f"got {_hidden_kind(actual)}")]
+        return [Problem("type", where, say("expected-array", shape=expected.shape,
+                                           got=_kind(actual)),
+                        say("should-be-array", shape=expected.shape, got=_hidden_kind(actual)))]
     if actual.shape != expected.shape:
-        text = f"shape {actual.shape}, expected shape {expected.shape}"
+        text = say("shape", got=actual.shape, want=expected.shape)
         return [Problem("shape", where, text, text if _own_shape(actual.shape, expected.shape)
-                        else f"wrong shape, expected shape {expected.shape}")]
+                        else say("wrong-shape", want=expected.shape))]
     if expected.size == 0:
         return []
     if actual.dtype.kind == "b" and expected.dtype.kind != "b":
-        return [Problem("dtype", where, f"dtype bool, expected a numeric array "
-                        f"(dtype {expected.dtype})")]
+        return [Problem("dtype", where, say("dtype-bool", want=str(expected.dtype)))]
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
     for kind, bad in (("NaN", np.isnan(a) & ~np.isnan(e)), ("inf", np.isinf(a) & ~np.isinf(e))):
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            return [Problem(kind.lower(), where, f"contains {kind} ({int(bad.sum())} of "
-                            f"{a.size} entries, first at index {idx})")]
+            return [Problem(kind.lower(), where, say("contains-" + kind.lower(),
+                                                     count=int(bad.sum()), size=int(a.size),
+                                                     index=idx))]
     both_special = (np.isnan(a) & np.isnan(e)) | (np.isinf(e) & (a == e))
     err = np.where(both_special, 0.0, np.abs(a - e))
     allowed = tol.atol + tol.rtol * np.abs(np.where(np.isfinite(e), e, 0.0))
@@ -489,12 +514,12 @@ def _compare_arrays(actual, expected, tol, where):
     if not bad.any():
         return []
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), excess.shape))
-    text = (f"{int(bad.sum())} of {a.size} entries outside tolerance; largest error "
-            f"{float(err[worst]):.3g} at index {worst} where {float(allowed[worst]):.3g} is "
-            f"allowed ({tol.describe()})")
+    text = say("entries-outside", count=int(bad.sum()), size=int(a.size),
+               error=float(err[worst]), index=worst, allowed=float(allowed[worst]),
+               rule=_rule(tol))
     pattern = _pattern(a, e, tol)
     if pattern:
-        return [Problem(pattern, where, f"{text}; it {_PATTERNS[pattern]}", _PATTERNS[pattern])]
+        return [Problem(pattern, where, say("with-pattern", text=text,
+                                            pattern=_PATTERNS[pattern]), _PATTERNS[pattern])]
     first = tuple(int(i) for i in np.argwhere(bad)[0])
-    return [Problem("value", where, text,
-                    f"wrong values (outside the tolerance), the first at index {first}")]
+    return [Problem("value", where, text, say("wrong-values-at", index=first))]

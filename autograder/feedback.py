@@ -23,6 +23,7 @@ import numpy as np
 
 from . import checklib
 from .execute import notebook_cells
+from .messages import render
 
 CELL_ERROR_LINES = 5        # per cell error message on the page, the JSON and grades.csv
 CELL_ERROR_CHARS = 400
@@ -30,7 +31,7 @@ CELL_ERRORS_SHOWN = 10      # cell errors kept per submission; the rest are coun
 OUTPUT_LINES = 40           # tail of the printed output kept in the results JSON
 OUTPUT_CHARS = 4000
 WHERE_CHARS = 200
-HIDDEN_JUDGE_MESSAGE = "does not match the expected result"
+HIDDEN_JUDGE_MESSAGE = checklib.say("hidden-mismatch")
 
 
 # ---------------------------------------------------------------------------- caps
@@ -121,8 +122,8 @@ def _cells(path: str, sha256: str) -> dict[int, list[str]]:
         return {}
 
 
-def student_line(where: str | None, notebook: Path, sha256: str) -> str | None:
-    """'cell N, line L: code' with the code read from the submitted notebook itself.
+def student_line(where: str | None, notebook: Path, sha256: str) -> dict | None:
+    """'cell N, line L: code' (a message) with the code read from the submitted notebook.
 
     The location a sandbox reports is text the submission can shape (a traceback line can be
     made to say anything), so for hidden checks only the cell and line numbers are taken from
@@ -134,14 +135,15 @@ def student_line(where: str | None, notebook: Path, sha256: str) -> str | None:
     lines = _cells(str(notebook), sha256).get(number)
     if not lines or not 1 <= line <= len(lines):
         return None
-    return f"cell {number}, line {line}: {cap_head(lines[line - 1].strip(), 1, WHERE_CHARS)}"
+    return checklib.say("cell-line", cell=number, line=line,
+                        code=cap_head(lines[line - 1].strip(), 1, WHERE_CHARS))
 
 
-def hidden_error(err: dict, notebook: Path, sha256: str) -> str:
+def hidden_error(err: dict, notebook: Path, sha256: str) -> dict:
     """A hidden check's exception: its type (if built in) and the student's own line."""
     where = student_line(err.get("where"), notebook, sha256)
-    name = checklib.exception_name(err.get("type"), hidden=True)
-    return name + (f" (at {where})" if where else "")
+    return checklib.say("raised-error", type=checklib.exception_name(err.get("type"), True),
+                        message="", where=checklib.say("at", where=where) if where else "")
 
 
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?|\.\d+)([eE][-+]?\d+)?(%?)")
@@ -202,17 +204,20 @@ def _leaks(message: str, numbers: set, texts: set) -> bool:
     return any(text in message for text in texts)
 
 
-def guard_judge_messages(messages, expected, outputs) -> list[str]:
+def guard_judge_messages(messages, expected, outputs, catalog=None) -> list:
     """A hidden check's judge messages with every possibly leaking one replaced (once) by
-    HIDDEN_JUDGE_MESSAGE."""
-    messages = [str(m) for m in messages]
+    HIDDEN_JUDGE_MESSAGE. A message is judged by its English wording (catalog): the
+    translations carry the same parameters."""
     if not messages:
         return []
+    if catalog is None:
+        from .i18n import catalog as load
+        catalog = load("en")
     numbers = _expected_integers(expected, set(), [1_000_000])
     texts = _output_strings(outputs, set())
     kept, replaced = [], False
     for message in messages:
-        if _leaks(message, numbers, texts):
+        if _leaks(render(message, catalog), numbers, texts):
             if not replaced:
                 kept.append(HIDDEN_JUDGE_MESSAGE)
             replaced = True

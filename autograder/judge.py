@@ -11,13 +11,16 @@ builds from the submission's files; nothing the sandbox reported for them is rea
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections import ChainMap
 from dataclasses import asdict, dataclass, field
 
-from . import checklib
+from . import checklib, i18n
+from .checklib import say
 from .execute import CheckRun, Execution
-from .feedback import (HIDDEN_JUDGE_MESSAGE, cap_cell_errors, cap_tail, guard_judge_messages,
-                       hidden_error, one_line)
+from .feedback import cap_cell_errors, cap_tail, guard_judge_messages, hidden_error, one_line
+from .messages import render
 from .probe import Plan, PlannedCheck
 from .spec import Mistake
 
@@ -67,8 +70,9 @@ class CheckResult:
     points: float
     score: float
     status: str                 # passed | failed | missing | error | timeout | not-run
-    feedback: tuple[str, ...] = ()
+    feedback: tuple[str, ...] = ()          # English lines, label included (instructor files)
     mistake: str | None = None
+    messages: tuple = ()                    # the same as messages (any language; no label)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ class SubmissionResult:
         data = {k: v for k, v in data.items() if k != "schema"}
         data["questions"] = tuple(QuestionResult(**{**q, "feedback": tuple(q["feedback"])})
                                   for q in data["questions"])
-        data["checks"] = tuple(CheckResult(**{**c, "feedback": tuple(c["feedback"])})
+        data["checks"] = tuple(CheckResult(**{**c, "feedback": tuple(c["feedback"]),
+                                              "messages": tuple(c.get("messages", ()))})
                                for c in data["checks"])
         data["cell_errors"] = tuple(data.get("cell_errors", ()))
         return cls(**data)
@@ -126,91 +131,121 @@ def _parent_run(plan: Plan, planned: PlannedCheck, submission) -> CheckRun:
         return CheckRun(garbage=text[:400] + ("..." if len(text) > 400 else ""))
 
 
-def _describe_error(err: dict) -> str:
-    where = f" (at {err['where']})" if err.get("where") else ""
-    message = f": {err['message']}" if err.get("message") else ""
-    return f"{err.get('type', 'Error')}{message}{where}"
+_WHERE = re.compile(r"cell (\d+), line (\d+): ?(.*)", re.S)
+
+
+def where_message(where):
+    """A traceback location "cell N, line L: code" as a message (the words get translated,
+    the code does not); other text is kept as it is."""
+    match = _WHERE.fullmatch(str(where)) if where else None
+    if not match:
+        return where
+    return say("cell-line", cell=int(match.group(1)), line=int(match.group(2)),
+               code=match.group(3))
+
+
+def _describe_error(err: dict) -> dict:
+    """A public check's exception: type, the student's message and line."""
+    return say("raised-error", type=str(err.get("type", "Error")),
+               message=f": {err['message']}" if err.get("message") else "",
+               where=say("at", where=where_message(err["where"])) if err.get("where") else "")
+
+
+def _wrong_return(text) -> dict:
+    """A probe's WrongReturn message (JSON of a message) read back; other text kept."""
+    try:
+        message = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return say("text", text=str(text))
+    return message if isinstance(message, dict) and isinstance(message.get("m"), str) \
+        else say("text", text=str(text))
+
+
+def check_label(check) -> dict:
+    return say("label.hidden" if check.hidden else "label.public",
+               name=say(f"check:{check.name}"))
 
 
 def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, plan: Plan,
-                execution: Execution, lang: str) -> CheckResult:
+                execution: Execution, lang: str = "en") -> CheckResult:
+    """One check's result: score, status, messages (structured, for any language) and the
+    same feedback as English lines (for the instructor's files)."""
     check = planned.check
-    label = f"{'hidden' if check.hidden else 'public'} check '{check.name}'"
+    label = check_label(check)
+    english = i18n.catalog("en", plan.assignment)
 
-    def result(status, score=0.0, feedback=(), mistake=None):
+    def result(status, score=0.0, messages=(), mistake=None):
+        lines = tuple(render(say("labelled", label=label, text=m), english) for m in messages)
+        if mistake:
+            lines += (render(say("likely-mistake", text=say(f"mistake:{mistake}")), english),)
         return CheckResult(planned.id, check.question, check.name, check.hidden, check.points,
-                           round(score, 6), status, tuple(feedback), mistake)
+                           round(score, 6), status, lines, mistake, tuple(messages))
 
     if run is None:
-        why = {"timeout": "the submission hit its time limit",
-               "oom": "the submission ran out of memory",
-               "crashed": "the submission's process ended",
-               "invalid": "the notebook could not be read"}.get(execution.status,
-                                                                "the submission stopped")
-        return result("not-run", feedback=[f"{label}: not run: {why} before this check"])
+        return result("not-run", messages=[say("not-run", why=say(
+            f"why.{execution.status}" if execution.status in ("timeout", "oom", "crashed",
+                                                              "invalid") else "why.stopped"))])
     if run.tampered:
-        return result("failed", feedback=[f"{label}: {run.tampered}"])
+        return result("failed", messages=[say("tampered")])
     if run.missing:
         note = ""
         if execution.cell_errors:
             first = execution.cell_errors[0]
-            note = f" (note: cell {first.get('number')} raised {first.get('type')})"
+            note = say("note-cell-raised", cell=first.get("number"),
+                       type=str(first.get("type")))
         name = run.missing
         if check.hidden and not any(name in q.defines for q in plan.assignment.questions):
-            name = "a name this check needs"  # the name came out of the sandbox: any text
-        return result("missing", feedback=[f"{label}: {name} is not defined{note}"])
+            name = say("a-needed-name")  # the name came out of the sandbox: any text
+        return result("missing", messages=[say("not-defined", name=name, note=note)])
     if run.error and run.error.get("type") == "WrongReturn":
         # Raised by the probe, not by the student: say what the return value should be.
-        detail = run.error.get("message") if not check.hidden else \
-            "returned the wrong kind of value (the public checks show what is expected)"
-        return result("error", feedback=[f"{label}: {detail}"])
+        return result("error", messages=[say("wrong-return-hidden") if check.hidden
+                                         else _wrong_return(run.error.get("message"))])
     if run.error:
         err = run.error
         if check.hidden:
             # Message, type name and traceback line are text the submission controls; on a
             # hidden check they could carry the hidden inputs onto the feedback page. A
             # built-in type and the line as read from the notebook are enough.
-            return result("error", feedback=[f"{label}: raised " + hidden_error(
-                err, execution.submission.notebook, execution.submission.sha256)])
-        return result("error", feedback=[f"{label}: raised {_describe_error(err)}"])
+            return result("error", messages=[say("raised", what=hidden_error(
+                err, execution.submission.notebook, execution.submission.sha256))])
+        return result("error", messages=[say("raised", what=_describe_error(err))])
     if run.timeout is not None:
         if run.timeout <= 0:
-            return result("timeout", feedback=[f"{label}: not run: the public checks before it "
-                                               f"used up their share of the time limit"])
-        return result("timeout", feedback=[f"{label}: stopped after {run.timeout:g} s"])
+            return result("timeout", messages=[say("timeout-share")])
+        return result("timeout", messages=[say("stopped-after", seconds=run.timeout)])
     if run.garbage:
         # Unreadable sandbox data may hold any text on a hidden check; a judge-only check's
         # refusal is the grader's own message about the files the student submitted.
         own = any(p.id == planned.id for p in getattr(plan, "parent_checks", ()))
-        return result("error", feedback=[f"{label}: " + (
-            "returned data that cannot be read" if check.hidden and not own else run.garbage)])
+        return result("error", messages=[
+            say("unreadable") if check.hidden and not own else say("text", text=run.garbage)])
     expected = exp.expected[planned.id]
     if check.judge:
         judge_fn = getattr(plan.assignment.judges, check.judge)
         try:
             fraction, messages = judge_fn(planned.inputs, run.outputs, expected)
         except Exception as exc:  # a malformed output must not crash the batch
-            fraction, messages = 0.0, [f"output could not be judged ({type(exc).__name__}" +
-                                       ("" if check.hidden else f": {exc}") + ")"]
+            fraction, messages = 0.0, [say("not-judged", type=type(exc).__name__,
+                                           error="" if check.hidden else f": {exc}")]
         fraction = min(1.0, max(0.0, float(fraction)))
         status = "passed" if fraction >= 1.0 else "failed"
+        messages = [m if isinstance(m, dict) else say("text", text=str(m)) for m in messages]
         if check.hidden:
             # Judges are written per assignment and may print measured sizes (an MSE, an
             # accuracy): whatever could reveal the expected result becomes categorical.
-            messages = guard_judge_messages(messages, expected, run.outputs)
+            messages = guard_judge_messages(messages, expected, run.outputs, english)
             if status == "failed" and not messages:
-                messages = [HIDDEN_JUDGE_MESSAGE]
-        return result(status, check.points * fraction,
-                      [f"{label}: {m}" for m in messages])
+                messages = [say("hidden-mismatch")]
+        return result(status, check.points * fraction, messages)
     problems = checklib.problems(run.outputs, expected, check.tol)
     if not problems:
         return result("passed", check.points)
-    feedback = [f"{label}: {p.render(check.hidden)}" for p in problems[:5]]
+    messages = [p.render(check.hidden) for p in problems[:5]]
     for mistake, out in exp.variants.get(planned.id, ()):
         if not checklib.compare(run.outputs, out, check.tol):
-            feedback.append(f"likely mistake: {mistake.text(lang)}")
-            return result("failed", feedback=feedback, mistake=mistake.id)
-    return result("failed", feedback=feedback)
+            return result("failed", messages=messages, mistake=mistake.id)
+    return result("failed", messages=messages)
 
 
 def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",

@@ -32,9 +32,12 @@ from urllib.parse import quote
 
 import jinja2
 
+from . import i18n
+from .checklib import say
 from .feedback import cap_cell_errors
 from .gradebook import atomic_write
 from .judge import CheckResult, SubmissionResult
+from .messages import render
 from .spec import ROOT, Assignment
 
 TEMPLATES = ROOT / "templates"
@@ -177,23 +180,27 @@ def _shorten(text: str, n: int) -> str:
 
 # -- feedback page -------------------------------------------------------------------------
 
-def _check_view(check: CheckResult, mistake_texts: dict, lang: str) -> dict:
-    label = f"{'hidden' if check.hidden else 'public'} check '{check.name}': "
-    lines = []
-    for line in check.feedback:
-        if check.mistake and line.startswith("likely mistake:"):
-            continue  # shown once, in the student's language, as the named mistake below
-        lines.append(line[len(label):] if line.startswith(label) else line)
-    return {"name": check.name, "hidden": check.hidden, "points": check.points,
+def _check_view(check: CheckResult, mistake_texts: dict, catalog) -> dict:
+    if check.messages or not check.feedback:
+        lines = [render(m, catalog) for m in check.messages]
+    else:  # a result stored before messages were kept: English lines with their label
+        label = f"{'hidden' if check.hidden else 'public'} check '{check.name}': "
+        lines = [line[len(label):] if line.startswith(label) else line
+                 for line in check.feedback
+                 if not (check.mistake and line.startswith("likely mistake:"))]
+    return {"name": render(say(f"check:{check.name}"), catalog) if catalog.get(
+                f"check:{check.name}") else check.name,
+            "hidden": check.hidden, "points": check.points,
             "score": check.score, "status": check.status, "lines": lines,
             "mistake": mistake_texts.get(check.mistake) if check.mistake else None}
 
 
 def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str) -> dict:
     mistake_texts = {m.id: m.text(lang) for m in assignment.mistakes}
+    catalog = i18n.catalog(lang, assignment)
     questions = []
     for q in result.questions:
-        checks = [_check_view(c, mistake_texts, lang) for c in result.checks
+        checks = [_check_view(c, mistake_texts, catalog) for c in result.checks
                   if c.question == q.id]
         mistakes = list(dict.fromkeys(c["mistake"] for c in checks if c["mistake"]))
         common = list(q.feedback) if not checks else []

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from autograder import checklib
-from autograder.checklib import EXACT, Opaque, Raised, Tol, compare, decode, encode, normalize
+from autograder.checklib import EXACT, Opaque, Raised, Tol, decode, encode, normalize
+from autograder.i18n import say_in
+
+
+def compare(*args, **kwargs):
+    """checklib.compare's findings worded in English."""
+    return [say_in("en", m) for m in checklib.compare(*args, **kwargs)]
 
 
 def test_round_trip_keeps_types_shapes_and_dtypes():
@@ -104,7 +110,10 @@ def test_names_view_reports_missing_name():
 def test_unpack_names_the_expected_return():
     """Does unpack explain a wrong return structure?"""
     assert checklib.unpack((1, 2, 3), 3, "(w, b, mistakes)") == (1, 2, 3)
-    with pytest.raises(checklib.WrongReturn, match=r"should return \(w, b, mistakes\), "
-                                                   r"returned a tuple of length 2"):
+    with pytest.raises(checklib.WrongReturn) as caught:
         checklib.unpack((1, 2), 3, "(w, b, mistakes)")
+    assert say_in("en", caught.value.message) == \
+        "should return (w, b, mistakes), returned a tuple of length 2"
+    assert say_in("es", caught.value.message) == \
+        "debería devolver (w, b, mistakes), devolvió un tuple de longitud 2"
     assert encode(Raised(None)) == {"__raised__": None}

@@ -20,6 +20,7 @@ from autograder.batch import BatchOptions, grade_batch
 from autograder.checklib import EXACT, Opaque, Raised, Tol, problems
 from autograder.feedback import (HIDDEN_JUDGE_MESSAGE, cap_head, cap_tail,
                                  guard_judge_messages, judge_message_leaks)
+from autograder.i18n import say_in
 from autograder.judge import expectations
 from autograder.probe import make_plan
 from autograder.spec import load_assignment
@@ -29,7 +30,7 @@ from conftest import notebook_with
 
 
 def _hidden(actual, expected, tol=EXACT):
-    return [p.render(True) for p in problems(actual, expected, tol)]
+    return [say_in('en', p.render(True)) for p in problems(actual, expected, tol)]
 
 
 def _numbers(text: str) -> list[str]:
@@ -55,11 +56,11 @@ def test_hidden_wording_names_the_kind_without_numbers():
     for words, actual in cases.items():
         public = problems(actual, e, tol)
         assert len(public) == 1, (words, public)
-        hidden = public[0].render(True)
+        hidden = say_in('en', public[0].render(True))
         assert words in hidden, (words, hidden)
         assert not _numbers(hidden), hidden
         assert "0.3817" not in hidden and "e-06" not in hidden and "1e-06" not in hidden
-    public = problems(e + 0.1234, e, tol)[0].render(False)
+    public = say_in('en', problems(e + 0.1234, e, tol)[0].render(False))
     assert "largest error 0.123" in public and "1e-06 + 1e-06*|expected|" in public
 
 
@@ -71,7 +72,7 @@ def test_hidden_scalar_says_wrong_value_or_sign_only():
     assert hidden == ["result: wrong value (outside the tolerance)"]
     assert _hidden(-0.381, expected, Tol(atol=1e-9)) == [
         "result: has the wrong sign (it is the negative of the right result)"]
-    public = problems(0.5, expected, Tol(atol=1e-12))[0].render(False)
+    public = say_in("en", problems(0.5, expected, Tol(atol=1e-12))[0].render(False))
     assert "error 0.119" in public  # public inputs are printed in the notebook: keep helping
 
 
@@ -96,11 +97,16 @@ def test_hidden_wording_drops_text_the_submission_chose():
         "result: missing key 'b'"]
 
 
-def test_compare_keeps_returning_strings_for_the_otter_files():
-    """Does compare() still return plain strings (the otter test files assert on them)?"""
+def test_compare_findings_are_json_messages_worded_per_language():
+    """Are compare()'s findings plain JSON messages (stored in results, embedded in otter
+    files) that word the same finding in each language, after a JSON round trip too?"""
+    import json
     found = checklib.compare(np.array([1.0, 2.5]), np.array([1.0, 2.0]), EXACT)
-    assert found and all(isinstance(p, str) for p in found)
-    assert "largest error 0.5 at index (1,)" in found[0]
+    back = json.loads(json.dumps(found))
+    assert say_in("en", back[0]) == say_in("en", found[0])
+    assert "largest error 0.5 at index (1,)" in say_in("en", back[0])
+    assert "el mayor error es 0.5 en el índice (1,)" in say_in("es", back[0])
+    assert "maior erro 0.5 no índice (1,)" in say_in("pt", back[0])
 
 
 def test_judge_guard_replaces_leaking_messages():
@@ -338,7 +344,7 @@ def test_judge_guard_in_grading(tmp_path, box, monkeypatch):
         text = "\n".join(check.feedback)
         assert "likely mistake: the matrix is transposed" in text
         if check.hidden:
-            assert f"hidden check '{check.name}': {HIDDEN_JUDGE_MESSAGE}" in text
+            assert f"hidden check '{check.name}': {say_in('en', HIDDEN_JUDGE_MESSAGE)}" in text
             assert "0.031" not in text and "first entry" not in text, text
         else:
             assert "mse 0.031, allowed 0.02" in text and "first entry" in text
@@ -354,12 +360,14 @@ def test_hidden_error_reads_the_line_from_the_notebook(tmp_path):
                          tmp_path / "nb.ipynb")
     forged = {"type": "LEAK_0_4231", "message": "LEAK",
               "where": "cell 2, line 2: LEAK [0.4231, 0.5]"}
-    assert hidden_error(forged, path, "sha") == \
+    def english(err):
+        return say_in("en", hidden_error(err, path, "sha"))
+
+    assert english(forged) == \
         "an exception of a class defined in the submission (at cell 2, line 2: return 1 / 0)"
-    assert hidden_error({**forged, "type": "ZeroDivisionError", "where": "cell 2, line 99: x"},
-                        path, "sha") == "ZeroDivisionError"
-    assert hidden_error({"type": "ValueError", "where": "LEAK 0.4231"}, path, "sha") == \
-        "ValueError"
+    assert english({**forged, "type": "ZeroDivisionError", "where": "cell 2, line 99: x"}) == \
+        "ZeroDivisionError"
+    assert english({"type": "ValueError", "where": "LEAK 0.4231"}) == "ValueError"
 
 
 def test_otter_hidden_cases_are_categorical_too(tmp_path, perceptron, monkeypatch):

@@ -1,0 +1,84 @@
+"""Which language a student reads, and the message catalogs for it (trusted side).
+
+The catalogs are TOML tables per language: templates/messages.toml (the engine: comparisons,
+statuses, check labels, CLI summaries) and assignments/<slug>/messages.toml (an assignment's
+judge messages and, under [<lang>.checks], the names of its checks). English is complete;
+another language falls back to English only where a test would already have failed.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+
+from .spec import LANGUAGES, TEMPLATES_DIR, Assignment
+
+ENGINE_CATALOG = TEMPLATES_DIR / "messages.toml"
+
+
+@lru_cache(maxsize=None)
+def _tables(path: str) -> dict:
+    file = Path(path)
+    return tomllib.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
+
+
+def engine_table(lang: str) -> dict:
+    return dict(_tables(str(ENGINE_CATALOG)).get(lang, {}))
+
+
+def assignment_table(assignment: Assignment, lang: str) -> dict:
+    """The assignment's own keys in one language: judge messages, "check:<name>" and
+    "mistake:<id>" (check names fall back to the English name, mistakes to English)."""
+    table = _tables(str(assignment.folder / "messages.toml")).get(lang, {})
+    flat = {k: v for k, v in table.items() if isinstance(v, str)}
+    if lang == "en":
+        flat.update({f"check:{c.name}": c.name for c in assignment.checks_for(None)})
+    flat.update({f"check:{name}": text for name, text in table.get("checks", {}).items()})
+    flat.update({f"mistake:{m.id}": m.message[lang] for m in assignment.mistakes
+                 if lang in m.message})
+    return flat
+
+
+@lru_cache(maxsize=64)
+def _catalog(lang: str, slug: str | None) -> MappingProxyType:
+    from .spec import load_assignment
+    merged = engine_table("en")
+    if lang != "en":
+        merged.update(engine_table(lang))
+    if slug is not None:
+        assignment = load_assignment(slug)
+        merged.update(assignment_table(assignment, "en"))
+        if lang != "en":
+            merged.update(assignment_table(assignment, lang))
+    return MappingProxyType(merged)
+
+
+def catalog(lang: str, assignment: Assignment | str | None = None) -> MappingProxyType:
+    """key -> template for lang, English underneath; with an assignment, its keys too
+    (read-only, cached: judging renders every check's feedback with it)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language {lang!r} is not supported; choose one of "
+                         f"{', '.join(LANGUAGES)}")
+    slug = assignment if isinstance(assignment, str) or assignment is None else assignment.slug
+    return _catalog(lang, slug)
+
+
+def say_in(lang: str, message, assignment=None) -> str:
+    """A message (or plain string) as text in lang."""
+    from .messages import render
+    return render(message, catalog(lang, assignment))
+
+
+def notebook_language(notebook: Path) -> str | None:
+    """The language a released notebook was written in (its neurograde metadata), if it is
+    one we speak; None for an unreadable notebook or one without the tag."""
+    try:
+        with open(notebook, encoding="utf-8") as fh:
+            data = json.load(fh)
+        lang = data.get("metadata", {}).get("neurograde", {}).get("lang")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None
+    return lang if lang in LANGUAGES else None
