@@ -22,7 +22,7 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-from . import checklib
+from . import checklib, i18n
 from .judge import expectations
 from .probe import make_plan
 from .spec import LANGUAGES, ROOT, TEMPLATES_DIR, Assignment, SpecError
@@ -127,12 +127,13 @@ def _tol_data(tol) -> dict:
     return {key: {"atol": t.atol, "rtol": t.rtol} for key, t in tol.items()}
 
 def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: bool,
-                      variant: int | None = None) -> None:
+                      variant: int | None = None, lang: str = "en") -> None:
     """tests/<qid>.py in otter's exception format; public checks only unless include_hidden."""
     plan = make_plan(assignment, release_seed(assignment), include_hidden=include_hidden,
                      variant=variant)
     expected = expectations(plan).expected
     sources = {"checklib": (Path(__file__).parent / "checklib.py").read_text(),
+               "messages": (Path(__file__).parent / "messages.py").read_text(),
                "probes": assignment.probes_path.read_text()}
     if assignment.judges_path:
         sources["judges"] = assignment.judges_path.read_text()
@@ -151,7 +152,8 @@ def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: b
         text = template.render(slug=assignment.slug, qid=q.id,
                                audience="all checks" if include_hidden else "public checks",
                                points=repr(sum(p.check.points for p in planned)),
-                               sources=repr(sources), cases=repr(cases), case_meta=meta)
+                               sources=repr(sources), cases=repr(cases), case_meta=meta,
+                               lang=lang, catalog=repr(dict(i18n.catalog(lang, assignment))))
         compile(text, f"{q.id}.py", "exec")  # a broken template must fail here, not in class
         (folder / f"{q.id}.py").write_text(text)
 
