@@ -5,10 +5,8 @@ The real data is required: a missing zip is a failure (with instructions), never
 import io
 import os
 import pickle
-import socket
 import tarfile
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -18,8 +16,8 @@ import torch
 from PIL import Image
 
 from autograder.data import cifar10
-from autograder.data.cifar10 import (CLASSES, DataNotFound, DownloadError, UnsafePickleError,
-                                     download_cifar10, find_cifar10, load_cifar10,
+from autograder.data.cifar10 import (CLASSES, DataNotFound, UnsafePickleError,
+                                     find_cifar10, load_cifar10,
                                      sample_indices, to_tensor)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -344,25 +342,4 @@ def test_sample_indices_is_balanced_deterministic_and_pinned():
         sample_indices(y, 51, seed=0)
 
 
-# ---------------------------------------------------------------- download (never the network)
-def test_download_unreachable_url_says_where_to_put_the_file(tmp_path):
-    with socket.socket() as s:   # a local port with nothing listening: refused at once
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with pytest.raises(DownloadError) as info:
-        download_cifar10(tmp_path / "dl", url=f"http://127.0.0.1:{port}/cifar-10-python.tar.gz", timeout=5)
-    msg = str(info.value)
-    assert str(tmp_path / "dl" / "cifar-10-python.tar.gz") in msg and cifar10.CIFAR10_MD5 in msg
-    assert list((tmp_path / "dl").iterdir()) == []   # no partial file left behind
-
-
-def test_download_checks_md5(tmp_path, monkeypatch):
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"not cifar"))
-    with pytest.raises(DownloadError, match="md5"):
-        download_cifar10(tmp_path)
-    assert list(tmp_path.iterdir()) == []
-    import hashlib
-    good = hashlib.md5(b"not cifar").hexdigest()
-    assert download_cifar10(tmp_path, md5=good).read_bytes() == b"not cifar"
-    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("downloaded again"))
-    assert download_cifar10(tmp_path, md5=good) == tmp_path / "cifar-10-python.tar.gz"
+# Downloading (progress bar, size and SHA-256 checks, failure paths): tests/test_data_fetch.py
