@@ -123,8 +123,8 @@ def test_other_correct_code_loses_only_the_prescribed_draw_checks(glorot, tmp_pa
     path = notebook_with_code(glorot, OTHER_CORRECT, tmp_path / "subs" / "other.ipynb")
     result = grade(glorot, [path], tmp_path / "out")["other"]
     failed = sorted(c.name for c in result.checks if c.score < c.points)
-    assert failed == ["glorot_normal(5, 3) with seed 1 makes the prescribed draw",
-                      "glorot_uniform(5, 3) with seed 1 makes the prescribed draw"], failed
+    assert failed == ["glorot_normal(5, 3, default_rng(1)) makes the prescribed draw",
+                      "glorot_uniform(5, 3, default_rng(1)) makes the prescribed draw"], failed
     assert result.total == glorot.possible - 0.5
 
 

@@ -51,7 +51,7 @@ def _two_students_with_different_answers(assignment):
 
 def test_students_get_different_numbers_and_the_canonical_variant_is_the_seed(perceptron):
     """Do two students get different test sets and models, deterministically, while a release
-    without a roster keeps the seed exercise's numbers?"""
+    without a roster keeps the course exercise's numbers?"""
     a = build_notebook(perceptron, "en", tag_for(SECRET, perceptron, "S001"))
     b = build_notebook(perceptron, "en", tag_for(SECRET, perceptron, "S002"))
     again = build_notebook(perceptron, "en", tag_for(SECRET, perceptron, "S001"))

@@ -21,7 +21,7 @@ SECRET = b"course-secret-for-tests-0123456789"
 SLUGS = ["backprop", "gradient_descent", "gan", "embeddings"]
 OWN_DATA = "your notebook's own"       # in the name of each assignment's own-data check
 
-# A line of each canonical setup cell: the seed exercise's numbers, unchanged.
+# A line of each canonical setup cell: the course exercise's numbers, unchanged.
 SEED_LINES = {
     "backprop": "X_small = np.array([[1.0, -0.5, 0.3, 2.0], [0.2, 1.5, -1.0, 0.0]])",
     "gradient_descent": "A_demo = np.array([[5.5, 4.5],\n                   [4.5, 5.5]])",
@@ -57,7 +57,7 @@ def _answered(assignment, student):
 def test_students_get_their_own_numbers_and_the_canonical_variant_is_the_seed(assignment):
     """Two students get different setup cells and public check inputs, the same student always
     the same; the setup cell is valid Python in every language; a release without a roster
-    keeps the seed exercise's numbers (CANONICAL)."""
+    keeps the course exercise's numbers (CANONICAL)."""
     a = build_notebook(assignment, "en", tag_for(SECRET, assignment, "S001"))
     b = build_notebook(assignment, "en", tag_for(SECRET, assignment, "S002"))
     again = build_notebook(assignment, "en", tag_for(SECRET, assignment, "S001"))

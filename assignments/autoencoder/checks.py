@@ -255,7 +255,7 @@ def checks():
                                seed=_seed(rng)),
               points=0.5, hidden=True, tol={"gradients": GRADIENT}),
         # q3: add_noise
-        Check("q3", "std 0.1 on 4 test images, generator seed 0", "add_noise",
+        Check("q3", "std 0.1 on 4 test images, a fixed generator", "add_noise",
               lambda rng: dict(images=_public_images(4), std=0.1, seed=0),
               points=1.0, tol=noise),
         Check("q3", "std 0.5 saturates: clamp to [0, 1]", "add_noise",

@@ -101,7 +101,7 @@ def add_noise(x, std, generator=None):
     x: (B, 3, 32, 32) float tensor in [0, 1] (left unchanged); std: the noise's standard
     deviation (>= 0); generator: the torch.Generator to draw from (None: torch's global one).
     Draw noise ~ N(0, 1) of x's shape in ONE call, torch.randn(x.shape, generator=...), so
-    that a generator seeded the same way gives the same noise.
+    that two generators in the same state give the same noise.
     Returns x + std * noise, clamped to [0, 1].
     """
     raise NotImplementedError

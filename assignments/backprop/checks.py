@@ -1,7 +1,7 @@
 """Backprop checks: inputs and tolerances (trusted side). Points add up per question.
 
 Public checks use the small network of the setup cell (the variant's: see variant()) in the
-seed's notation (examples are columns, Z = W^T A + b); hidden checks draw sizes, parameters
+exercise's notation (examples are columns, Z = W^T A + b); hidden checks draw sizes, parameters
 and data from the grading rng. Values are compared with the reference to rtol 1e-6 (plus a
 small atol for entries near 0), as the assignment asks; the hidden gradient check compares the
 student's backward with central differences, taken here in the parent, of the student's own
@@ -25,7 +25,7 @@ PARAMS = {"W1": np.array([[0.5, -0.3, 0.8],
           "b1": np.array([[0.1], [-0.2], [0.05]]),
           "W2": np.array([[0.7], [-1.2], [0.4]]),
           "b2": np.array([[0.1]])}
-# The seed exercise is the canonical variant; per-student variants redraw the small network
+# The course's exercise is the canonical variant; per-student variants redraw the small network
 # (sizes, data, parameters, the predictions of the public cost checks) and the seed of the toy
 # data (see variant()); the notebook text and setup cell print them.
 CANONICAL = {"n_x": 2, "n_h": 3, "m": 4, "X": X.tolist(), "Y": Y.tolist(),

@@ -79,7 +79,7 @@ def _analogy_scores(U, a, b, c):
 
 # ---------------------------------------------------------------------------- variants
 
-# The seed exercise is the canonical variant; per-student variants redraw the GloVe word whose
+# The course's exercise is the canonical variant; per-student variants redraw the GloVe word whose
 # neighbours question 2 asks for (from QUERY_WORDS) and the two GloVe analogies of the text and
 # question 3 (questions of questions-words.txt that GloVe answers right with a clear margin:
 # one of the family section, one of the capitals), see variant(). Each analogy is

@@ -91,7 +91,7 @@ def _with_names(v):
     return v
 
 
-# The seed exercise is the canonical variant; per-student variants redraw the two densities of
+# The course's exercise is the canonical variant; per-student variants redraw the two densities of
 # the setup cell and the public checks (p_real a Gaussian, p_gen a Gaussian or a mixture of
 # two), the second Gaussian of the public JSD check and the public logistic discriminator (see
 # variant()); the notebook text and setup cell print them.
@@ -100,7 +100,7 @@ CANONICAL = _with_names({"real": [[1.0, 0.0, 1.0]], "gen": [[1.0, 1.5, 0.8]],
 
 
 def _far_from_the_edges(components):
-    # Like the seed's N(1.5, 0.8^2): all but ~1e-8 of the mass inside [-6, 6].
+    # Like the exercise's N(1.5, 0.8^2): all but ~1e-8 of the mass inside [-6, 6].
     return all((6.0 - abs(m)) / s >= 5.6 for _, m, s in components)
 
 

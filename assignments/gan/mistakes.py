@@ -20,7 +20,7 @@ def optimal_discriminator__no_zero_guard(pr_x, pg_x):
 
 
 def gan_value__log10(d_x, pr_x, pg_x, xs):
-    # The seed's derivation wrote log10.
+    # The course material's derivation wrote log10.
     d, pr, pg, xs = (np.asarray(a, dtype=float) for a in (d_x, pr_x, pg_x, xs))
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (np.where(pr > 0, pr * np.log10(d), 0.0) +

@@ -58,7 +58,7 @@ def _random_sample(kind):
 
 # --- variants ---------------------------------------------------------------------------
 
-# The seed exercise is the canonical variant: a release without a roster prints and checks
+# The course's exercise is the canonical variant: a release without a roster prints and checks
 # exactly these numbers.
 CANONICAL = {
     "preact_fans": [100, 256, 1, 784],            # n_in of the q1 public cases
@@ -74,7 +74,7 @@ CANONICAL = {
 
 
 def variant(rng):
-    """Another student's numbers: layer sizes with the same properties as the seed's (unequal
+    """Another student's numbers: layer sizes with the same properties as the exercise's (unequal
     fans where a mistake would otherwise hide, >= 15,000 entries and fans >= 20 apart for the
     judged samples, the band check within the widths its thresholds were measured on)."""
     def draw(low, high):
@@ -215,18 +215,18 @@ def checks(v):
               "glorot_normal",
               lambda rng: _sample_inputs(s_in, s_out, v["sample_seed"], "normal", True),
               points=0.5, judge="glorot_normal_sample"),
-        Check("q3", f"glorot_uniform({d_in}, {d_out}) with seed {v['draw_seed']} makes the "
+        Check("q3", f"glorot_uniform({d_in}, {d_out}, default_rng({v['draw_seed']})) makes the "
                     f"prescribed draw", "glorot_uniform",
               lambda rng: _sample_inputs(d_in, d_out, v["draw_seed"], "uniform"),
               points=0.25, tol={"W": DRAWS}),
-        Check("q3", f"glorot_normal({d_in}, {d_out}) with seed {v['draw_seed']} makes the "
+        Check("q3", f"glorot_normal({d_in}, {d_out}, default_rng({v['draw_seed']})) makes the "
                     f"prescribed draw", "glorot_normal",
               lambda rng: _sample_inputs(d_in, d_out, v["draw_seed"], "normal"),
               points=0.25, tol={"W": DRAWS}),
-        Check("q3", "glorot_uniform statistics for random sizes and seed", "glorot_uniform",
+        Check("q3", "glorot_uniform statistics for random sizes and generators", "glorot_uniform",
               _random_sample("uniform"), points=0.5, hidden=True,
               judge="glorot_uniform_sample"),
-        Check("q3", "glorot_normal statistics for random sizes and seed", "glorot_normal",
+        Check("q3", "glorot_normal statistics for random sizes and generators", "glorot_normal",
               _random_sample("normal"), points=0.5, hidden=True, judge="glorot_normal_sample"),
         Check("q3", "samplers raise ValueError for zero and negative fans", "samplers_reject",
               lambda rng: dict(fans=_with_valid(rng, [[0, int(rng.integers(1, 50))],
@@ -245,10 +245,10 @@ def checks(v):
         Check("q4", "1-D X and n_layers = 0 raise ValueError", "activation_variances_reject",
               lambda rng: dict(X_1d=SMALL_X[0], X_2d=SMALL_X, width=3, seed=0),
               points=0.5, tol=EXACT),
-        Check("q4", "random depth, width, init and seed, non-square first layer",
+        Check("q4", "random depth, width, init and generator, non-square first layer",
               "activation_variances", _random_network, points=1.0, hidden=True,
               tol={"variances": NETWORK}),
-        Check("q4", "variance band for a random width and seed", "activation_band",
+        Check("q4", "variance band for a random width and generator", "activation_band",
               _random_band, points=0.5, hidden=True, judge="activation_band"),
         Check("q4", "random bad inputs raise ValueError", "activation_variances_cases",
               _random_reject, points=0.5, hidden=True, tol=EXACT),

@@ -19,7 +19,7 @@ LR = Tol(atol=0.0, rtol=1e-9)
 A_DEMO = np.array([[5.5, 4.5], [4.5, 5.5]])       # eigenvalues 1 and 10
 B_DEMO = np.array([1.0, -1.0])
 
-# The seed exercise is the canonical variant; per-student variants redraw the setup cell's
+# The course's exercise is the canonical variant; per-student variants redraw the setup cell's
 # quadratic (A_demo with its eigenvalues, b_demo), its start point x0_demo, the learning rates
 # of the public checks and the least-squares w_true (see variant()); the notebook text and
 # setup cell print them.
@@ -298,7 +298,7 @@ def checks(v):
                                batch_size=2, epochs=1, seed=1), points=0.5, tol={"path": PATH}),
         Check("q4", "random data, batch size not dividing m, several epochs", "minibatch_sgd",
               _random_sgd, points=1.0, hidden=True, tol={"path": PATH}),
-        Check("q4", "batch size 1 with a random seed", "minibatch_sgd", _sgd_batch_one,
+        Check("q4", "batch size 1 with a random generator", "minibatch_sgd", _sgd_batch_one,
               points=0.5, hidden=True, tol={"path": PATH}),
         Check("q4", "inconsistent shapes, batch_size 0, negative epochs raise ValueError",
               "minibatch_sgd_cases", _bad_sgd_input, points=0.5, hidden=True, tol=EXACT),

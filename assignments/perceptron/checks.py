@@ -5,13 +5,19 @@ import numpy as np
 from autograder.checklib import EXACT, Tol
 from autograder.spec import Check
 
-SEED_X = np.array([[1, 1], [3, 0.5], [2, 3], [2.5, 1.5], [1.5, 2], [2.5, 4], [3.5, 1.5], [4, 3]])
-SEED_Y = np.array([-1, -1, -1, -1, 1, 1, 1, 1])
+EXERCISE_X = np.array([[1, 1], [3, 0.5], [2, 3], [2.5, 1.5], [1.5, 2], [2.5, 4], [3.5, 1.5],
+                       [4, 3]])
+# With these labels f1 is right on 6 of 8 points and f2 on all 8: the exercise has an answer.
+EXERCISE_Y = np.array([-1, -1, 1, 1, 1, 1, 1, 1])
 
-# The seed exercise is the canonical variant; per-student variants redraw the test set and the
-# two models (see variant()), and the notebook text and setup cell print them.
-CANONICAL = {"X_test": SEED_X, "y_test": SEED_Y, "w1": [2.0, 2.0], "b1": -9.0,
+# The course's exercise is the canonical variant; per-student variants redraw the test set and
+# the two models (see variant()), and the notebook text and setup cell print them.
+CANONICAL = {"X_test": EXERCISE_X, "y_test": EXERCISE_Y, "w1": [2.0, 2.0], "b1": -9.0,
              "w2": [3.4, 5.0], "b2": -14.0, "seed": True}
+# The text's example of the sign(0) = +1 convention: w = (1, 1), b = -4 puts (2.5, 1.5) and
+# (3, 1) exactly on the boundary (integer sums: no rounding), where np.sign gives 0.
+ON_BOUNDARY = dict(X=np.array([[2.5, 1.5], [1.0, 1.0], [3.0, 1.0], [4.0, 3.0]]),
+                   w=np.array([1.0, 1.0]), b=-4.0)
 
 
 def variant(rng):
@@ -128,15 +134,17 @@ def checks(v):
     f1_pred = np.where(X @ F1[0] + F1[1] >= 0, 1, -1)
     train_tol = {"w": WEIGHTS, "b": WEIGHTS, "mistakes": EXACT}
     return [
-        Check("q1", "seed test set with f1", "predict", lambda rng: dict(X=X, w=F1[0], b=F1[1]),
-              points=0.5, tol=EXACT),
-        Check("q1", "seed test set with f2", "predict", lambda rng: dict(X=X, w=F2[0], b=F2[1]),
-              points=0.5, tol=EXACT),
+        Check("q1", "the exercise's test set with f1", "predict",
+              lambda rng: dict(X=X, w=F1[0], b=F1[1]), points=0.5, tol=EXACT),
+        Check("q1", "the exercise's test set with f2", "predict",
+              lambda rng: dict(X=X, w=F2[0], b=F2[1]), points=0.5, tol=EXACT),
+        Check("q1", "w = (1, 1), b = -4: points on the boundary get +1", "predict",
+              lambda rng: dict(ON_BOUNDARY), points=0.25, tol=EXACT),
         Check("q1", "random points in 5-D", "predict", _random_predict, points=0.5, hidden=True,
               tol=EXACT),
-        Check("q1", "points on the boundary", "predict", _boundary, points=0.5, hidden=True,
+        Check("q1", "points on the boundary", "predict", _boundary, points=0.25, hidden=True,
               tol=EXACT),
-        Check("q2", "seed labels against f1's predictions", "accuracy",
+        Check("q2", "the exercise's labels against f1's predictions", "accuracy",
               lambda rng: dict(y_true=Y, y_pred=f1_pred),
               points=0.5, tol=Tol(atol=1e-12)),
         Check("q2", "length mismatch raises ValueError", "accuracy_mismatch",
@@ -145,7 +153,7 @@ def checks(v):
               tol=Tol(atol=1e-12)),
         Check("q2", "random length mismatch", "accuracy_cases", _mismatch, points=0.5,
               hidden=True),
-        Check("q3", "f1 against f2 on the seed test set", "better_model",
+        Check("q3", "f1 against f2 on the exercise's test set", "better_model",
               lambda rng: dict(X=X, y=Y, names=["f1", "f2"], weights=[F1[0], F2[0]],
                                biases=[F1[1], F2[1]]), points=0.5),
         Check("q3", "f1 against f2 on the notebook's own test set",
@@ -156,7 +164,7 @@ def checks(v):
               hidden=True),
         Check("q3", "two equally good models", "better_model_cases", _tied_models, points=0.5,
               hidden=True),
-        Check("q4", "seed test set, 10 epochs", "train_perceptron",
+        Check("q4", "the exercise's test set, 10 epochs", "train_perceptron",
               lambda rng: dict(X=X, y=Y, epochs=10, lr=1.0), points=1.0, tol=train_tol),
         Check("q4", "separable data converges", "train_perceptron", _separable, points=1.0,
               hidden=True, tol=train_tol),

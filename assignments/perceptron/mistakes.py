@@ -7,6 +7,10 @@ def predict__strict(X, w, b):
     return np.where(np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b > 0, 1, -1)
 
 
+def predict__np_sign(X, w, b):
+    return np.sign(np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b)
+
+
 def predict__zero_one(X, w, b):
     return np.where(np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b >= 0, 1, 0)
 
@@ -76,6 +80,16 @@ MISTAKES = [
      "message": {"en": "points exactly on the boundary (w.x + b = 0) must get +1: use >= 0, not > 0",
                  "es": "los puntos justo sobre la frontera (w.x + b = 0) deben recibir +1: usá >= 0, no > 0",
                  "pt": "pontos exatamente na fronteira (w.x + b = 0) devem receber +1: use >= 0, não > 0"}},
+    {"id": "predict-np-sign", "function": "predict", "variant": predict__np_sign,
+     "message": {"en": "np.sign gives 0 for a point exactly on the boundary (w.x + b = 0), "
+                       "which is no label: this course takes sign(0) = +1, so use the "
+                       "condition w.x + b >= 0 instead of np.sign",
+                 "es": "np.sign da 0 para un punto justo sobre la frontera (w.x + b = 0), que "
+                       "no es ninguna etiqueta: en este curso sign(0) = +1, así que en lugar de "
+                       "np.sign usá la condición w.x + b >= 0",
+                 "pt": "np.sign dá 0 para um ponto exatamente na fronteira (w.x + b = 0), que "
+                       "não é nenhum rótulo: neste curso sign(0) = +1, então em vez de np.sign "
+                       "use a condição w.x + b >= 0"}},
     {"id": "predict-zero-one", "function": "predict", "variant": predict__zero_one,
      "message": {"en": "labels are +1/-1 in this course, not 1/0",
                  "es": "en este curso las etiquetas son +1/-1, no 1/0",

@@ -62,7 +62,7 @@ def _seed_demo():
             (("x_demo", x), ("x_hat_demo", x_hat), ("mu_demo", mu), ("logvar_demo", logvar))}
 
 
-# The seed exercise is the canonical variant: a release without a roster prints and checks
+# The course's exercise is the canonical variant: a release without a roster prints and checks
 # exactly these numbers (its setup cell draws the demo batch with torch.manual_seed(0)).
 CANONICAL = {"mu": MU, "logvar": LOGVAR, "eps": EPS, "cotangent": COTANGENT,
              "kl_mu": KL_MU, "kl_logvar": KL_LOGVAR, "x": X, "x_hat": X_HAT,
@@ -80,7 +80,7 @@ def _kl_rows(mu, logvar):
 
 
 def variant(rng):
-    """Another student's small tensors, with the properties the seed's have: one batch size
+    """Another student's small tensors, with the properties the exercise's have: one batch size
     for every public check, a q1 latent size different from the KL one (so the mismatched-shape
     check mismatches), one all-zero KL row and clearly positive KL elsewhere, x binary and
     x_hat strictly inside (0, 1), and a beta other than 1 (so beta's place in the loss shows)."""
