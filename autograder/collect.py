@@ -1,8 +1,10 @@
 """Stage 1: find submissions, name them, check them against the limits, fingerprint them.
 
-A PATH is a notebook, a folder holding exactly one notebook plus its files (one submission,
-e.g. a notebook and its checkpoint), or a folder of such items: each notebook directly in it
-and each sub-folder (an LMS "download all" gives one folder per student) is a submission.
+A PATH is a notebook, a zip holding one notebook and its files (what ``grader.export``
+writes; checked and unpacked as collect_zip.py describes), a folder holding exactly one
+notebook plus its files (one submission, e.g. a notebook and its checkpoint), or a folder of
+such items: each notebook and each zip directly in it and each sub-folder (an LMS "download
+all" gives one folder per student) is a submission.
 
 Names. Every submission's key is its path relative to the PATH given: a notebook file is named
 by its file name (``alice.ipynb``), a folder by the folder's name (``ana_perez_123``), a PATH
@@ -20,18 +22,23 @@ link, and nothing of it is read. Files are opened with O_NOFOLLOW on every path 
 regular file is refused. Sizes and counts are checked from lstat before any byte is read,
 walking stops at the first limit crossed (a sparse file counts by its size), and only then is
 the notebook's cell count read and the content hashed. Messages never quote file content.
-Hidden files and folders (``.name``), ``__pycache__`` and ``__MACOSX`` are not part of a
-submission; in a folder of submissions a sub-folder without any notebook is not one.
+Hidden files and folders (``.name``: ``.OTTER_LOG``, ``.ipynb_checkpoints``, ``.DS_Store``),
+``__pycache__`` and ``__MACOSX`` are not part of a submission (never read, never counted); in
+a folder of submissions a sub-folder without any notebook is not one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import collect_zip
 
 MiB = 1024 * 1024
 
@@ -74,6 +81,7 @@ class _Found:
     key: str
     path: Path           # the notebook file or the submission folder, as found
     folder: bool
+    packed: bool = False  # a zip (grader.export)
 
 
 def open_regular(root: Path, rel: Path) -> int:
@@ -152,9 +160,9 @@ def _expand(path: Path) -> list[_Found]:
     if stat.S_ISLNK(info.st_mode):
         return [_Found(own_name, path, False)]  # refused by _check with the link named
     if stat.S_ISREG(info.st_mode):
-        if path.suffix != ".ipynb":
-            raise CollectError(f"{path}: not a notebook (.ipynb)")
-        return [_Found(own_name, path, False)]
+        if path.suffix not in (".ipynb", ".zip"):
+            raise CollectError(f"{path}: not a notebook (.ipynb) or a zip of one")
+        return [_Found(own_name, path, False, packed=path.suffix == ".zip")]
     if not stat.S_ISDIR(info.st_mode):
         raise CollectError(f"{path}: not a file or folder")
     entries = _entries(path)
@@ -167,7 +175,10 @@ def _expand(path: Path) -> list[_Found]:
     # with several is, and gets its `invalid` row; so does a link (never followed to look).
     found += [_Found(e.name, Path(e.path), True) for e in entries
               if (_is_real_dir(e) and _notebook_entries(Path(e.path), 0))
-              or (e.is_symlink() and not e.name.endswith(".ipynb"))]
+              or (e.is_symlink() and not e.name.endswith((".ipynb", ".zip")))]
+    # A zip directly in the folder is one submission (links to zips get their `invalid` row).
+    found += [_Found(e.name, Path(e.path), False, packed=not e.is_symlink()) for e in entries
+              if e.name.endswith(".zip") and not _is_real_dir(e)]
     return found
 
 
@@ -256,6 +267,8 @@ def _check(found: _Found, limits: SubmissionLimits) -> Submission:
     info = os.lstat(found.path)
     if stat.S_ISLNK(info.st_mode):
         return _refused(found, source, f"{found.key} is a symbolic link; {LINK_ADVICE}")
+    if found.packed:
+        return _check_zip(found, limits)
     if found.folder:
         notebooks = _notebook_entries(found.path, MANY_NOTEBOOKS)
         if len(notebooks) != 1:
@@ -303,6 +316,25 @@ def _check(found: _Found, limits: SubmissionLimits) -> Submission:
         return _refused(found, source, f"{exc}; {LINK_ADVICE}")
     return Submission(stem=found.key, notebook=notebook, files=tuple(files), root=root,
                       sha256=digest.hexdigest(), source=source)
+
+
+def _check_zip(found: _Found, limits: SubmissionLimits) -> Submission:
+    """A zip: checked and unpacked into a private folder, then collected as that folder."""
+    source = str(found.path)
+    try:
+        fd = open_regular(found.path.parent, Path(found.path.name))
+    except UnsafeFile as exc:
+        return _refused(found, source, f"{exc}; {LINK_ADVICE}")
+    staging = collect_zip.staging_folder()
+    try:
+        root = collect_zip.unpack(found.path, fd, limits, staging)
+    except collect_zip.ZipRefused as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        return _refused(found, source, f"the zip {found.key} was not graded: {exc}")
+    inner = _check(_Found(found.key, root, True), limits)
+    if inner.problem is not None:
+        return _refused(found, source, inner.problem)
+    return dataclasses.replace(inner, source=source)
 
 
 def _collision(key: str, group: list[_Found]) -> Submission:
