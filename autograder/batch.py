@@ -40,7 +40,7 @@ class BatchOptions:
     jobs: int = 1
     timeout: float = 300.0
     seed: int | None = None
-    lang: str = "en"
+    lang: str | None = None              # feedback language; None: each notebook's own
     unsafe: bool = False
     force: bool = False
     quiet: bool = False
@@ -163,13 +163,13 @@ def _grading(assignment: Assignment, plan, version: str, to_grade: list[Submissi
     if not to_grade:
         return _Grading(lambda subs, jobs, book, version: iter(()),
                         sandbox_description(options.unsafe))
-    grader = make_grader(plan, options.timeout, options.lang, options.unsafe)
+    grader = make_grader(plan, options.timeout, options.lang or "en", options.unsafe)
     one, where = grader.grade, grader.box.describe()
     if options.secret is not None:
         from .variants import VariantGrading
         router = VariantGrading(
             assignment, options.secret, roster or (), to_grade,
-            lambda p: make_grader(p, options.timeout, options.lang, options.unsafe),
+            lambda p: make_grader(p, options.timeout, options.lang or "en", options.unsafe),
             options.seed)
         one, where = router.grade, router.describe() + "; per-student variants"
 
@@ -192,7 +192,7 @@ def _check_self(assignment: Assignment, grading: _Grading, version: str, out_dir
     limits = limits_for(assignment, options.timeout)
     key = {"version": version, "sandbox": grading.where, "interpreter": sys.executable,
            "limits": dataclasses.asdict(limits), "lang": options.lang}
-    if self_check(assignment, grading.canonical, out_dir, key, grading.box, options.lang,
+    if self_check(assignment, grading.canonical, out_dir, key, grading.box, options.lang or "en",
                   remember=not options.dask):
         progress.note("self-check passed: the reference solution gets full marks and the "
                       "untouched notebook 0 in this sandbox")
@@ -221,7 +221,7 @@ def _grade_locally(grade: Callable[[Submission], SubmissionResult] | None,
 
 
 def publish(book: Gradebook, assignment: Assignment, out_dir: Path, only: set[str] | None, *,
-            lang: str = "en", reports: bool = True, formats: Iterable[str] = (),
+            lang: str | None = None, reports: bool = True, formats: Iterable[str] = (),
             roster=None, note: Callable[[str], None] = lambda text: None) -> list[SubmissionResult]:
     """Write every output from the gradebook rows of `assignment` (only the `only` stems)."""
     out_dir = Path(out_dir)

@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                    help="wall clock per submission (default 300)")
     g.add_argument("--seed", type=int, default=None, help="grading seed for hidden inputs")
-    g.add_argument("--lang", default="en", choices=LANGUAGES, help="feedback language")
+    g.add_argument("--lang", default=None, choices=LANGUAGES,
+                   help="feedback language (default: each notebook's own; changing it only "
+                        "redraws the pages, nothing is graded again)")
     g.add_argument("--force", action="store_true", help="regrade unchanged submissions")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code without isolation (trusted code only)")
@@ -76,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                         "(default: stop and name the conflicts)")
     m.add_argument("--assignment", default=None, metavar="SLUG",
                    help="needed only when the shards hold several assignments")
-    m.add_argument("--lang", default="en", choices=LANGUAGES, help="feedback language")
+    m.add_argument("--lang", default=None, choices=LANGUAGES,
+                   help="feedback language (default: each notebook's own)")
     _export_options(m, required=False)
 
     e = sub.add_parser("export", help="write LMS exports from an existing gradebook")

@@ -21,7 +21,9 @@ from pathlib import Path
 import nbformat
 
 from .channel import ChannelCorrupt, CheckRun, Report, SandboxSetupError, read_report  # noqa
+from .checklib import say
 from .collect import Submission
+from .i18n import say_in
 from .probe import Plan
 from .sandbox import box as sandbox
 from .sandbox.runner import (RawRun, remove_stale_leftovers, run_fresh, scratch_prefix,
@@ -39,6 +41,7 @@ class Execution:
     output: str = ""
     seconds: float = 0.0
     sandbox: str = ""
+    notice: tuple = ()   # message says the same as messages (checklib.say), for any language
 
 
 def notebook_cells(path: Path) -> list[dict]:
@@ -87,7 +90,8 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
         cells = notebook_cells(submission.notebook)
     except ValueError as exc:
         return Execution(submission, "invalid", f"{submission.notebook.name}: {exc}",
-                         sandbox=box.describe())
+                         sandbox=box.describe(),
+                         notice=(say("status.invalid", file=submission.notebook.name),))
     job, hidden = make_job(plan, cells, limits.wall_seconds)
     remove_stale_leftovers()
     names = {name for q in assignment.questions for name in q.defines}
@@ -129,7 +133,8 @@ def _merge(first: Execution, second: Execution, hidden: set[str]) -> Execution:
     return Execution(first.submission, first.status,
                      f"{first.message}; the hidden checks ran in a second run ({again})",
                      checks, first.cell_errors, first.output,
-                     round(first.seconds + second.seconds, 3), first.sandbox)
+                     round(first.seconds + second.seconds, 3), first.sandbox,
+                     first.notice + (say("status.second-run"),))
 
 
 def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, where: str,
@@ -148,38 +153,40 @@ def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, w
         return Execution(submission, "crashed",
                          f"the submission wrote data to the grader's result channel that is "
                          f"not a check report ({exc}): all checks fail", {}, (), output,
-                         round(seconds, 3), where), None
+                         round(seconds, 3), where, (say("status.channel-corrupt"),)), None
     checks, cell_errors, done = report.checks, list(report.cell_errors), report.done
     rc = result.returncode
+    oom = say("status.oom", limit=limits.memory_mb)
     if result.timed_out:
-        status, message = "timeout", (f"stopped after the {limits.wall_seconds:g} s wall-clock "
-                                      f"limit")
+        status, notice = "timeout", say("status.wall", seconds=limits.wall_seconds)
     elif result.oom or (rc == -signal.SIGKILL and not done and _looks_oom(output)):
-        status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
+        status, notice = "oom", oom
     elif result.channel_dropped:
-        status, message = "crashed", "sent more than the allowed amount of result data"
+        status, notice = "crashed", say("status.too-much-data")
     elif not done:
-        reason = f"signal {-rc}" if rc is not None and rc < 0 else f"exit code {rc}"
-        if report.hidden_started:
-            reason = "while the hidden checks ran"   # the exit code is the submission's to pick
+        reason = say("reason.signal", signal=-rc) if rc is not None and rc < 0 else \
+            say("reason.exit", code=rc)
+        if report.hidden_started:  # the exit code is the submission's to pick
+            reason = say("reason.hidden")
         if rc == -signal.SIGXCPU:
-            status, message = "timeout", f"used more than {limits.cpu_seconds} s of CPU time"
+            status, notice = "timeout", say("status.cpu", seconds=limits.cpu_seconds)
         elif _looks_oom(output):
-            status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
+            status, notice = "oom", oom
         else:
-            status, message = "crashed", f"the process ended early ({reason})"
+            status, notice = "crashed", say("status.ended", reason=reason)
     elif _raised_memory_error(checks, cell_errors):
         # Without a memory cgroup (RLIMIT_DATA) an allocation fails with MemoryError instead of
         # the OOM killer: same limit, same status.
-        status, message = "oom", f"ran out of memory (limit {limits.memory_mb} MB)"
+        status, notice = "oom", oom
     else:
-        status, message = "ok", ""
+        status, notice = "ok", None
+    notices = (notice,) if notice else ()
     tampered = sum(1 for run in checks.values() if run.tampered)
     if tampered:
-        message = (message + "; " if message else "") + \
-            f"{tampered} check(s) failed because their results were written by the submission"
+        notices += (say("status.tampered", count=tampered),)
+    message = "; ".join(say_in("en", n) for n in notices)
     return Execution(submission, status, message, checks, tuple(cell_errors), output,
-                     round(seconds, 3), where), report
+                     round(seconds, 3), where, notices), report
 
 
 def _raised_memory_error(checks: dict[str, CheckRun], cell_errors: list[dict]) -> bool:

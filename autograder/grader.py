@@ -11,6 +11,7 @@ import traceback
 from dataclasses import dataclass
 
 from . import __version__
+from .checklib import say
 from .collect import Submission
 from .execute import execute
 from .judge import Expectations, QuestionResult, SubmissionResult, expectations, judge
@@ -43,24 +44,28 @@ def limits_for(assignment: Assignment, timeout: float) -> sandbox.Limits:
 
 
 def ungraded(sub: Submission, assignment: Assignment, status: str, message: str,
-             box: str = "") -> SubmissionResult:
-    """A row with 0 points for a submission that was not (or could not be) graded."""
+             box: str = "", notice: dict | None = None) -> SubmissionResult:
+    """A row with 0 points for a submission that was not (or could not be) graded; notice
+    says why to the student, in any language (message is the instructor's English)."""
     questions = tuple(QuestionResult(q.id, 0.0, q.points, "failed", ("not graded",))
                       for q in assignment.questions)
     return SubmissionResult(sub.stem, assignment.slug, assignment.version, sub.sha256,
-                            status, message, 0.0, assignment.possible, questions, (), sandbox=box)
+                            status, message, 0.0, assignment.possible, questions, (), sandbox=box,
+                            extra={"notice": [notice]} if notice else {})
 
 
 def internal_error(sub: Submission, assignment: Assignment, exc: BaseException,
                    box: str) -> SubmissionResult:
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return ungraded(sub, assignment, "internal-error",
-                    f"the grader failed on this submission: {detail}", box)
+                    f"the grader failed on this submission: {detail}", box,
+                    say("status.internal-error"))
 
 
 def refused(sub: Submission, assignment: Assignment) -> SubmissionResult:
     """The `invalid` row of a submission that collection refused (sub.problem says why)."""
-    return ungraded(sub, assignment, "invalid", f"not graded: {sub.problem}")
+    return ungraded(sub, assignment, "invalid", f"not graded: {sub.problem}",
+                    notice=say("status.refused", why=str(sub.problem)))
 
 
 def grader_killed(sub: Submission, assignment: Assignment, attempts: int) -> SubmissionResult:
@@ -71,7 +76,7 @@ def grader_killed(sub: Submission, assignment: Assignment, attempts: int) -> Sub
                     f"this submission, so it was not graded (0 points). Ask your instructor to "
                     f"look at it. Instructor: grade it alone with more memory for the grader "
                     f"(neurograde grade ... <its path> --force) and check the logs of the "
-                    f"killed runs")
+                    f"killed runs", notice=say("status.grader-killed", attempts=attempts))
 
 
 @dataclass(frozen=True)

@@ -264,6 +264,11 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
         questions.append(QuestionResult(q.id, score, q.points, status, feedback))
     total = round(sum(q.score for q in questions), 6)
     extra = dict(extra or {})
+    if execution.notice:
+        extra["notice"] = list(execution.notice)
+    lang = i18n.notebook_language(execution.submission.notebook)
+    if lang:  # the language the student reads (presentation only: pages may be redone)
+        extra["lang"] = lang
     images = _feedback_images(plan, runs)
     if images:
         extra["images"] = images

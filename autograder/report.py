@@ -36,7 +36,7 @@ from . import i18n
 from .checklib import say
 from .feedback import cap_cell_errors
 from .gradebook import atomic_write
-from .judge import CheckResult, SubmissionResult
+from .judge import CheckResult, SubmissionResult, where_message
 from .messages import render
 from .spec import ROOT, Assignment
 
@@ -49,9 +49,11 @@ STATUS_COLORS = {"ok": "#2e7d32", "timeout": "#ef6c00", "oom": "#6a1b9a", "crash
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.globals["points"] = points
+    return env
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +101,7 @@ def question_plot(result: SubmissionResult) -> str:
     ax.barh(names, [1.0] * len(names), color="#eeeeee")
     ax.barh(names, fractions, color=colors)
     for y, q in enumerate(questions[::-1]):
-        ax.text(1.02, y, f"{q.score:g} / {q.possible:g}", va="center", fontsize=10)
+        ax.text(1.02, y, f"{points(q.score)} / {points(q.possible)}", va="center", fontsize=10)
     ax.set_xlim(0, 1.25)
     ax.set_xticks([0, 0.5, 1.0], ["0%", "50%", "100%"])
     ax.spines[["top", "right"]].set_visible(False)
@@ -180,6 +182,16 @@ def _shorten(text: str, n: int) -> str:
 
 # -- feedback page -------------------------------------------------------------------------
 
+def check_name(name: str, catalog) -> str:
+    return catalog.get(f"check:{name}") or name
+
+
+def points(value: float) -> str:
+    """A score as shown to people: at most two decimals, no trailing zeros (1.79304 -> 1.79)."""
+    text = f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def _check_view(check: CheckResult, mistake_texts: dict, catalog) -> dict:
     if check.messages or not check.feedback:
         lines = [render(m, catalog) for m in check.messages]
@@ -188,10 +200,10 @@ def _check_view(check: CheckResult, mistake_texts: dict, catalog) -> dict:
         lines = [line[len(label):] if line.startswith(label) else line
                  for line in check.feedback
                  if not (check.mistake and line.startswith("likely mistake:"))]
-    return {"name": render(say(f"check:{check.name}"), catalog) if catalog.get(
-                f"check:{check.name}") else check.name,
+    status = "partial" if check.status == "failed" and check.score > 0 else check.status
+    return {"name": check_name(check.name, catalog),
             "hidden": check.hidden, "points": check.points,
-            "score": check.score, "status": check.status, "lines": lines,
+            "score": check.score, "status": status, "lines": lines,
             "mistake": mistake_texts.get(check.mistake) if check.mistake else None}
 
 
@@ -203,7 +215,8 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
         checks = [_check_view(c, mistake_texts, catalog) for c in result.checks
                   if c.question == q.id]
         mistakes = list(dict.fromkeys(c["mistake"] for c in checks if c["mistake"]))
-        common = list(q.feedback) if not checks else []
+        common = [render(say("status.not-graded"), catalog) if line == "not graded" else line
+                  for line in q.feedback] if not checks else []
         if len(checks) > 1 and checks[0]["lines"] and \
                 all(c["lines"] == checks[0]["lines"] for c in checks):
             # One cause for every check (not run, function missing): say it once.
@@ -215,18 +228,21 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
     # Capped again here: results stored by earlier versions kept cell errors in full.
     capped, unshown = cap_cell_errors(result.cell_errors)
     errors = [{"number": e.get("number"), "type": e.get("type") or "Error",
-               "message": e.get("message") or "", "where": e.get("where") or ""}
+               "message": e.get("message") or "",
+               "where": render(where_message(e.get("where")), catalog) if e.get("where") else ""}
               for e in capped]
     unshown += int(result.extra.get("cell_errors_not_shown", 0) or 0)
     return {"t": labels(lang), "lang": lang, "result": result, "questions": questions,
             "title": assignment.title.get(lang) or assignment.title.get("en") or
             assignment.slug, "cell_errors": errors, "cell_errors_not_shown": unshown,
-            "stopped": result.message if result.status != "ok" else "",
+            "stopped": (render(result.extra["notice"], catalog) if result.extra.get("notice")
+                        else result.message) if result.status != "ok" else "",
             # The plot helps where a student has some points but not all: it shows where
             # the rest went. At 0 or full marks the cards say everything.
             "plot": question_plot(result) if 0 < result.total < result.possible else None,
+            "status_word": lambda status: labels(lang).get(f"status_{status}", status),
             "has_hidden": any(c.hidden for c in result.checks),
-            "images": [{"caption": img.get("check", ""),
+            "images": [{"caption": check_name(img.get("check", ""), catalog),
                         "src": "data:image/png;base64," + img["png"]}
                        for img in result.extra.get("images", ()) if "png" in img]}
 
@@ -259,7 +275,8 @@ def _current_fingerprint(path: Path) -> str | None:
 
 # -- class report --------------------------------------------------------------------------
 
-def class_context(results: list[SubmissionResult], assignment: Assignment) -> dict:
+def class_context(results: list[SubmissionResult], assignment: Assignment,
+                  lang: str = "en") -> dict:
     totals = [r.total for r in results]
     difficulty = []
     for q in assignment.questions:
@@ -271,7 +288,7 @@ def class_context(results: list[SubmissionResult], assignment: Assignment) -> di
                            "zero": sum(s <= 1e-9 for s in scores)})
     statuses = dict(sorted(Counter(r.status for r in results).items(),
                            key=lambda kv: (kv[0] != "ok", -kv[1], kv[0])))
-    texts = {m.id: m.text("en") for m in assignment.mistakes}
+    texts = {m.id: m.text(lang) for m in assignment.mistakes}
     per_mistake = Counter(m for r in results for m in {c.mistake for c in r.checks if c.mistake})
     mistakes = [{"id": k, "text": texts.get(k, k), "count": n}
                 for k, n in sorted(per_mistake.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -284,7 +301,8 @@ def class_context(results: list[SubmissionResult], assignment: Assignment) -> di
                "stdev": statistics.pstdev(totals) if totals else 0.0,
                "full": sum(t >= assignment.possible - 1e-9 for t in totals),
                "not_ok": sum(r.status != "ok" for r in results)}
-    return {"title": assignment.title.get("en") or assignment.slug, "slug": assignment.slug,
+    return {"title": assignment.title.get(lang) or assignment.title.get("en") or assignment.slug,
+            "slug": assignment.slug, "lang": lang, "t": labels(lang),
             "question_ids": assignment.question_ids, "summary": summary,
             "difficulty": difficulty, "statuses": statuses, "mistakes": mistakes,
             "rows": rows, "versions": sorted({r.version for r in results}),
@@ -292,15 +310,32 @@ def class_context(results: list[SubmissionResult], assignment: Assignment) -> di
             if results else {}}
 
 
-def render_report(results: list[SubmissionResult], assignment: Assignment) -> str:
-    return _env().get_template("report.html.j2").render(**class_context(results, assignment))
+def render_report(results: list[SubmissionResult], assignment: Assignment,
+                  lang: str = "en") -> str:
+    return _env().get_template("report.html.j2").render(
+        **class_context(results, assignment, lang))
+
+
+def page_language(result: SubmissionResult, lang: str | None) -> str:
+    """The language of a student's page: --lang when given, else the notebook's own."""
+    return lang or result.extra.get("lang") or "en"
+
+
+def class_language(results: list[SubmissionResult], lang: str | None) -> str:
+    """The class report's language: --lang when given, else the class's most common one."""
+    if lang:
+        return lang
+    counts = Counter(page_language(r, None) for r in results)
+    return min(counts, key=lambda k: (-counts[k], k)) if counts else "en"
 
 
 def write_reports(results: list[SubmissionResult], assignment: Assignment, out_dir: Path,
-                  lang: str = "en") -> int:
+                  lang: str | None = None) -> int:
     """Write OUT/feedback/<name>.html (only those that changed) and OUT/report.html.
 
-    Returns how many feedback pages were (re)written.
+    lang None: each page in its notebook's language. Pages are rendered from the stored
+    results, so a change of language rewrites them without grading again. Returns how many
+    feedback pages were (re)written.
     """
     out_dir = Path(out_dir)
     folder = out_dir / "feedback"
@@ -308,10 +343,12 @@ def write_reports(results: list[SubmissionResult], assignment: Assignment, out_d
     written = 0
     for result in results:
         path = folder / f"{result.submission}.html"
-        if _current_fingerprint(path) == _fingerprint(result, lang):
+        page_lang = page_language(result, lang)
+        if _current_fingerprint(path) == _fingerprint(result, page_lang):
             continue
-        atomic_write(path, render_feedback(result, assignment, lang))
+        atomic_write(path, render_feedback(result, assignment, page_lang))
         written += 1
-    atomic_write(out_dir / "report.html", render_report(results, assignment))
+    atomic_write(out_dir / "report.html",
+                 render_report(results, assignment, class_language(results, lang)))
     return written
 
