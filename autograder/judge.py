@@ -23,6 +23,7 @@ from .feedback import cap_cell_errors, cap_tail, guard_judge_messages, hidden_er
 from .messages import render
 from .probe import Plan, PlannedCheck
 from .spec import Mistake
+from .upstream import Recorder, annotate
 
 RESULT_SCHEMA = 1
 
@@ -31,6 +32,7 @@ RESULT_SCHEMA = 1
 class Expectations:
     expected: dict            # check id -> normalized reference outputs
     variants: dict            # check id -> tuple[(Mistake, normalized outputs)]
+    lookups: dict = field(default_factory=dict)  # check id -> names its probe looks up
 
 
 def _run_probe(plan: Plan, planned: PlannedCheck, namespace) -> object:
@@ -42,9 +44,11 @@ def _run_probe(plan: Plan, planned: PlannedCheck, namespace) -> object:
 def expectations(plan: Plan) -> Expectations:
     assignment = plan.assignment
     reference = vars(assignment.reference)
-    expected, variants = {}, {}
+    expected, variants, lookups = {}, {}, {}
     for planned in plan.all_checks:
-        expected[planned.id] = _run_probe(plan, planned, reference)
+        recorder = Recorder(reference)
+        expected[planned.id] = _run_probe(plan, planned, recorder)
+        lookups[planned.id] = frozenset(recorder.seen)
         found = []
         question = assignment.question(planned.check.question)
         for mistake in assignment.mistakes:
@@ -58,7 +62,7 @@ def expectations(plan: Plan) -> Expectations:
             if checklib.compare(out, expected[planned.id], planned.check.tol):
                 found.append((mistake, out))
         variants[planned.id] = tuple(found)
-    return Expectations(expected, variants)
+    return Expectations(expected, variants, lookups)
 
 
 @dataclass(frozen=True)
@@ -253,8 +257,13 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
     assignment = plan.assignment
     runs = {p.id: execution.checks.get(p.id) for p in plan.checks}
     runs.update({p.id: _parent_run(plan, p, execution.submission) for p in plan.parent_checks})
-    checks = tuple(judge_check(p, runs[p.id], exp, plan, execution, lang)
-                   for p in plan.all_checks)
+    english = i18n.catalog("en", assignment)
+    by_id = {p.id: p.check for p in plan.all_checks}
+    checks = annotate(tuple(judge_check(p, runs[p.id], exp, plan, execution, lang)
+                            for p in plan.all_checks), assignment, exp.lookups,
+                      execution.submission.notebook,
+                      lambda c, note: render(say("labelled", label=check_label(by_id[c.id]),
+                                                 text=note), english))
     questions = []
     for q in assignment.questions:
         mine = [c for c in checks if c.question == q.id]

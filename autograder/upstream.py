@@ -1,0 +1,105 @@
+"""Blame where it belongs: a check that fails because it calls an earlier question's function.
+
+A later question's function often calls an earlier one's (backward calls tanh_derivative).
+When the earlier question does not pass its own checks, a failed later check may be nothing
+but that mistake again, so its feedback says so. Which functions a check reaches is found
+without running student code: the names the check's probe looks up (recorded while the
+parent computes the expected values on the reference) and, from there, the names each of
+the student's own functions mentions in the submitted notebook (read with ast).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Mapping
+
+from .checklib import say
+from .execute import notebook_cells
+
+MAX_CELL_CHARS = 200_000
+
+
+class Recorder(Mapping):
+    """A namespace that remembers which names were looked up in it."""
+
+    def __init__(self, namespace: Mapping):
+        self._namespace, self.seen = namespace, set()
+
+    def __getitem__(self, name):
+        self.seen.add(name)
+        return self._namespace[name]
+
+    def __contains__(self, name):
+        self.seen.add(name)
+        return name in self._namespace
+
+    def __iter__(self):
+        return iter(self._namespace)
+
+    def __len__(self):
+        return len(self._namespace)
+
+
+def _source(cell: str) -> str:
+    # IPython lines (%magic, !shell) are not Python; they define nothing.
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in cell.splitlines())
+
+
+def mentions(notebook) -> dict[str, set[str]]:
+    """name of each function the notebook defines -> names its body mentions."""
+    graph: dict[str, set[str]] = {}
+    try:
+        cells = notebook_cells(notebook)
+    except (ValueError, OSError):
+        return graph
+    for cell in cells:
+        if len(cell["source"]) > MAX_CELL_CHARS:
+            continue
+        try:
+            tree = ast.parse(_source(cell["source"]))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                graph[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return graph
+
+
+def reached(start: set[str], graph: dict[str, set[str]]) -> set[str]:
+    seen, todo = set(), list(start)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph.get(name, ()))
+    return seen
+
+
+def annotate(checks: tuple, assignment, lookups: dict, notebook, english_line) -> tuple:
+    """checks, each failed one with a note per earlier question's function it reaches whose
+    question does not pass (only when some check failed: a notebook is read only then).
+    english_line(check, message) words a note for the instructor's English lines."""
+    failed = [c for c in checks if c.score < c.points - 1e-9]
+    if not failed:
+        return checks
+    owner = {name: q.id for q in assignment.questions for name in q.defines}
+    order = {q.id: i for i, q in enumerate(assignment.questions)}
+    broken = {c.question for c in failed}
+    graph = mentions(notebook)
+    out = []
+    for check in checks:
+        if check not in failed:
+            out.append(check)
+            continue
+        names = reached(set(lookups.get(check.id, ())), graph)
+        culprits = [name for name in names if name in owner and owner[name] in broken
+                    and order[owner[name]] < order[check.question]]
+        notes = [say("upstream", function=name, question=owner[name])
+                 for name in sorted(culprits, key=lambda n: (order[owner[n]], n))]
+        out.append(dataclasses.replace(
+            check, messages=check.messages + tuple(notes),
+            feedback=check.feedback + tuple(english_line(check, n) for n in notes))
+            if notes else check)
+    return tuple(out)
