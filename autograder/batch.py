@@ -23,10 +23,12 @@ import hashlib
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .collect import Submission, collect
+from .i18n import cli_text
 from .gradebook import Gradebook
 from .grader import autograder_version, grader_killed, limits_for, make_grader, refused
 from .judge import SubmissionResult
@@ -96,7 +98,8 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
                  for s in runnable}
         killed = [s for s in runnable if tries[s.stem] >= options.max_attempts]
         to_grade = [s for s in runnable if tries[s.stem] < options.max_attempts]
-        progress = Progress(len(todo), mode="quiet" if options.quiet else options.progress)
+        progress = Progress(len(todo), mode="quiet" if options.quiet else options.progress,
+                            lang=options.lang)
         grading = _grading(assignment, plan, version, to_grade, roster, options)
         grade, where = grading.grade, grading.where
         if to_grade and options.self_check:
@@ -109,13 +112,14 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
             (grader_killed(s, assignment, tries[s.stem]) for s in killed),
             grade(suspects, 1, book, version),
             grade([s for s in to_grade if not tries[s.stem]], options.jobs, book, version))
-        shard = f" (shard {options.shard}: {len(in_batch)} of {len(submissions)})" \
-            if options.shard is not None else ""
+        say = partial(cli_text, options.lang)
+        shard = say("shard", shard=options.shard, selected=len(in_batch),
+                    found=len(submissions)) if options.shard is not None else ""
         held = len(todo) - len(to_grade)
-        held_note = f"; {held} refused or grader-killed" if held else ""
-        progress.note(f"grading {len(to_grade)} submission(s) of {slug}{shard} "
-                      f"({skipped} unchanged, skipped{held_note}) with "
-                      f"{'dask' if options.dask else f'{options.jobs} job(s)'}; sandbox: {where}")
+        progress.note(say("grading", count=len(to_grade), slug=slug, shard=shard,
+                          skipped=skipped, held=say("held", count=held) if held else "",
+                          workers="dask" if options.dask else say("jobs", jobs=options.jobs),
+                          where=where))
         sources = {s.stem: s.source for s in in_batch}
         try:
             for result in results:
@@ -194,8 +198,7 @@ def _check_self(assignment: Assignment, grading: _Grading, version: str, out_dir
            "limits": dataclasses.asdict(limits), "lang": options.lang}
     if self_check(assignment, grading.canonical, out_dir, key, grading.box, options.lang or "en",
                   remember=not options.dask):
-        progress.note("self-check passed: the reference solution gets full marks and the "
-                      "untouched notebook 0 in this sandbox")
+        progress.note(cli_text(options.lang, "self_check"))
 
 
 def sandbox_description(unsafe: bool) -> str:
@@ -229,8 +232,8 @@ def publish(book: Gradebook, assignment: Assignment, out_dir: Path, only: set[st
     if reports:
         from .report import write_reports
         written = write_reports(results, assignment, out_dir, lang)
-        note(f"feedback pages: {out_dir / 'feedback'} ({written} updated); "
-             f"class report: {out_dir / 'report.html'}")
+        note(cli_text(lang, "published", folder=out_dir / "feedback", written=written,
+                      report=out_dir / "report.html"))
     formats = tuple(formats)
     if formats:
         from .exports import write_exports

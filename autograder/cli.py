@@ -238,10 +238,12 @@ def cmd_grade(args) -> int:
     except (SandboxUnavailable, DaskUnavailable) as exc:
         print(f"neurograde: {exc}", file=sys.stderr)
         return ENV_ERROR
-    print(format_table(list(summary.results), assignment.question_ids))
-    outside = f", {summary.outside_shard} in other shards" if shard else ""
-    print(f"\ngradebook: {args.out / 'grades.csv'}  ({summary.graded} graded, "
-          f"{summary.skipped} unchanged{outside}); report: {args.out / 'report.html'}")
+    from .i18n import cli_text
+    print(format_table(list(summary.results), assignment.question_ids, args.lang))
+    outside = cli_text(args.lang, "outside", count=summary.outside_shard) if shard else ""
+    print("\n" + cli_text(args.lang, "graded", csv=args.out / "grades.csv",
+                          graded=summary.graded, skipped=summary.skipped, outside=outside,
+                          report=args.out / "report.html"))
     return 0
 
 
@@ -266,9 +268,10 @@ def cmd_merge(args) -> int:
     except GradebookError as exc:
         print(f"neurograde merge: {exc}", file=sys.stderr)
         return ENV_ERROR
-    print(format_table(results, assignment.question_ids))
-    print(f"\nmerged {len(args.shards)} gradebook(s), {len(rows)} row(s): "
-          f"{args.out / 'grades.csv'}; report: {args.out / 'report.html'}")
+    from .i18n import cli_text
+    print(format_table(results, assignment.question_ids, args.lang))
+    print("\n" + cli_text(args.lang, "merged", shards=len(args.shards), rows=len(rows),
+                          csv=args.out / "grades.csv", report=args.out / "report.html"))
     return 0
 
 

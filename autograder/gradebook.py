@@ -26,8 +26,10 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from .i18n import cli_text, status_word
 from .judge import SubmissionResult
 
 DB_NAME = "gradebook.sqlite"
@@ -328,17 +330,28 @@ def write_csv(path: Path, results: list[SubmissionResult], question_ids: list[st
     os.replace(tmp, path)
 
 
-def format_table(results: list[SubmissionResult], question_ids: list[str]) -> str:
-    """The gradebook as an aligned text table for the terminal."""
-    header = ["submission", "assignment", *question_ids, "total", "status", "message"]
+def format_table(results: list[SubmissionResult], question_ids: list[str],
+                 lang: str | None = None) -> str:
+    """The gradebook as an aligned text table for the terminal (lang None: English)."""
+    say = partial(cli_text, lang)
+    header = [say("col_submission"), say("col_assignment"), *question_ids, say("col_total"),
+              say("col_status"), say("col_message")]
     rows = [header]
     for r in results:
         scores = {q.id: q.score for q in r.questions}
         rows.append([r.submission, r.assignment, *[_num(scores.get(q, 0.0)) for q in question_ids],
-                     f"{_num(r.total)}/{_num(r.possible)}", r.status, r.message[:70]])
+                     f"{_num(r.total)}/{_num(r.possible)}", status_word(lang, r.status),
+                     _message(r, lang)[:70]])
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
                      for row in rows)
+
+
+def _message(result: SubmissionResult, lang: str | None) -> str:
+    if not lang or lang == "en":
+        return result.message
+    from .report import message_in
+    return message_in(result, lang, result.assignment)
 
 
 def _num(x: float) -> str:

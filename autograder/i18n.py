@@ -1,9 +1,10 @@
 """Which language a student reads, and the message catalogs for it (trusted side).
 
 The catalogs are TOML tables per language: templates/messages.toml (the engine: comparisons,
-statuses, check labels, CLI summaries) and assignments/<slug>/messages.toml (an assignment's
-judge messages and, under [<lang>.checks], the names of its checks). English is complete;
-another language falls back to English only where a test would already have failed.
+statuses, check labels) and assignments/<slug>/messages.toml (an assignment's judge messages
+and, under [<lang>.checks], the names of its checks). English is complete; another language
+falls back to English only where a test would already have failed. What grade and merge print
+on the terminal is worded from templates/cli_i18n.toml (cli_text, status_word).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from types import MappingProxyType
 from .spec import LANGUAGES, TEMPLATES_DIR, Assignment
 
 ENGINE_CATALOG = TEMPLATES_DIR / "messages.toml"
+CLI_TEXTS = TEMPLATES_DIR / "cli_i18n.toml"
+PAGE_LABELS = TEMPLATES_DIR / "report_i18n.toml"
 
 
 @lru_cache(maxsize=None)
@@ -82,3 +85,18 @@ def notebook_language(notebook: Path) -> str | None:
     except (OSError, ValueError, AttributeError, RecursionError):
         return None
     return lang if lang in LANGUAGES else None
+
+
+def cli_text(lang: str | None, key: str, **params) -> str:
+    """A line (or part of one) that grade or merge print, in lang (None: English)."""
+    table = _tables(str(CLI_TEXTS))
+    template = table.get(lang or "en", {}).get(key) or table["en"][key]
+    return template.format(**params)
+
+
+def status_word(lang: str | None, status: str) -> str:
+    """A run status as the terminal shows it: in English the stored name (what grades.csv
+    holds), in another language the pages' word for it."""
+    if not lang or lang == "en":
+        return status
+    return _tables(str(PAGE_LABELS)).get(lang, {}).get(f"status_{status}", status)

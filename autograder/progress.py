@@ -14,6 +14,7 @@ import sys
 import time
 from typing import TextIO
 
+from .i18n import cli_text, status_word
 from .judge import SubmissionResult
 
 MODES = ("auto", "bar", "log", "quiet")
@@ -22,7 +23,7 @@ REDRAW_SECONDS = 0.1   # a bar redrawn faster than the eye reads only costs term
 
 class Progress:
     def __init__(self, total: int, stream: TextIO | None = None, mode: str = "auto",
-                 clock=time.monotonic):
+                 clock=time.monotonic, lang: str | None = None):
         if mode not in MODES:
             raise ValueError(f"progress mode {mode!r} is unknown; choose one of {MODES}")
         self.stream = sys.stderr if stream is None else stream
@@ -31,6 +32,7 @@ class Progress:
             mode = "bar" if isatty() else "log"
         self.mode = mode
         self.total = total
+        self.lang = lang   # None: English
         self.done = 0
         self._clock = clock
         self._started = clock()
@@ -50,7 +52,8 @@ class Progress:
     def update(self, result: SubmissionResult) -> None:
         self.done += 1
         line = (f"[{self.done}/{self.total}] {result.submission}: {result.total:g}/"
-                f"{result.possible:g} {result.status} ({result.seconds:.1f}s)")
+                f"{result.possible:g} {status_word(self.lang, result.status)} "
+                f"({result.seconds:.1f}s)")
         if self.mode == "log":
             print(line, file=self.stream, flush=True)
         elif self.mode == "bar":
@@ -58,10 +61,17 @@ class Progress:
             redraw = self.done == self.total
             if result.status != "ok":
                 self._clear_bar()
-                text = f"{line}  {result.message}" if result.message else line
+                message = self._message(result)
+                text = f"{line}  {message}" if message else line
                 print(text[:_width() - 1], file=self.stream, flush=True)
                 redraw = True  # the bar was just erased: put it back at once
             self._draw(force=redraw)
+
+    def _message(self, result: SubmissionResult) -> str:
+        if not self.lang or self.lang == "en":
+            return result.message
+        from .report import message_in
+        return message_in(result, self.lang, result.assignment)
 
     def close(self) -> None:
         """Leave the final bar on screen; later notes print as plain lines."""
@@ -99,7 +109,7 @@ class Progress:
         bar = "#" * filled + "-" * (cells - filled)
         eta = "--:--" if left is None else _clock_text(left)
         text = (f"[{bar}] {self.done}/{self.total} {100 * self.done / self.total:3.0f}% "
-                f"{rate:5.1f}/s eta {eta}  {self._last}")
+                f"{rate:5.1f}/s {cli_text(self.lang, 'eta')} {eta}  {self._last}")
         return text[:_width() - 1]
 
 

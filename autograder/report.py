@@ -109,9 +109,20 @@ def question_plot(result: SubmissionResult) -> str:
 
 
 def class_plots(results: list[SubmissionResult], assignment: Assignment,
-                difficulty: list[dict], statuses: dict, mistakes: list[dict]) -> dict:
+                difficulty: list[dict], statuses: dict, mistakes: list[dict],
+                lang: str = "en") -> dict:
+    """The class report's plots as inline PNGs, their words in lang."""
+    figures = class_figures(results, assignment, difficulty, statuses, mistakes, lang)
+    return {name: _png(fig) for name, fig in figures.items()}
+
+
+def class_figures(results: list[SubmissionResult], assignment: Assignment,
+                  difficulty: list[dict], statuses: dict, mistakes: list[dict],
+                  lang: str = "en") -> dict:
+    """The class report's matplotlib figures (labels, legend and status names in lang)."""
     import numpy as np
     from matplotlib.ticker import MaxNLocator
+    t = labels(lang)
     plots = {}
     totals = np.array([r.total for r in results], dtype=float)
     possible = float(assignment.possible) or 1.0
@@ -121,13 +132,13 @@ def class_plots(results: list[SubmissionResult], assignment: Assignment,
     ax.hist(np.clip(totals, 0, possible), bins=bins, color="#1565c0", edgecolor="white")
     if len(totals):
         ax.axvline(totals.mean(), color="#c62828", linestyle="--",
-                   label=f"mean {totals.mean():.2f}")
+                   label=t["plot_mean"].format(mean=f"{totals.mean():.2f}"))
         ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1)
-    ax.set_xlabel(f"total points (of {possible:g})")
-    ax.set_ylabel("submissions")
+    ax.set_xlabel(t["plot_total"].format(possible=f"{possible:g}"))
+    ax.set_ylabel(t["plot_submissions"])
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
-    plots["distribution"] = _png(fig)
+    plots["distribution"] = fig
 
     fig = _figure(7.5, 3.2)
     ax = fig.add_subplot()
@@ -138,25 +149,27 @@ def class_plots(results: list[SubmissionResult], assignment: Assignment,
         ax.text(bar.get_x() + bar.get_width() / 2, m + 0.02, f"{100 * m:.0f}%", ha="center",
                 fontsize=9)
     ax.set_ylim(0, 1.12)
-    ax.set_ylabel("mean score / possible")
+    ax.set_ylabel(t["plot_fraction"])
     ax.spines[["top", "right"]].set_visible(False)
-    plots["difficulty"] = _png(fig)
+    plots["difficulty"] = fig
 
     fig = _figure(7.5, 2.8)
     ax = fig.add_subplot()
     names = list(statuses)
     counts = [statuses[n] for n in names]
-    bars = ax.bar(names, counts, width=0.6,
+    # Positions, not names, on the axis: two statuses may share a word in some language.
+    bars = ax.bar(range(len(names)), counts, width=0.6,
                   color=[STATUS_COLORS.get(n, "#757575") for n in names])
+    ax.set_xticks(range(len(names)), [t.get(f"status_{n}", n) for n in names])
     ax.set_xlim(-0.5 - max(0, 3 - len(names)) / 2, len(names) - 0.5 + max(0, 3 - len(names)) / 2)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     for bar, c in zip(bars, counts):
         ax.text(bar.get_x() + bar.get_width() / 2, c, str(c), ha="center", va="bottom",
                 fontsize=9)
-    ax.set_ylabel("submissions")
+    ax.set_ylabel(t["plot_submissions"])
     ax.set_ylim(0, max(counts + [1]) * 1.2)
     ax.spines[["top", "right"]].set_visible(False)
-    plots["statuses"] = _png(fig)
+    plots["statuses"] = fig
 
     if mistakes:
         top = mistakes[:8][::-1]
@@ -164,10 +177,10 @@ def class_plots(results: list[SubmissionResult], assignment: Assignment,
         ax = fig.add_subplot()
         # Ids as labels: the full texts would squeeze the bars; the table below has them.
         ax.barh([m["id"] for m in top], [m["count"] for m in top], color="#8e24aa")
-        ax.set_xlabel("submissions with this mistake (see the table for what each means)")
+        ax.set_xlabel(t["plot_mistakes"])
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
-        plots["mistakes"] = _png(fig)
+        plots["mistakes"] = fig
     return plots
 
 
@@ -294,7 +307,8 @@ def class_context(results: list[SubmissionResult], assignment: Assignment,
                 for k, n in sorted(per_mistake.items(), key=lambda kv: (-kv[1], kv[0]))]
     rows = [{"name": r.submission, "link": "feedback/" + quote(r.submission) + ".html",
              "scores": {q.id: q.score for q in r.questions}, "total": r.total,
-             "status": r.status, "message": _shorten(r.message, 160)} for r in results]
+             "status": r.status, "message": _shorten(message_in(r, lang, assignment), 160)}
+            for r in results]
     summary = {"count": len(results), "possible": assignment.possible,
                "mean": statistics.fmean(totals) if totals else 0.0,
                "median": statistics.median(totals) if totals else 0.0,
@@ -306,8 +320,34 @@ def class_context(results: list[SubmissionResult], assignment: Assignment,
             "question_ids": assignment.question_ids, "summary": summary,
             "difficulty": difficulty, "statuses": statuses, "mistakes": mistakes,
             "rows": rows, "versions": sorted({r.version for r in results}),
-            "plots": class_plots(results, assignment, difficulty, statuses, mistakes)
+            "status_word": lambda status: labels(lang).get(f"status_{status}", status),
+            "plots": class_plots(results, assignment, difficulty, statuses, mistakes, lang)
             if results else {}}
+
+
+def message_in(result: SubmissionResult, lang: str, assignment: Assignment | str) -> str:
+    """The one-line message of a gradebook row (why a run ended, cell errors) in lang.
+
+    English is the stored instructor message as it is (it can carry details such as the
+    grader's own exception). Other languages are worded from the structured parts: the run's
+    notices, the cell errors (Python's own type and message stay as Python wrote them), and
+    for a grader failure where its details are; a row stored without notices keeps its text.
+    """
+    if lang == "en":
+        return result.message
+    t = labels(lang)
+    parts = []
+    if result.extra.get("notice"):
+        parts.append(render(result.extra["notice"], i18n.catalog(lang, assignment)))
+        if result.status in ("internal-error", "grader-killed"):
+            parts.append(t["class_see_results"].format(name=result.submission))
+    if result.extra.get("variant_flag"):
+        parts.append(str(result.extra["variant_flag"]))
+    for err in result.cell_errors[:3]:
+        text = str(err.get("message") or "").strip().splitlines()
+        parts.append(f"{t['cell']} {err.get('number')}: {err.get('type') or 'Error'}"
+                     + (f": {text[0]}" if text else ""))
+    return "; ".join(parts) if parts else result.message
 
 
 def render_report(results: list[SubmissionResult], assignment: Assignment,
