@@ -24,7 +24,7 @@ from autograder.batch import BatchOptions, grade_batch
 from autograder.examples import write_examples
 from autograder.judge import SubmissionResult, expectations
 from autograder.probe import make_plan
-from autograder.release import build_notebook, fill_notebook, release_seed, solution_source
+from autograder.release import build_notebook, fill_notebook, solution_source
 from autograder.spec import Assignment, Mistake, load_assignment
 
 # Hidden inputs come from the grading seed; a mistake must show whatever the seed is.
@@ -70,10 +70,10 @@ def notebook_with_code(assignment: Assignment, sources: dict[str, str], path: Pa
 
 
 def grade(assignment: Assignment, paths: list[Path], out: Path,
-          lang: str = "en") -> dict[str, SubmissionResult]:
+          lang: str | None = "en", reports: bool = False) -> dict[str, SubmissionResult]:
     summary = grade_batch(assignment, paths, out,
                           BatchOptions(jobs=4, timeout=300, quiet=True, force=True,
-                                       reports=False, lang=lang))
+                                       reports=reports, lang=lang))
     # keyed by name: a notebook file's key is its file name (collect.py)
     return {r.submission.removesuffix(".ipynb"): r for r in summary.results}
 
@@ -101,11 +101,12 @@ class GradingTests:
         return load_assignment(self.slug)
 
     def test_every_mistake_differs_from_the_reference_on_some_check(self, assignment):
-        """For the grading seed, the release seed and ten others, each known mistake's output
-        differs from the reference's beyond the check's tolerance on at least one check of
-        its question, so the judge can name it (its hidden inputs are built so that it shows,
-        e.g. batch sizes that do not divide m, points where both densities vanish)."""
-        for seed in (None, release_seed(assignment), *EXTRA_SEEDS):
+        """For the assignment's seed (the release's and the grader's) and ten others, each
+        known mistake's output differs from the reference's beyond the check's tolerance on
+        at least one check of its question, so the judge can name it (its hidden inputs are
+        built so that it shows, e.g. batch sizes that do not divide m, points where both
+        densities vanish)."""
+        for seed in (None, *EXTRA_SEEDS):
             variants = expectations(make_plan(assignment, seed)).variants
             caught = {m.id for found in variants.values() for m, _ in found}
             missed = [m.id for m in assignment.mistakes if m.id not in caught]
@@ -137,14 +138,18 @@ class GradingTests:
         assert len(seen) >= 3
         assert seen == {m.id for m in assignment.mistakes}
 
-    def test_mistake_is_named_in_the_batch_language(self, assignment, tmp_path, box):
-        """With --lang es the same mistake is named with its Spanish message."""
+    def test_mistake_is_named_in_the_notebook_language(self, assignment, tmp_path, box):
+        """A Spanish notebook graded without --lang: is each mistake named with its Spanish
+        message on the feedback page (the English lines of the results stay English)?"""
+        import html
         first = mistake_rounds(assignment)[0]
         path = notebook_with_mistakes(assignment, first, tmp_path / "es.ipynb", lang="es")
-        result = grade(assignment, [path], tmp_path / "out", lang="es")["es"]
-        text = feedback(result)
+        result = grade(assignment, [path], tmp_path / "out", lang=None, reports=True)["es"]
+        page = html.unescape((tmp_path / "out" / "feedback" / "es.ipynb.html").read_text())
+        assert '<html lang="es">' in page
         for mistake in first.values():
-            assert f"likely mistake: {mistake.text('es')}" in text, mistake.id
+            assert mistake.text("es") in page, mistake.id
+            assert f"likely mistake: {mistake.text('en')}" in feedback(result), mistake.id
 
     def test_examples_grade_full_partial_and_zero(self, assignment, tmp_path, box):
         """The bundled examples (autograder.examples.write_examples) grade without crashing:
