@@ -40,8 +40,9 @@ def assignment_table(assignment: Assignment, lang: str) -> dict:
     if lang == "en":
         flat.update({f"check:{c.name}": c.name for c in assignment.checks_for(None)})
     flat.update({f"check:{name}": text for name, text in table.get("checks", {}).items()})
-    flat.update({f"mistake:{m.id}": m.message[lang] for m in assignment.mistakes
-                 if lang in m.message})
+    # A mistake's text has no fields: its braces ("x_{n+1}") are text, not str.format fields.
+    flat.update({f"mistake:{m.id}": m.message[lang].replace("{", "{{").replace("}", "}}")
+                 for m in assignment.mistakes if lang in m.message})
     return flat
 
 
