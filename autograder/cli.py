@@ -330,7 +330,7 @@ def cmd_demo(args) -> int:
         except SelfCheckFailed as exc:
             print(f"neurograde demo: {exc}", file=sys.stderr)
             return USAGE_ERROR
-        print(format_table(list(summary.results), a.question_ids))
+        print(format_table(list(summary.results), a.question_ids, args.lang))
         print()
     print(f"gradebooks: {out / 'grades'}/<assignment>/grades.csv")
     if without_data:
