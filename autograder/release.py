@@ -22,7 +22,7 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-from . import checklib, i18n
+from . import checklib, i18n, standalone
 from .judge import expectations
 from .probe import make_plan
 from .spec import LANGUAGES, ROOT, TEMPLATES_DIR, Assignment, SpecError
@@ -98,8 +98,11 @@ def build_notebook(assignment: Assignment, lang: str, tag=None) -> nbformat.Note
         nbformat.v4.new_markdown_cell(env.get_template("cells/header.md.j2").render(
             **base, title=assignment.title.get(lang, assignment.slug),
             intro=render_text("intro")), metadata=cell_meta("text")),
-        nbformat.v4.new_code_cell(env.get_template("cells/init.py.j2").render(**base),
-                                  metadata=cell_meta("init")),
+        # Collapsed (Jupyter) / shown as its title (Colab): students need not read it.
+        nbformat.v4.new_code_cell(env.get_template("cells/init.py.j2").render(
+            **base, **standalone.init_context(assignment)),
+            metadata={**cell_meta("init"), "jupyter": {"source_hidden": True},
+                      "cellView": "form"}),
         nbformat.v4.new_code_cell(stubs["setup"], metadata=cell_meta("setup")),
     ]
     for q in assignment.questions:
@@ -112,6 +115,8 @@ def build_notebook(assignment: Assignment, lang: str, tag=None) -> nbformat.Note
         ]
     cells.append(nbformat.v4.new_markdown_cell(env.get_template("cells/footer.md.j2").render(
         **base, outro=render_text("outro")), metadata=cell_meta("text")))
+    cells.append(nbformat.v4.new_code_cell(env.get_template("cells/export.py.j2").render(
+        **base, files=standalone.submit_files(assignment)), metadata=cell_meta("export")))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata.update({
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -187,13 +192,15 @@ def _release_one(assignment: Assignment, student: Path, zip_path: Path, lang: st
     student, zip_path = student.resolve(), zip_path.resolve()  # otter runs from `student`
     nb = build_notebook(assignment, lang, tag)
     notebook_path = student / f"{assignment.slug}.ipynb"
-    nbformat.write(nb, str(notebook_path))
     write_otter_tests(assignment, student / "tests", include_hidden=False, variant=variant)
     files = []
     for rel in assignment.student_files:
         src = _student_file(assignment, rel)
         shutil.copy(src, student / Path(rel).name)
         files.append(Path(rel).name)
+    # The public checks and the files travel in the notebook too: it runs alone (Colab).
+    nbformat.write(standalone.embed(nb, student / "tests", [student / f for f in files]),
+                   str(notebook_path))
     with tempfile.TemporaryDirectory(prefix="neurograde-release-") as tmp:
         tests = Path(tmp) / "tests"
         write_otter_tests(assignment, tests, include_hidden=True, variant=variant)
