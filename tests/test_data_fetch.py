@@ -162,3 +162,38 @@ def test_cli_data_fetch_downloads_into_data_dir_and_reports_failures(archive, se
     assert code == cli.ENV_ERROR
     assert "neurograde data fetch:" in err and "cut short" in err
     assert not (tmp_path / "other" / "cifar10" / "cifar-10-python.tar.gz").exists()
+
+
+DEMO_WITHOUT_CIFAR = """
+import sys
+from pathlib import Path
+from autograder import cli, spec
+from autograder.data import cifar10
+cifar10.SHARED_DATASETS = Path({missing!r})  # this machine has no CIFAR-10 anywhere
+cli.all_assignments = lambda: [spec.load_assignment(s) for s in ("autoencoder", "perceptron")]
+sys.exit(cli.main(["demo", "--out", {out!r}, "--jobs", "1"]))
+"""
+
+
+def test_demo_without_cifar10_grades_the_others_and_says_how_to_get_it(tmp_path, box):
+    """`neurograde demo` on a machine without CIFAR-10 (in a fresh process: nothing cached)
+    skips the autoencoder, still releases and grades the other assignments (here the
+    perceptron), leaves no half-made autoencoder release, then names the command that
+    fetches the data and --data, and exits 1."""
+    import os
+    import subprocess
+    import sys
+    from autograder.spec import ROOT
+    out = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if k != "NEUROGRADE_DATA"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "empty-cache")
+    code = DEMO_WITHOUT_CIFAR.format(missing=str(tmp_path / "no-data"), out=str(out))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT, env=env)
+    assert proc.returncode == cli.ENV_ERROR, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "skipped autoencoder" in proc.stdout
+    assert "released perceptron" in proc.stdout
+    assert (out / "grades" / "perceptron" / "grades.csv").is_file()
+    assert not (out / "grades" / "autoencoder").exists()
+    assert not (out / "release" / "autoencoder").exists()
+    assert "neurograde data fetch cifar10" in proc.stderr and "--data DIR" in proc.stderr
