@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from assignment_grading import MistakeAloneGradingTests, grade, notebook_with_code
+from autograder.i18n import say_in
 from autograder.probe import make_plan
 from autograder.spec import load_assignment
 
@@ -177,6 +178,11 @@ def _judged(assignment, kind, fn, inputs):
     return judge(inputs, outputs, None)
 
 
+def _english(messages):
+    """A judge's messages (data) as the English lines a student reads."""
+    return "\n".join(say_in("en", m, "glorot") for m in messages)
+
+
 def _sample_checks(assignment, kind):
     return [c for c in assignment.checks if c.judge == f"glorot_{kind}_sample"]
 
@@ -249,7 +255,7 @@ def test_sample_judges_reject_and_name_wrong_samplers(glorot, kind, wrong):
             for fn, words in [*wrong.items(), *((v, "") for v in variants)]:
                 fraction, messages = _judged(glorot, kind, fn, inputs)
                 assert fraction == 0.0, (fn.__name__, inputs)
-                assert words in "\n".join(messages), (fn.__name__, messages)
+                assert words in _english(messages), (fn.__name__, messages)
 
 
 def test_false_failure_budget_matches_the_checks(glorot):
@@ -310,4 +316,4 @@ def test_band_judge_rejects_wrong_networks(glorot):
     for fn, words in wrong.items():
         out = glorot.probes.activation_band({"activation_variances": fn}, **inputs)
         fraction, messages = glorot.judges.activation_band(inputs, out, None)
-        assert fraction == 0.0 and words in "\n".join(messages), (fn.__name__, messages)
+        assert fraction == 0.0 and words in _english(messages), (fn.__name__, messages)

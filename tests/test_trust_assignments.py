@@ -29,6 +29,7 @@ import pytest
 
 from assignment_grading import notebook_with_code
 from autograder import checklib
+from autograder.i18n import say_in
 from autograder.judge import expectations
 from autograder.probe import make_plan
 from autograder.spec import load_assignment
@@ -271,7 +272,7 @@ def test_judged_check_gives_a_fabricated_function_zero(slug, judge_name, fabrica
     for planned, fraction, messages, expected in _judge_all(assignment, judge_name, faked):
         assert fraction == 0.0 and messages, (planned.id, fraction, messages)
         if planned.check.hidden:
-            text = " ".join(messages)
+            text = " ".join(say_in("en", m, slug) for m in messages)
             quoted = set(re.findall(r"-?\d+\.\d+(?:e-?\d+)?", text))
             for x in _numbers(expected):
                 if math.isfinite(x) and x != 0:

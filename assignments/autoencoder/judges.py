@@ -9,12 +9,15 @@ numpy only, no reference, no data files. The thresholds were measured with
 scripts/train_autoencoder_reference.py; the numbers behind them are in README.md.
 
 Messages of hidden checks (inputs without "explain") say what kind of result it is and hold
-no digit at all: the expected values and the tolerances stay with the grader.
+no digit at all: the expected values and the tolerances stay with the grader. Messages are
+data (checklib.say); their wording in each language is in messages.toml.
 """
 
 import math
 
 import numpy as np
+
+from checklib import say
 
 # Reconstruction: test-set MSE divided by the MSE of PCA with the same number of components
 # (64), fitted on 10,000 training images. Full marks at or below FULL, none at or above ZERO,
@@ -51,10 +54,10 @@ def _images_like(outputs, key, clean):
     value = outputs.get(key) if isinstance(outputs, dict) else None
     if not isinstance(value, np.ndarray) or value.shape != clean.shape:
         shape = getattr(value, "shape", type(value).__name__)
-        return None, f"the model should return images of shape (N, 3, 32, 32); it returned {shape}"
+        return None, say("autoencoder.images-shape", shape=shape)
     value = value.astype(np.float64)
     if not np.all(np.isfinite(value)):
-        return None, "the model's output contains NaN or inf"
+        return None, say("autoencoder.images-not-finite")
     return value, None
 
 
@@ -62,10 +65,11 @@ def mse(a, b):
     return float(np.mean((a - b) ** 2))
 
 
-def _verdict(fraction, good, partial, poor):
+def _verdict(fraction, key):
+    """key.good, key.partial or key.poor, by the fraction of the points."""
     if fraction >= 1.0:
-        return good
-    return partial if fraction > 0 else poor
+        return say(key + ".good")
+    return say(key + ".partial" if fraction > 0 else key + ".poor")
 
 
 def reconstruction_vs_pca(inputs, outputs, expected):
@@ -75,25 +79,17 @@ def reconstruction_vs_pca(inputs, outputs, expected):
         return 0.0, [problem]
     n = len(clean)
     if recon.min() < 0.0 or recon.max() > 1.0:
-        return 0.0, [f"reconstructions must lie in [0, 1], as the images do; yours leave that "
-                     f"range on {'these' if inputs.get('explain') else 'the'} test images "
-                     f"(does the decoder end in a sigmoid?)"]
+        return 0.0, [say("autoencoder.recon-range-these" if inputs.get("explain")
+                         else "autoencoder.recon-range")]
     error = mse(recon, clean)
     baseline = float(inputs["pca_mse"])
     ratio = error / baseline
     fraction = _curve(ratio, RECON_FULL_RATIO, RECON_ZERO_RATIO)
     if not inputs.get("explain"):
-        return fraction, [_verdict(
-            fraction, "reconstructs test images at least as well as PCA with a code of the "
-                      "same size",
-            "reconstruction error is higher than PCA's with a code of the same size: part of "
-            "the points",
-            "reconstruction error is too high, far above PCA's with a code of the same size: "
-            "is autoencoder.pt the trained model?")]
-    return fraction, [f"test MSE {error:.5f} on {n} test images; PCA with 64 components: "
-                      f"{baseline:.5f}; ratio {ratio:.2f} (full marks at <= "
-                      f"{RECON_FULL_RATIO:g}, none at >= {RECON_ZERO_RATIO:g}) -> "
-                      f"{fraction:.0%} of the points"]
+        return fraction, [_verdict(fraction, "autoencoder.recon")]
+    return fraction, [say("autoencoder.recon.explain", error=error, n=n, baseline=baseline,
+                          ratio=ratio, full=RECON_FULL_RATIO, zero=RECON_ZERO_RATIO,
+                          fraction=fraction)]
 
 
 def denoising_gain(inputs, outputs, expected):
@@ -106,15 +102,10 @@ def denoising_gain(inputs, outputs, expected):
     gain = noisy_mse / denoised_mse if denoised_mse > 0 else float("inf")
     fraction = _curve(gain, DENOISE_FULL_GAIN, DENOISE_ZERO_GAIN)
     if not inputs.get("explain"):
-        return fraction, [_verdict(
-            fraction, "removes most of the noise: full marks",
-            "removes some of the noise, not enough for full marks",
-            "does not remove the noise: its output is as far from the clean images as the "
-            "noisy input (or farther)")]
-    return fraction, [f"noise std {inputs['noise_std']:g}: MSE of the noisy images "
-                      f"{noisy_mse:.5f}, of your model's output {denoised_mse:.5f}; gain "
-                      f"{gain:.2f} (full marks at >= {DENOISE_FULL_GAIN:g}, none at <= "
-                      f"{DENOISE_ZERO_GAIN:g}) -> {fraction:.0%} of the points"]
+        return fraction, [_verdict(fraction, "autoencoder.denoise")]
+    return fraction, [say("autoencoder.denoise.explain", std=float(inputs["noise_std"]),
+                          noisy=noisy_mse, denoised=denoised_mse, gain=gain,
+                          full=DENOISE_FULL_GAIN, zero=DENOISE_ZERO_GAIN, fraction=fraction)]
 
 
 def _standardize(train, test):
@@ -144,20 +135,14 @@ def linear_probe(inputs, outputs, expected):
     for name, feats, n in (("training", train, n_train), ("test", test, n_test)):
         if not isinstance(feats, np.ndarray) or feats.ndim != 2 or feats.shape[0] != n:
             shape = getattr(feats, "shape", type(feats).__name__)
-            return 0.0, [f"encode should return an (N, latent_dim) array; for {name} images "
-                         f"it returned {shape}"]
+            return 0.0, [say("autoencoder.codes-shape." + name, shape=shape)]
         if not np.all(np.isfinite(feats)):
-            return 0.0, [f"encode returned NaN or inf for the {name} images"]
+            return 0.0, [say("autoencoder.codes-not-finite." + name)]
     accuracy = ridge_probe_accuracy(train, inputs["train_labels"], test, inputs["test_labels"])
     fraction = _curve(accuracy, PROBE_FULL_ACCURACY, PROBE_ZERO_ACCURACY)
     if not inputs.get("explain"):
-        return fraction, [_verdict(
-            fraction, "a linear classifier on the codes tells the classes apart well above "
-                      "chance: full marks",
-            "a linear classifier on the codes does only a little better than chance",
-            "a linear classifier on the codes does no better than chance: the codes carry no "
-            "class information (constant, NaN, or not one row per image?)")]
-    return fraction, [f"a linear classifier on your {train.shape[1]} features, fitted on "
-                      f"{n_train} training images, labels {accuracy:.1%} of {n_test} test "
-                      f"images (chance 10%; full marks at >= {PROBE_FULL_ACCURACY:.0%}, none "
-                      f"at <= {PROBE_ZERO_ACCURACY:.0%}) -> {fraction:.0%} of the points"]
+        return fraction, [_verdict(fraction, "autoencoder.probe")]
+    return fraction, [say("autoencoder.probe.explain", features=int(train.shape[1]),
+                          n_train=n_train, accuracy=accuracy, n_test=n_test,
+                          full=PROBE_FULL_ACCURACY, zero=PROBE_ZERO_ACCURACY,
+                          fraction=fraction)]

@@ -3,10 +3,13 @@
 A judge gets (inputs, outputs, expected) and returns (fraction of the points, messages).
 It runs in the trusted parent: the probe only returns what the student's functions returned,
 and every difference and norm is taken here. Messages say what kind of thing is wrong and
-never quote a number of the expected result or a tolerance (the check is hidden).
+never quote a number of the expected result or a tolerance (the check is hidden). Messages
+are data (checklib.say); their wording in each language is in messages.toml.
 """
 
 import numpy as np
+
+from checklib import say
 
 # Gradient-check threshold on ||analytic - numeric|| / (||analytic|| + ||numeric||).
 # Central differences with eps = 1e-5 on this float64 cost are accurate to about 1e-8 in
@@ -61,49 +64,43 @@ def gradient_check(inputs, outputs, expected):
     gradient has the parameter's shape and passes ||a - n|| <= 1e-6 (||a|| + ||n||) + 1e-10.
     """
     if not isinstance(outputs, dict) or not isinstance(outputs.get("analytic"), dict):
-        return 0.0, ["backward must return a dict with keys dW1, db1, dW2, db2"]
+        return 0.0, [say("backprop.not-a-dict")]
     shapes = {name: np.shape(inputs["params"][name]) for name in PARAMETERS}
     eps = float(inputs["eps"])
     numeric = _differences(outputs, shapes, eps)
     course = _differences(expected, shapes, eps)
     if numeric is None or course is None:
-        return 0.0, ["gradient check: compute_cost(forward(X, params)[0], Y) did not give a "
-                     "number for every perturbed parameter"]
+        return 0.0, [say("backprop.cost-not-number")]
     n = np.concatenate([numeric[k].ravel() for k in PARAMETERS])
     r = np.concatenate([course[k].ravel() for k in PARAMETERS])
     if not np.all(np.isfinite(n)):
-        return 0.0, ["gradient check: your compute_cost(forward(X, params)[0], Y) is not "
-                     "finite near these parameters"]
+        return 0.0, [say("backprop.cost-not-finite")]
     k = float(np.dot(n, r) / np.dot(r, r)) if np.dot(r, r) > 0 else 0.0
     if not (k >= MIN_COST_SCALE and _agree(n, k * r)):
-        return 0.0, ["gradient check: your compute_cost(forward(X, params)[0], Y) does not "
-                     "change with the parameters as the cross-entropy cost does, so it cannot "
-                     "check your backward; see the public checks of question 2"]
+        return 0.0, [say("backprop.cost-not-course")]
     analytic = outputs["analytic"]
     messages, passed = [], 0
     for name in PARAMETERS:
         key = "d" + name
         if key not in analytic:
-            messages.append(f"gradient check: backward returned no {key!r}")
+            messages.append(say("backprop.missing", key=key))
             continue
         try:
             a = np.asarray(analytic[key], dtype=float)
         except (TypeError, ValueError):
-            messages.append(f"gradient check: {key} is not a numeric array")
+            messages.append(say("backprop.not-numeric", key=key))
             continue
         if a.shape != shapes[name]:
-            messages.append(f"gradient check: {key} has shape {a.shape}, but {name} has "
-                            f"shape {shapes[name]}")
+            messages.append(say("backprop.shape", key=key, shape=a.shape, name=name,
+                                want=shapes[name]))
             continue
         if not np.all(np.isfinite(a)):
-            messages.append(f"gradient check: {key} is not finite")
+            messages.append(say("backprop.not-finite", key=key))
             continue
         if _agree(a, numeric[name]):
             passed += 1
         elif _agree(a, -numeric[name]):
-            messages.append(f"gradient check: {key} has the wrong sign compared with central "
-                            f"differences of your own compute_cost(forward(X, params)[0], Y)")
+            messages.append(say("backprop.wrong-sign", key=key))
         else:
-            messages.append(f"gradient check: {key} disagrees with central differences of "
-                            f"your own compute_cost(forward(X, params)[0], Y)")
+            messages.append(say("backprop.disagrees", key=key))
     return passed / len(PARAMETERS), messages

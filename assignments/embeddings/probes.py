@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from checklib import Raised, WrongReturn
+from checklib import Raised, WrongReturn, say
 
 _GLOVE = {}
 
@@ -54,32 +54,34 @@ def _table(E, vocab, limit):
 
 
 def _describe(value):
+    """'a list ([1, 2])': the type and the start of the repr, as a message."""
     text = repr(value)
-    return f"a {type(value).__name__} ({text if len(text) <= 40 else text[:37] + '...'})"
+    return say("embeddings.value", type=type(value).__name__,
+               text=text if len(text) <= 40 else text[:37] + "...")
 
 
 def _pairs(value, call):
     """Split a list of (word, score) pairs into (words, scores), or raise WrongReturn saying
-    what was returned instead."""
-    what = f"{call} should return a list of (word, score) pairs, best first"
+    what was returned instead (call: the call as code, or a message for it)."""
     if not isinstance(value, (list, tuple)):
-        raise WrongReturn(f"{what}; it returned {_describe(value)}")
+        raise WrongReturn(say("embeddings.pairs-returned", call=call, value=_describe(value)))
     words, scores = [], []
     for i, item in enumerate(value):
         if not (isinstance(item, (list, tuple)) and len(item) == 2):
-            raise WrongReturn(f"{what}; item {i} is {_describe(item)}, not a (word, score) pair")
+            raise WrongReturn(say("embeddings.pairs-item", call=call, index=i,
+                                  value=_describe(item)))
         word, score = item
         if not isinstance(word, str):
-            raise WrongReturn(f"{what}; item {i} starts with {_describe(word)} instead of the "
-                              f"word (a str)")
+            raise WrongReturn(say("embeddings.pairs-word", call=call, index=i,
+                                  value=_describe(word)))
         if isinstance(score, (bool, str)) or np.ndim(score) != 0:
-            raise WrongReturn(f"{what}; the score of item {i} is {_describe(score)}, not a "
-                              f"number")
+            raise WrongReturn(say("embeddings.pairs-score", call=call, index=i,
+                                  value=_describe(score)))
         try:
             scores.append(float(score))
         except (TypeError, ValueError):
-            raise WrongReturn(f"{what}; the score of item {i} is {_describe(score)}, not a "
-                              f"number") from None
+            raise WrongReturn(say("embeddings.pairs-score", call=call, index=i,
+                                  value=_describe(score))) from None
         words.append(str(word))
     return words, scores
 
@@ -127,10 +129,10 @@ def most_similar(ns, calls, E=None, vocab=None, limit=None):
     E, vocab = _table(E, vocab, limit)
     words, scores = [], []
     for c in calls:
-        shown = repr(c["query"]) if isinstance(c["query"], str) else "a vector"
+        shown = repr(c["query"]) if isinstance(c["query"], str) else say("embeddings.a-vector")
         got = ns["most_similar"](E, list(vocab), c["query"], k=int(c["k"]),
                                  exclude=tuple(c["exclude"]))
-        w, s = _pairs(got, f"most_similar(E, vocab, {shown}, k={c['k']})")
+        w, s = _pairs(got, say("embeddings.call-most-similar", query=shown, k=int(c["k"])))
         words.append(w)
         scores.append(s)
     return {"words": words, "scores": scores}
@@ -184,9 +186,8 @@ def analogy_accuracy(ns, restrict_vocabs, questions=None, E=None, vocab=None, li
             arg = given if given is not None else [tuple(q) for q in questions]
             result = ns["analogy_accuracy"](E, list(vocab), arg, restrict_vocab=restrict)
             if not (isinstance(result, (list, tuple)) and len(result) == 2):
-                raise WrongReturn(f"analogy_accuracy(E, vocab, questions, restrict_vocab="
-                                  f"{restrict}) should return (accuracy, n_answered); it "
-                                  f"returned {_describe(result)}")
+                raise WrongReturn(say("embeddings.accuracy-returned", restrict=restrict,
+                                      value=_describe(result)))
             accuracy.append(result[0])
             answered.append(result[1])
     finally:

@@ -1,11 +1,14 @@
 """Property judges of the gan checks (numpy only: embedded verbatim in otter test files).
 
 A judge gets (inputs, outputs, expected) and returns (fraction of the points, messages).
+Messages are data (checklib.say); their wording in each language is in messages.toml.
 """
 
 import math
 
 import numpy as np
+
+from checklib import say
 
 # Values are compared with the course's as the value checks are: |actual - expected| <=
 # VALUE_ATOL + VALUE_RTOL |expected| (same trapezoid rule, another summation order).
@@ -21,12 +24,25 @@ MAXIMUM_SLACK = 1e-12
 IDENTITY_ATOL = 1e-8
 
 
+class _NotANumber(TypeError):
+    pass
+
+
 def _number(value):
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.reshape(()).item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
+        raise _NotANumber(type(value).__name__)
     return float(value)
+
+
+def _why(exc):
+    """Why an output is not a number (or a list of numbers), as a message."""
+    if isinstance(exc, _NotANumber):
+        return say("gan.got-type", type=exc.args[0])
+    if isinstance(exc, KeyError):
+        return say("gan.no-output", name=str(exc.args[0]))
+    return say("gan.unreadable")
 
 
 def _close(actual, expected):
@@ -51,27 +67,24 @@ def d_star_maximizes(inputs, outputs, expected):
         best = _number(outputs["best"])
         others = [_number(v) for v in outputs["others"]]
     except (KeyError, TypeError) as exc:
-        return 0.0, [f"gan_value must return a float ({exc})"]
+        return 0.0, [say("gan.not-float", why=_why(exc))]
     want_best = _number(expected["best"])
     want_others = [_number(v) for v in expected["others"]]
     if len(others) != len(want_others):
-        return 0.0, ["gan_value was not evaluated at every perturbed discriminator"]
+        return 0.0, [say("gan.not-every")]
     if not math.isfinite(best):
-        return 0.0, ["V(D*) with your optimal_discriminator and gan_value is not a finite "
-                     "number"]
+        return 0.0, [say("gan.not-finite")]
     messages = []
     wrong = sum(not _close(v, w) for v, w in zip(others, want_others))
     if wrong:
-        messages.append(f"gan_value gives a wrong value for {wrong} of {len(others)} "
-                        f"discriminators near D*")
+        messages.append(say("gan.wrong-near", wrong=wrong, total=len(others)))
     beaten = sum(not v <= best + MAXIMUM_SLACK for v in others)
     if beaten:
-        messages.append(f"{beaten} of {len(others)} perturbed discriminators get a higher "
-                        f"value than your D*: D* should maximize V")
+        messages.append(say("gan.beaten", beaten=beaten, total=len(others)))
     if not _close(best, want_best) and not messages:
-        messages.append("V at the D* of your optimal_discriminator is not the maximum of V")
+        messages.append(say("gan.not-maximum"))
     elif not _close(best, want_best):
-        messages.append("V(D*) with your optimal_discriminator and gan_value is wrong")
+        messages.append(say("gan.value-wrong"))
     return (0.0, messages) if messages else (1.0, [])
 
 
@@ -82,7 +95,7 @@ def optimum_identity(inputs, outputs, expected):
     try:
         value, jsd = _number(outputs["value"]), _number(outputs["jsd"])
     except (KeyError, TypeError) as exc:
-        return 0.0, [f"gan_value and jensen_shannon must return floats ({exc})"]
+        return 0.0, [say("gan.not-floats", why=_why(exc))]
     value_ok = _close(value, _number(expected["value"]))
     jsd_ok = _close(jsd, _number(expected["jsd"]))
     if value_ok and jsd_ok:
@@ -91,12 +104,8 @@ def optimum_identity(inputs, outputs, expected):
     holds = abs(value - (2 * jsd - math.log(2.0) * mass)) <= IDENTITY_ATOL
     messages = []
     if not value_ok:
-        messages.append("V(D*) with your optimal_discriminator and gan_value is wrong")
+        messages.append(say("gan.value-wrong"))
     if not jsd_ok:
-        messages.append("jensen_shannon is wrong")
-    if holds:
-        messages.append("your V(D*) and JSD satisfy V(D*) = -2 log 2 + 2 JSD with each other, "
-                        "but not with the definitions of V and JSD")
-    else:
-        messages.append("V(D*) = -2 log 2 + 2 JSD does not hold for your functions")
+        messages.append(say("gan.jsd-wrong"))
+    messages.append(say("gan.identity-holds" if holds else "gan.identity-fails"))
     return 0.0, messages

@@ -9,7 +9,8 @@ reference's own sample for the same seed) is not used by the sample judges: any 
 sampler must pass, whatever draw calls it makes. Numbers of the target law and the allowed
 deviations are quoted only where the inputs say so (`_show_numbers`: public checks, whose
 inputs and expected values the student's test files hold anyway); a hidden check's messages
-say what kind of thing is wrong.
+say what kind of thing is wrong. Messages are data (checklib.say); their wording in each
+language is in messages.toml.
 
 False failures (a correct implementation losing points)
 --------------------------------------------------------
@@ -56,6 +57,8 @@ import math
 import numpy as np
 import scipy.stats
 
+from checklib import say
+
 DELTA = 1e-8                       # level of each random test; see the module docstring
 NORMAL_BOUND_STDS = 12.0
 ROUNDING = 1e-12                   # relative slack on the uniform's bounds
@@ -77,32 +80,33 @@ def _matrix(outputs, n_in, n_out):
     """(W as a float array, problems). W must be an (n_in, n_out) array of finite numbers."""
     W = outputs.get("W") if isinstance(outputs, dict) else None
     if not isinstance(W, np.ndarray):
-        return None, [f"should return a numpy array of shape ({n_in}, {n_out}), returned "
-                      f"{type(W).__name__}"]
+        return None, [say("glorot.not-array", n_in=n_in, n_out=n_out, type=type(W).__name__)]
     if W.shape != (n_in, n_out):
         if W.shape == (n_out, n_in):
-            return None, [f"shape {W.shape}, expected ({n_in}, {n_out}); likely mistake: the "
-                          f"matrix is transposed, (n_out, n_in) as in torch.nn.Linear; here "
-                          f"Z = W^T X, so W is (n_in, n_out)"]
-        return None, [f"shape {W.shape}, expected ({n_in}, {n_out})"]
+            return None, [say("glorot.transposed", shape=W.shape, n_in=n_in, n_out=n_out)]
+        return None, [say("glorot.shape", shape=W.shape, n_in=n_in, n_out=n_out)]
     W = W.astype(np.float64)
     if not np.isfinite(W).all():
-        return None, [f"contains {int((~np.isfinite(W)).sum())} NaN or infinite entries"]
+        return None, [say("glorot.not-finite", count=int((~np.isfinite(W)).sum()))]
     return W.ravel(), []
 
 
 def _variance_names(n_in, variance):
-    """Wrong variances a sampler is often built on, as {description: value}."""
+    """Wrong variances a sampler is often built on, as {message key: value}."""
     return {
-        "LeCun's 1/n_in instead of Glorot's 2/(n_in + n_out)": 1.0 / n_in,
-        "1/(n_in + n_out): the factor 2 of Glorot's variance is missing": variance / 2.0,
+        "glorot.var.lecun": 1.0 / n_in,
+        "glorot.var.no-factor-2": variance / 2.0,
     }
 
 
 def _named(observed, candidates, rel):
-    """The descriptions whose variance the observed one matches within relative width rel."""
-    return [name for name, value in candidates.items()
+    """Notes naming the wrong variances the observed one matches within relative width rel."""
+    return [say("glorot.variance-matches", name=say(key)) for key, value in candidates.items()
             if value > 0 and abs(observed / value - 1.0) <= rel]
+
+
+def _likely(notes):
+    return [say("glorot.likely-mistake", note=note) for note in notes]
 
 
 def glorot_uniform_sample(inputs, outputs, expected):
@@ -121,37 +125,32 @@ def glorot_uniform_sample(inputs, outputs, expected):
     mean, var = float(w.mean()), float(w.var())
     notes = []
     if abs(mean) > t1:
-        problems.append(f"sample mean {mean:.4g}, but the mean must be 0 (allowed |mean| <= "
-                        f"{t1:.3g} for {n} entries)" if show else
-                        f"sample mean {mean:.4g}, but the mean must be 0")
+        problems.append(say("glorot.mean-shown", mean=mean, limit=t1, n=n) if show else
+                        say("glorot.mean", mean=mean))
         if w.min() >= 0 and abs(mean - a / 2) <= t1:
-            notes.append("all entries are >= 0 with mean about limit/2: this looks like "
-                         "U(0, limit); draw from U(-limit, limit)")
+            notes.append(say("glorot.note.half-uniform"))
     if abs(var - variance) > rel * variance:
-        problems.append(f"sample variance {var:.4g} differs from the target {variance:.4g} by "
-                        f"{abs(var / variance - 1):.1%} (allowed {rel:.1%} for {n} entries)"
-                        if show else f"sample variance {var:.4g} is "
-                        f"{'too large' if var > variance else 'too small'} for Glorot's variance")
+        problems.append(say("glorot.variance-shown", var=var, target=variance,
+                            off=abs(var / variance - 1), allowed=rel, n=n) if show else
+                        say("glorot.variance-large" if var > variance
+                            else "glorot.variance-small", var=var))
         candidates = _variance_names(n_in, variance)
-        candidates["limit sqrt(2/(n_in + n_out)): the normal's standard deviation used as the "
-                   "uniform's limit (U(-a, a) has variance a^2/3)"] = variance / 3.0
-        candidates["limit 6/(n_in + n_out): the square root is missing from the limit"] = \
-            3.0 * variance * variance
-        notes += [f"the variance matches {name}" for name in _named(var, candidates, rel)]
+        candidates["glorot.var.std-as-limit"] = variance / 3.0
+        candidates["glorot.var.no-sqrt"] = 3.0 * variance * variance
+        notes += _named(var, candidates, rel)
     outside = int((np.abs(w) > a * (1.0 + ROUNDING)).sum())
     if outside:
-        problems.append(f"{outside} of {n} entries lie outside [-limit, limit]"
-                        + (f" = [{-a:.4g}, {a:.4g}]" if show else ""))
+        problems.append(say("glorot.outside-shown", outside=outside, n=n, low=-a, high=a)
+                        if show else say("glorot.outside", outside=outside, n=n))
     ks = scipy.stats.kstest(w, "uniform", args=(-a, 2.0 * a), method="exact")
     if ks.pvalue < DELTA:
-        problems.append(f"the entries do not follow U(-limit, limit)"
-                        + (f": Kolmogorov-Smirnov statistic {ks.statistic:.3g}, p-value "
-                           f"{ks.pvalue:.2g} (rejected below {DELTA:g})" if show else ""))
+        problems.append(say("glorot.not-uniform-shown", statistic=float(ks.statistic),
+                            pvalue=float(ks.pvalue), delta=DELTA) if show else
+                        say("glorot.not-uniform"))
         if outside and abs(var - variance) <= rel * variance:
-            notes.append("the variance is right but the values are not bounded: this looks "
-                         "like a normal distribution, not a uniform one")
+            notes.append(say("glorot.note.looks-normal"))
     if problems:
-        return 0.0, problems + [f"likely mistake: {note}" for note in notes]
+        return 0.0, problems + _likely(notes)
     return 1.0, []
 
 
@@ -173,35 +172,30 @@ def glorot_normal_sample(inputs, outputs, expected):
     s2 = float(((w - mean) ** 2).sum() / (n - 1))
     notes = []
     if abs(mean) > mean_limit:
-        problems.append(f"sample mean {mean:.4g}, but the mean must be 0 (allowed |mean| <= "
-                        f"{mean_limit:.3g} for {n} entries)" if show else
-                        f"sample mean {mean:.4g}, but the mean must be 0")
+        problems.append(say("glorot.mean-shown", mean=mean, limit=float(mean_limit), n=n)
+                        if show else say("glorot.mean", mean=mean))
     if not low <= s2 / variance <= high:
-        problems.append(f"sample variance {s2:.4g} differs from the target {variance:.4g} by "
-                        f"{abs(s2 / variance - 1):.1%} (allowed {low - 1:+.1%} to "
-                        f"{high - 1:+.1%} for {n} entries)" if show else
-                        f"sample variance {s2:.4g} is "
-                        f"{'too large' if s2 > variance else 'too small'} for Glorot's variance")
+        problems.append(say("glorot.variance-range-shown", var=s2, target=variance,
+                            off=abs(s2 / variance - 1), low=float(low - 1),
+                            high=float(high - 1), n=n) if show else
+                        say("glorot.variance-large" if s2 > variance
+                            else "glorot.variance-small", var=s2))
         candidates = _variance_names(n_in, variance)
-        candidates["scale = 2/(n_in + n_out): rng.normal's scale is the standard deviation, "
-                   "but it got the variance"] = variance * variance
-        candidates["std sqrt(6/(n_in + n_out)): the uniform's limit used as the standard "
-                   "deviation (three times the variance)"] = 3.0 * variance
-        notes += [f"the variance matches {name}" for name in _named(s2, candidates, rel)]
+        candidates["glorot.var.scale-variance"] = variance * variance
+        candidates["glorot.var.limit-as-std"] = 3.0 * variance
+        notes += _named(s2, candidates, rel)
     outside = int((np.abs(w) > NORMAL_BOUND_STDS * std).sum())
     if outside:
-        problems.append(f"{outside} of {n} entries lie beyond {NORMAL_BOUND_STDS:g} standard "
-                        f"deviations; a normal sample of this size has none")
+        problems.append(say("glorot.beyond", outside=outside, n=n, stds=NORMAL_BOUND_STDS))
     ks = scipy.stats.kstest(w, "norm", args=(0.0, std), method="exact")
     if ks.pvalue < DELTA:
-        problems.append(f"the entries do not follow N(0, std^2)"
-                        + (f": Kolmogorov-Smirnov statistic {ks.statistic:.3g}, p-value "
-                           f"{ks.pvalue:.2g} (rejected below {DELTA:g})" if show else ""))
+        problems.append(say("glorot.not-normal-shown", statistic=float(ks.statistic),
+                            pvalue=float(ks.pvalue), delta=DELTA) if show else
+                        say("glorot.not-normal"))
         if low <= s2 / variance <= high and np.abs(w).max() <= math.sqrt(3.0) * std * (1 + 1e-9):
-            notes.append("the variance is right but every value lies in [-sqrt(3) std, "
-                         "sqrt(3) std]: this looks like a uniform distribution, not a normal one")
+            notes.append(say("glorot.note.looks-uniform"))
     if problems:
-        return 0.0, problems + [f"likely mistake: {note}" for note in notes]
+        return 0.0, problems + _likely(notes)
     return 1.0, []
 
 
@@ -211,19 +205,19 @@ def _variances(outputs, key, n_layers):
     """(list of floats, problems) for one run of activation_variances."""
     value = outputs.get(key) if isinstance(outputs, dict) else None
     if not isinstance(value, (list, tuple)):
-        return None, [f"{key} init: should return a list of {n_layers} floats, returned "
-                      f"{type(value).__name__}"]
+        return None, [say("glorot.run.not-list", key=key, n_layers=n_layers,
+                          type=type(value).__name__)]
     if len(value) == n_layers + 1:
-        return None, [f"{key} init: {len(value)} values for {n_layers} layers; likely mistake: "
-                      f"the list starts with Var(X), but it holds Var(A_1), ..., Var(A_L) only"]
+        return None, [say("glorot.run.includes-input", key=key, count=len(value),
+                          n_layers=n_layers)]
     if len(value) != n_layers:
-        return None, [f"{key} init: {len(value)} values, expected one per layer ({n_layers})"]
+        return None, [say("glorot.run.count", key=key, count=len(value), n_layers=n_layers)]
     try:
         values = [float(np.asarray(v, dtype=np.float64).reshape(())) for v in value]
     except (TypeError, ValueError):
-        return None, [f"{key} init: the list holds something other than numbers"]
+        return None, [say("glorot.run.not-numbers", key=key)]
     if not all(math.isfinite(v) for v in values):
-        return None, [f"{key} init: contains NaN or infinite values"]
+        return None, [say("glorot.run.not-finite", key=key)]
     return values, []
 
 
@@ -252,25 +246,16 @@ def activation_band(inputs, outputs, expected):
             runs[key] = values
     above_one = [key for key, values in runs.items() if max(values) > 1.0 + 1e-12]
     if above_one:
-        problems.append(f"{', '.join(above_one)} init: values above 1, which no variance of "
-                        f"tanh outputs (all in [-1, 1]) can reach; likely mistake: these are "
-                        f"the variances of the pre-activations Z_l, not of A_l = tanh(Z_l)")
+        problems.append(say("glorot.above-one", keys=", ".join(above_one)))
     if "glorot" in runs and not above_one:
         low, high = min(runs["glorot"]), max(runs["glorot"])
         if low < GLOROT_FLOOR or high > GLOROT_CEILING:
-            problems.append(f"Glorot init: the per-layer variances range over [{low:.3g}, "
-                            f"{high:.3g}], outside the band where they should stay over "
-                            f"{n_layers} layers")
+            problems.append(say("glorot.band-outside", low=low, high=high, n_layers=n_layers))
     if "small" in runs and not above_one and runs["small"][-1] > SMALL_CEILING:
-        problems.append(f"N(0, 0.01^2) init: the last layer's variance is "
-                        f"{runs['small'][-1]:.3g}; with such small weights the signal shrinks "
-                        f"about 100-fold per layer and should have all but vanished")
+        problems.append(say("glorot.small-not-vanished", value=runs["small"][-1]))
     if "large" in runs and not above_one and runs["large"][-1] < LARGE_FLOOR:
-        problems.append(f"N(0, 1) init: the last layer's variance is {runs['large'][-1]:.3g}; "
-                        f"with such large weights tanh saturates and it should be close to 1")
+        problems.append(say("glorot.large-not-saturated", value=runs["large"][-1]))
     differ = _same_draws(runs, expected, n_layers)
     if differ and not problems:
-        problems.append(f"{', '.join(differ)} init: the per-layer variances are not those of "
-                        f"the prescribed draws (one init call per layer, in order, with the "
-                        f"given rng)")
+        problems.append(say("glorot.not-prescribed", keys=", ".join(differ)))
     return (0.0, problems) if problems else (1.0, [])

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from checklib import say
+
 # max_stable_lr is compared as in the value checks: |actual - expected| <= LR_RTOL |expected|.
 LR_RTOL = 1e-9
 # After n_steps, a run "converged" when its error ||x_n - x*|| fell below CONVERGED of its
@@ -19,12 +21,25 @@ CONVERGED = 1e-6
 DIVERGED = 1e6
 
 
+class _NotANumber(TypeError):
+    pass
+
+
 def _number(value):
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.reshape(()).item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
+        raise _NotANumber(type(value).__name__)
     return float(value)
+
+
+def _why(exc):
+    """Why an output is not a number, as a message."""
+    if isinstance(exc, _NotANumber):
+        return say("gradient_descent.got-type", type=exc.args[0])
+    if isinstance(exc, KeyError):
+        return say("gradient_descent.no-output", name=str(exc.args[0]))
+    return say("gradient_descent.unreadable")
 
 
 def _behaviour(A, b, x0, lr, n_steps):
@@ -47,9 +62,9 @@ def stability(inputs, outputs, expected):
     try:
         lr_max = _number(outputs["lr_max"])
     except (KeyError, TypeError) as exc:
-        return 0.0, [f"max_stable_lr must return a float ({exc})"]
+        return 0.0, [say("gradient_descent.not-float", why=_why(exc))]
     if not math.isfinite(lr_max):
-        return 0.0, ["max_stable_lr returned a value that is not finite"]
+        return 0.0, [say("gradient_descent.not-finite")]
     want = _number(expected["lr_max"])
     A = np.asarray(inputs["A"], dtype=float)
     b = np.asarray(inputs["b"], dtype=float)
@@ -61,13 +76,12 @@ def stability(inputs, outputs, expected):
         should = _behaviour(A, b, x0, float(factor) * want, n_steps)
         if got != should:
             # The factors are inputs of a hidden check: say below or above, not which.
-            where = "below" if float(factor) < 1 else "above"
-            outcome = "did not converge" if should == "converged" else "did not diverge"
-            message = (f"gradient descent at a rate {where} your max_stable_lr {outcome}; it "
-                       f"should {'converge' if where == 'below' else 'diverge'} {where} the "
-                       f"largest stable rate")
+            outcome = say("gradient_descent.did-not-converge" if should == "converged"
+                          else "gradient_descent.did-not-diverge")
+            message = say("gradient_descent.rate-below" if float(factor) < 1
+                          else "gradient_descent.rate-above", outcome=outcome)
             if message not in messages:
                 messages.append(message)
     if not messages and abs(lr_max - want) > LR_RTOL * abs(want):
-        messages.append("max_stable_lr is not the largest stable learning rate of this matrix")
+        messages.append(say("gradient_descent.not-largest"))
     return (0.0, messages) if messages else (1.0, [])
