@@ -49,6 +49,21 @@ def say(key, /, **params):
     return {"m": key, **params}
 
 
+# A judged check earns points * fraction rounded to SCORE_DECIMALS decimals of a point. The
+# grader and the otter test files both call awarded(), so both give the same number, and the
+# grid is coarser than otter's rounding of question scores to 5 decimals (Gradescope's
+# results.json), so that rounding leaves it unchanged.
+SCORE_DECIMALS = 4
+
+
+def awarded(points, fraction):
+    """The points a judged check earns for its judge's fraction: clamped to [0, 1] (NaN
+    earns nothing), times points, rounded to SCORE_DECIMALS decimals."""
+    fraction = float(fraction)
+    fraction = min(1.0, max(0.0, fraction)) if fraction == fraction else 0.0
+    return round(float(points) * fraction, SCORE_DECIMALS)
+
+
 def unpack(value, n, what):
     """Split a returned tuple/list of n items, or raise WrongReturn naming what was expected."""
     if not isinstance(value, (tuple, list)) or len(value) != n:
@@ -420,8 +435,10 @@ def _compare_raised(actual, expected, where):
         return [Problem("raised", where, say("raised-unexpected", got=got or "?"),
                         say("raised-unexpected", got=exception_name(got, True) if got
                             else say("exc.some")))]
-    return [Problem("raised", where, say("should-raise", want=expected.name,
-                                         got=got or say("exc.nothing")),
+    if got is None:
+        nothing = say("should-raise-none", want=expected.name)
+        return [Problem("raised", where, nothing, nothing)]
+    return [Problem("raised", where, say("should-raise", want=expected.name, got=got),
                     say("should-raise", want=expected.name, got=exception_name(got, True)))]
 
 
