@@ -26,6 +26,7 @@ from . import checklib, i18n, standalone
 from .judge import expectations
 from .probe import make_plan
 from .spec import LANGUAGES, ROOT, TEMPLATES_DIR, Assignment, SpecError
+from .stub_text import stub_sections
 
 NB_META_KEY = "neurograde"
 
@@ -76,7 +77,7 @@ def build_notebook(assignment: Assignment, lang: str, tag=None) -> nbformat.Note
                         f"{', '.join(LANGUAGES)}")
     env, t = _env(), _strings(lang)
     text = assignment.text_sections(lang)
-    stubs = assignment.stub_sections()
+    stubs = stub_sections(assignment, lang)  # docstrings and comments in lang
     missing = [s for s in ["intro", "outro", *assignment.question_ids] if s not in text]
     missing += [f"stub {s}" for s in ["setup", *assignment.question_ids] if s not in stubs]
     if missing:

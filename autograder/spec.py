@@ -4,6 +4,7 @@ An assignment lives in ``assignments/<slug>/``:
 
     assignment.toml   slug, version, title per language, questions (id, points, defines), limits
     text/<lang>.md    notebook text, sections introduced by ``<!-- section: NAME -->``
+    text/stubs.toml   the stubs' docstrings and comments in es/pt (autograder/stub_text.py)
     stubs.py          student stubs, sections introduced by ``# %% NAME`` (setup, q1, q2, ...)
     probes.py         what to call in the submission (runs inside the sandbox; no secrets)
     checks.py         ``checks()`` -> list[Check]: inputs and tolerances (trusted side only)
