@@ -154,11 +154,22 @@ def _formats(text: str | None, roster: Path | None = None) -> tuple[str, ...]:
         raise UsageError(str(exc)) from None
 
 
+def _asks_for(assignment, question) -> str:
+    """The functions a question defines or, for one that defines none (the autoencoder's
+    train-and-submit cell), its heading in the English text."""
+    if question.defines:
+        return ", ".join(question.defines)
+    text = assignment.text_sections("en").get(question.id, "")
+    heading = next((line.lstrip("#").strip() for line in text.splitlines()
+                    if line.startswith("#")), "")
+    return f"(no function: {heading.split(' — ', 1)[-1]})" if heading else "(no function)"
+
+
 def cmd_list(args) -> int:
     for a in all_assignments():
         print(f"{a.slug}  ({a.possible:g} points)  {a.title.get('en', '')}")
         for q in a.questions:
-            print(f"    {q.id}  {q.points:g} pts  {', '.join(q.defines)}")
+            print(f"    {q.id}  {q.points:g} pts  {_asks_for(a, q)}")
     return 0
 
 

@@ -202,6 +202,19 @@ def test_cli_usage_errors(tmp_path):
     assert proc.returncode == 2
 
 
+def test_cli_list_names_what_each_question_asks_for():
+    """`neurograde list` shows each question with the functions it defines or, for one that
+    defines none (the autoencoder's q7, a checkpoint to submit), its heading: none is blank."""
+    proc = _cli("list")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(None, 3) for line in proc.stdout.splitlines() if line.startswith("    q")]
+    assert len(rows) > 8 and all(len(row) == 4 and row[3].strip() for row in rows), rows
+    lines = proc.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("autoencoder "))
+    q7 = next(line for line in lines[start:] if line.startswith("    q7"))
+    assert "(no function: " in q7 and "checkpoint" in q7, q7
+
+
 def test_hidden_feedback_never_echoes_submission_text(grade, perceptron):
     """Can a submission smuggle hidden inputs into its feedback through an exception message
     or a returned string? Public checks keep the details; hidden checks drop them."""
