@@ -17,7 +17,28 @@ empty folder.
   needs, e.g. the autoencoder's checkpoint) that ``neurograde grade`` accepts (collect_zip.py).
   On Colab, where otter's export is unavailable, the first cell puts an equivalent in its place
   that downloads the zip.
-Inside the grader (NEUROGRADE_GRADING=1) the first cell installs and writes nothing.
+Inside the grader (NEUROGRADE_GRADING=1) the first cell installs and writes nothing, and in
+otter's grading mode (Gradescope) export stays otter's no-op.
+
+The first cell's code carries no comment (students read the notebook's language; the code is
+collapsed under its translated title), so its steps are explained here:
+1. ``_missing``: a package counts as missing when it cannot be imported, or when an exact pin
+   (``==``) names another installed version. ``_install`` runs pip in the kernel's own
+   interpreter and echoes pip's "Downloading ..." lines (pip checks each file against the
+   SHA-256 the index publishes); a failure stops the cell naming the ``pip install`` to run.
+2. ``_this_notebook``: Colab's frontend hands out the notebook (``get_ipynb``); elsewhere the
+   file is the one Jupyter names (``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``) or a
+   ``*.ipynb`` in the working folder whose metadata names this assignment. Its path is made a
+   plain name when the notebook sits in the working folder, because ``grader.export`` stores
+   the path it is given in the zip (an absolute one would put the notebook away from its
+   checkpoint, which collect_zip refuses).
+3. Files in ``metadata.neurograde.files`` are written when missing. On Colab the tests are
+   written to tests/ (overwriting: the metadata is the truth); in Jupyter, when the notebook
+   was found, ``tests_dir=None`` makes otter read them from it, so a tests/ folder of another
+   assignment beside it is never used; otherwise the release folder's tests/ is used.
+4. ``grader.export`` is wrapped to refuse at once, in the notebook's language, when a file to
+   submit is missing (otter would leave a half-written zip), and on Colab to build the same
+   zip from the notebook the browser holds and download it.
 """
 
 from __future__ import annotations

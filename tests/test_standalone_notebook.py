@@ -188,3 +188,20 @@ def test_on_a_simulated_colab_checks_and_export_work(tmp_path, box, offline_kern
         assert zf.namelist() == ["perceptron.ipynb"]
     row = _grade(assignment, zip_path, tmp_path / "out")
     assert (row.status, row.total) == ("ok", assignment.possible), row.message
+
+
+def test_export_without_a_file_to_submit_says_so_and_writes_no_zip(tmp_path,
+                                                                   offline_kernel_env):
+    """An export cell asking for a file that is not there (the autoencoder's checkpoint
+    before training) stops with a message in the notebook's language naming the file, and
+    leaves no half-written zip to submit by mistake."""
+    _, rel, nb = _answered("perceptron", "pt", tmp_path)
+    [export] = _cells(nb, "export")
+    export.source = export.source.replace("pdf=False", "pdf=False, files=['autoencoder.pt']")
+    work = tmp_path / "laptop"
+    work.mkdir()
+    nbformat.write(nb, str(work / "perceptron.ipynb"))
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        _run(nb, work)
+    assert "autoencoder.pt não está nesta pasta" in _text(export)
+    assert list(work.glob("*.zip")) == []
