@@ -131,6 +131,9 @@ def _parent_run(plan: Plan, planned: PlannedCheck, submission) -> CheckRun:
         return CheckRun(outputs=_run_probe(plan, planned,
                                            planned.check.parent_namespace(submission)))
     except Exception as exc:
+        if isinstance(exc, checklib.WrongReturn) or type(exc).__name__ == "WrongReturn" and \
+                isinstance(getattr(exc, "message", None), dict):
+            return CheckRun(garbage=exc.message)  # a refusal worded as a message (say(...))
         text = " ".join(str(exc).split())
         return CheckRun(garbage=text[:400] + ("..." if len(text) > 400 else ""))
 

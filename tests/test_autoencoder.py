@@ -20,8 +20,10 @@ import pytest
 import torch
 
 from assignment_grading import feedback, grade, mistake_rounds, named, notebook_with_mistakes
+from autograder import checklib
 from autograder.data.cifar10 import find_cifar10
 from autograder.examples import _extra_files_hook, write_examples, write_reference_submission
+from autograder.i18n import say_in
 from autograder.judge import _run_probe, expectations
 from autograder.probe import make_plan
 from autograder.release import release_seed
@@ -204,12 +206,14 @@ def test_refusals_say_what_is_wrong(assignment, tmp_path, monkeypatch):
     }
     for name, (content, expected) in cases.items():
         torch.save(content, "autoencoder.pt")
-        with pytest.raises(ValueError) as info:
+        with pytest.raises(checklib.WrongReturn) as info:
             probes.load_checkpoint({"Autoencoder": ref.Autoencoder})
-        assert expected in str(info.value) and "state_dict" in str(info.value), name
+        text = say_in("en", info.value.message, assignment)
+        assert expected in text and "state_dict" in text, name
     Path("autoencoder.pt").unlink()
-    with pytest.raises(FileNotFoundError, match="autoencoder.pt not found"):
+    with pytest.raises(checklib.WrongReturn) as info:
         probes.load_checkpoint({"Autoencoder": ref.Autoencoder})
+    assert "autoencoder.pt not found" in say_in("en", info.value.message, assignment)
 
 
 def _assigned_numbers(source: str, names) -> dict:

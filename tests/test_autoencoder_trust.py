@@ -25,6 +25,7 @@ from autograder import checklib
 from autograder.collect import collect
 from autograder.data.cifar10 import find_cifar10
 from autograder.execute import make_job
+from autograder.i18n import say_in
 from autograder.judge import _parent_run
 from autograder.probe import make_plan
 from autograder.release import build_notebook
@@ -250,8 +251,9 @@ def test_checkpoint_link_or_fifo_is_not_read(assignment, plan, tmp_path):
     os.mkfifo(fifo / "autoencoder.pt")
     for folder, words in ((linked, "not a link"), (fifo, "not a plain file")):
         as_collected = SimpleNamespace(root=folder, files=(folder / "autoencoder.pt",))
-        with pytest.raises(ValueError, match=words):
+        with pytest.raises(checklib.WrongReturn) as info:
             read(as_collected)
+        assert words in say_in("en", info.value.message, assignment), words
     assert read(SimpleNamespace(root=FILES, files=(FILES / "autoencoder.pt",))) == \
         (FILES / "autoencoder.pt").read_bytes()
     lone = tmp_path / "lone"
@@ -260,7 +262,8 @@ def test_checkpoint_link_or_fifo_is_not_read(assignment, plan, tmp_path):
     shutil.copy(FILES / "autoencoder.pt", lone / "autoencoder.pt")
     alone = collect([lone / "alone.ipynb"])[0]
     run = _parent_run(plan, plan.parent_checks[0], alone)
-    assert run.outputs is None and "was not submitted" in run.garbage, run
+    assert run.outputs is None and "was not submitted" in say_in("en", run.garbage,
+                                                                  assignment), run
 
 
 def _arrays(value):

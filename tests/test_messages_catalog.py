@@ -10,13 +10,12 @@ import string
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from autograder import checklib
 from autograder.i18n import ENGINE_CATALOG, catalog
 from autograder.messages import render
 from autograder.spec import ASSIGNMENTS_DIR, LANGUAGES, ROOT, known_slugs, load_assignment
+from message_cases import CASES, autoencoder_refusals, embeddings_refusals
 
 SLUGS = known_slugs()
 GENERATED = ("check:", "mistake:")  # keys i18n builds from checks.py and mistakes.py
@@ -229,129 +228,9 @@ def _rendered(slug: str, messages) -> dict[str, list[str]]:
         for message in messages:
             assert not _unfilled(message, table), (lang, _unfilled(message, table))
         out[lang] = [render(m, table) for m in messages]
-        for text in out[lang]:
-            assert text and "{" not in text and not text.startswith(slug + "."), (lang, text)
+        for message, text in zip(messages, out[lang]):
+            assert text and "{" not in text and text != message.get("m"), (lang, text)
     return out
-
-
-def _glorot_cases():
-    rng = np.random.default_rng(3)
-    n_in, n_out = 60, 40
-    variance = 2 / (n_in + n_out)
-    limit, std = (3 * variance) ** 0.5, variance ** 0.5
-    base = {"n_in": n_in, "n_out": n_out, "_limit": limit, "_variance": variance, "_std": std}
-    samples = [rng.uniform(0, limit, (n_in, n_out)), rng.normal(0, 1, (n_in, n_out)),
-               rng.normal(0, std, (n_out, n_in)), np.full((n_in, n_out), np.nan), [[1.0]],
-               rng.uniform(-limit, limit, (n_in, n_out)), rng.normal(0, std, (3, 3))]
-    for show in (False, True):
-        for W in samples:
-            for judge in ("glorot_uniform_sample", "glorot_normal_sample"):
-                yield judge, {**base, "_show_numbers": show}, {"W": np.asarray(W)}, None
-    layers = {"n_layers": 4}
-    good = {"glorot": [0.1] * 4, "small": [1e-12] * 4, "large": [0.9] * 4}
-    for wrong in ({"glorot": [1.5] * 4}, {"glorot": [0.001] * 4}, {"small": [0.1] * 4},
-                  {"large": [0.1] * 4}, {"glorot": [0.1] * 5}, {"glorot": [0.1] * 2},
-                  {"glorot": ["a"] * 4}, {"glorot": [float("nan")] * 4}, {"glorot": 0.1},
-                  {"glorot": [0.2] * 4}):
-        yield "activation_band", layers, {**good, **wrong}, good
-
-
-def _gan_cases():
-    xs = np.linspace(-3, 3, 7)
-    density = np.exp(-xs ** 2 / 2) / np.sqrt(2 * np.pi)
-    inputs = {"xs": xs, "pr_x": density, "pg_x": density}
-    expected = {"best": -1.0, "others": [-1.1, -1.2]}
-    for out in ({"best": -1.0, "others": [-1.1, -0.5]}, {"best": -1.5, "others": [-1.1, -1.2]},
-                {"best": float("nan"), "others": [-1.1, -1.2]}, {"best": "x", "others": []},
-                {"others": []}, {"best": -1.0, "others": [-1.1]},
-                {"best": -1.0, "others": [-0.9, -0.8]}):
-        yield "d_star_maximizes", inputs, out, expected
-    mass = 2 * float(0.5 * np.dot(np.diff(xs), density[1:] + density[:-1]))
-    for out in ({"value": 0.1, "jsd": 0.2}, {"value": 2 * 0.3 - np.log(2) * mass, "jsd": 0.3},
-                {"value": None, "jsd": 0.0}):
-        yield "optimum_identity", inputs, out, {"value": -np.log(4.0), "jsd": 0.0}
-
-
-def _gradient_descent_cases():
-    A = np.diag([1.0, 4.0])
-    inputs = {"A": A, "b": np.ones(2), "x0": np.zeros(2), "n_steps": 200,
-              "factors": [0.5, 1.5]}
-    for lr in (1.0, 0.1, float("inf"), "x", 0.4999):
-        yield "stability", inputs, {"lr_max": lr}, {"lr_max": 0.5}
-    yield "stability", inputs, {}, {"lr_max": 0.5}
-
-
-def _backprop_cases():
-    rng = np.random.default_rng(0)
-    shapes = {"W1": (3, 2), "b1": (3, 1), "W2": (1, 3), "b2": (1, 1)}
-    params = {k: rng.normal(size=s) for k, s in shapes.items()}
-    eps = 1e-5
-    # a cost linear in the parameters: its central differences are the coefficients
-    coef = {k: rng.normal(size=s) for k, s in shapes.items()}
-
-    def costs(scale, offset=0.0):
-        return ({k: offset + scale * (1.0 + eps * coef[k]) for k in shapes},
-                {k: offset + scale * (1.0 - eps * coef[k]) for k in shapes})
-
-    plus, minus = costs(1.0)
-    expected = {"cost_plus": plus, "cost_minus": minus}
-    inputs = {"params": params, "eps": eps}
-    right = {"d" + k: coef[k] for k in shapes}
-    wrong = {"dW1": -coef["W1"], "db1": coef["b1"] * 3, "dW2": np.zeros((7, 7)),
-             "db2": np.array([[np.inf]])}
-    yield "gradient_check", inputs, {"analytic": wrong, "cost_plus": plus,
-                                     "cost_minus": minus}, expected
-    yield "gradient_check", inputs, {"analytic": {"dW1": "s"}, "cost_plus": plus,
-                                     "cost_minus": minus}, expected
-    yield "gradient_check", inputs, {"analytic": "nope"}, expected
-    flat = {k: 0.5 for k in shapes}
-    yield "gradient_check", inputs, {"analytic": right, "cost_plus": flat,
-                                     "cost_minus": flat}, expected
-    yield "gradient_check", inputs, {"analytic": right, "cost_plus": {},
-                                     "cost_minus": {}}, expected
-    infinite = {k: np.full(shapes[k], np.inf) for k in shapes}
-    yield "gradient_check", inputs, {"analytic": right, "cost_plus": infinite,
-                                     "cost_minus": flat}, expected
-
-
-def _embeddings_cases():
-    inputs = {"unknown": "zebra"}
-    want = {"raises": checklib.Raised("KeyError")}
-    for out in ({"raises": checklib.Raised(None), "message": ""},
-                {"raises": checklib.Raised("ValueError"), "message": "zebra"},
-                {"raises": checklib.Raised("KeyError"), "message": "not found"}, {}):
-        yield "one_hot_unknown", inputs, out, want
-
-
-def _autoencoder_cases():
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(6, 32, 32, 3), dtype=np.uint8)
-    clean = images.astype(float).transpose(0, 3, 1, 2) / 255
-    noisy = np.clip(clean + rng.normal(0, 0.2, clean.shape), 0, 1)
-    for explain in (False, True):
-        flag = {"explain": True} if explain else {}
-        inputs = {"images": images, "pca_mse": 1e-3, "noise_std": 0.2, **flag}
-        for recon in (np.clip(clean + 0.05, 0, 1), np.clip(clean + 0.2, 0, 1), clean * 2,
-                      clean[:2], clean * np.nan, clean):
-            yield "reconstruction_vs_pca", inputs, {"reconstructions": recon}, None
-        for denoised in (noisy, (noisy + clean) / 2, clean[:1], clean):
-            yield "denoising_gain", inputs, {"noisy": noisy, "denoised": denoised}, None
-        labels = np.arange(20) % 10
-        probe = {"train_images": images, "test_images": images[:5], "train_labels": labels,
-                 "test_labels": labels[:5], **flag}
-        probe["train_images"] = np.zeros((20, 1))
-        probe["test_images"] = np.zeros((10, 1))
-        probe["test_labels"] = labels[:10]
-        codes = np.eye(10)[labels]
-        for train, test in ((codes, codes[:10]), (codes, np.zeros((10, 10))),
-                            (codes[:3], codes[:10]), (codes, codes[:10] * np.nan),
-                            (codes + rng.normal(0, 0.6, codes.shape), codes[:10])):
-            yield "linear_probe", probe, {"train_features": train, "test_features": test}, None
-
-
-CASES = {"autoencoder": _autoencoder_cases, "backprop": _backprop_cases,
-         "embeddings": _embeddings_cases, "gan": _gan_cases, "glorot": _glorot_cases,
-         "gradient_descent": _gradient_descent_cases}
 
 
 def test_every_assignment_with_judges_is_exercised():
@@ -380,36 +259,27 @@ def test_wrong_outputs_give_judge_messages_in_every_language(slug):
     assert translated > 0
 
 
-def _probe_refusals():
-    """Embeddings probes given wrong return values: the WrongReturn they raise."""
-    probes = load_assignment("embeddings").probes
-    vocab = ["a", "b", "c", "d"]
-    E = np.eye(4)
-    returns = [5, [("a",)], [(1, 0.5)], [("a", "x")], [("a", [1, 2])], [("a", object())]]
-    for value in returns:
-        names = {"most_similar": lambda *a, value=value, **k: value,
-                 "analogy": lambda *a, value=value, **k: value}
-        for call in (lambda ns: probes.most_similar(ns, [{"query": "a", "k": 2,
-                                                          "exclude": []}], E, vocab),
-                     lambda ns: probes.most_similar(ns, [{"query": [1, 0, 0, 0], "k": 2,
-                                                          "exclude": []}], E, vocab),
-                     lambda ns: probes.analogy(ns, [["a", "b", "c"]], 2, E, vocab)):
-            with pytest.raises(checklib.WrongReturn) as info:
-                call(names)
-            yield info.value
-    with pytest.raises(checklib.WrongReturn) as info:
-        probes.analogy_accuracy({"analogy_accuracy": lambda *a, **k: 0.5}, [None],
-                                [["a", "b", "c", "d"]], E, vocab)
-    yield info.value
-
-
 def test_probe_refusals_render_in_every_language():
     """A WrongReturn an embeddings probe raises carries a message (also as JSON, its str) that
     renders in en, es and pt with every field filled."""
     import json
-    refusals = list(_probe_refusals())
+    refusals = list(embeddings_refusals())
     assert len(refusals) == 19
     for exc in refusals:
         assert json.loads(str(exc)) == exc.message
         texts = _rendered("embeddings", [exc.message])
         assert texts["es"] != texts["en"] and texts["pt"] != texts["en"], texts
+
+
+def test_autoencoder_refusals_render_in_every_language(tmp_path):
+    """Each refusal of the autoencoder (a return value that is not a tensor or carries no
+    gradient, a missing, pickled, mis-shaped, non-float, unreadable, unsubmitted or oversized
+    checkpoint) is a message that renders in en, es and pt with every field filled."""
+    refusals = list(autoencoder_refusals(tmp_path))
+    assert len(refusals) == 11
+    keys = set()
+    for exc in refusals:
+        texts = _rendered("autoencoder", [exc.message])
+        assert texts["es"] != texts["en"] and texts["pt"] != texts["en"], texts
+        keys.add(exc.message["m"])
+    assert len(keys) == 10, keys

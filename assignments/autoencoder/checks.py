@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from autograder.checklib import EXACT, Tol
+from autograder.checklib import EXACT, Tol, WrongReturn, say
 from autograder.data.cifar10 import load_cifar10, sample_indices
 from autograder.spec import REFERENCE_DIR, Check, _load_module
 
@@ -186,13 +186,13 @@ def _linear_probe(rng):
 def read_checkpoint(submission, limit=CHECKPOINT_MAX_BYTES):
     """The bytes of the submission's autoencoder.pt: only a file of the submission's own
     folder, opened without following a link (O_NOFOLLOW, from the folder's descriptor), a
-    regular file of at most `limit` bytes; anything else is refused with a message."""
+    regular file of at most `limit` bytes; anything else is refused with a message
+    (WrongReturn, worded from messages.toml)."""
     root = Path(submission.root)
     own = {os.path.abspath(f) for f in submission.files}
+    save = f"torch.save(model.state_dict(), '{CHECKPOINT}')"
     if os.path.abspath(root / CHECKPOINT) not in own:
-        raise FileNotFoundError(
-            f"{CHECKPOINT} was not submitted: hand in one folder holding the notebook and "
-            f"{CHECKPOINT}, saved with torch.save(model.state_dict(), '{CHECKPOINT}')")
+        raise WrongReturn(say("autoencoder.not-submitted", file=CHECKPOINT, save=save))
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
         folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -201,16 +201,14 @@ def read_checkpoint(submission, limit=CHECKPOINT_MAX_BYTES):
         finally:
             os.close(folder)
     except OSError as exc:
-        raise ValueError(f"{CHECKPOINT} could not be opened as a plain file ({exc.strerror}): "
-                         f"submit the file itself, not a link to it") from None
+        raise WrongReturn(say("autoencoder.not-opened", file=CHECKPOINT,
+                              error=str(exc.strerror))) from None
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{CHECKPOINT} is not a plain file: submit the file written by "
-                             f"torch.save")
-        too_big = ValueError(f"{CHECKPOINT} is larger than {limit // (1024 * 1024)} MB, far "
-                             f"more than the state_dict of Autoencoder(64) (about 2.4 MB): "
-                             f"save model.state_dict() alone")
+            raise WrongReturn(say("autoencoder.not-plain", file=CHECKPOINT))
+        too_big = WrongReturn(say("autoencoder.too-big", file=CHECKPOINT,
+                                  megabytes=limit // (1024 * 1024)))
         if info.st_size > limit:
             raise too_big
         data = fh.read(limit + 1)

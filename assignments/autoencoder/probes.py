@@ -18,6 +18,9 @@ The checkpoint probes (q7) are judge-only: the grader runs them in its own proce
 namespace holding its own copy of the question-1 architecture and the bytes of the submitted
 autoencoder.pt (checks.py); in the notebook (grader.check) they read autoencoder.pt from the
 working folder into the notebook's Autoencoder.
+
+A return value of the wrong kind and a refused checkpoint raise checklib.WrongReturn with a
+message (checklib.say), worded in the student's language from messages.toml.
 """
 
 import contextlib
@@ -30,6 +33,8 @@ import threading
 import numpy as np
 import torch
 import torch.nn as nn
+
+from checklib import WrongReturn, say
 
 CHECKPOINT = "autoencoder.pt"
 LATENT_DIM = 64
@@ -45,17 +50,15 @@ def _as_tensor(value, what):
     if isinstance(value, np.ndarray):
         value = torch.from_numpy(value)
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{what} should return a tensor, returned a {type(value).__name__}")
+        raise WrongReturn(say("autoencoder.not-tensor", what=what, type=type(value).__name__))
     return value.detach()
 
 
 def _as_tensor_grad(value, what):
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{what} should return a tensor, returned a {type(value).__name__}")
+        raise WrongReturn(say("autoencoder.not-tensor", what=what, type=type(value).__name__))
     if not value.requires_grad:
-        raise ValueError(f"{what} returned a tensor that is not connected to the model's "
-                         f"parameters (no gradient can flow): avoid .detach(), .numpy() and "
-                         f"torch.no_grad() inside the model")
+        raise WrongReturn(say("autoencoder.no-gradient", what=what))
     return value
 
 
@@ -257,42 +260,33 @@ def _read_state(ns):
     reference's own file, or autoencoder.pt in the working folder (in the notebook)."""
     data = ns.get("__checkpoint__")
     path = ns.get("__reference_checkpoint__") or CHECKPOINT
-    if data is None and not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"{CHECKPOINT} not found next to the notebook: save your trained model with "
-            f"torch.save(model.state_dict(), '{CHECKPOINT}') and submit that file with the "
-            f"notebook")
     save = f"torch.save(model.state_dict(), '{CHECKPOINT}')"
+    if data is None and not os.path.isfile(path):
+        raise WrongReturn(say("autoencoder.no-checkpoint", file=CHECKPOINT, save=save))
     try:
         state = torch.load(io.BytesIO(data) if data is not None else path, map_location="cpu",
                            weights_only=True)
     except Exception as exc:
         refused = _pickled_global(exc)
         if refused:
-            raise ValueError(
-                f"{CHECKPOINT} was refused: it holds a pickled object ({refused}), and the "
-                f"grader loads only plain state_dicts, with torch.load(..., weights_only=True); "
-                f"save the weights alone with {save}, not the model or other objects") from None
+            raise WrongReturn(say("autoencoder.pickled-object", file=CHECKPOINT,
+                                  refused=refused, save=save)) from None
         if "weights only load failed" in str(exc).lower():  # torch's text advises the unsafe way
-            raise ValueError(
-                f"{CHECKPOINT} was refused: it holds pickled data that torch.load(..., "
-                f"weights_only=True) does not accept; save the weights alone with {save}") \
+            raise WrongReturn(say("autoencoder.pickled-data", file=CHECKPOINT, save=save)) \
                 from None
-        raise ValueError(f"{CHECKPOINT} is not a checkpoint written by torch.save "
-                         f"({type(exc).__name__}: {_short(exc)}); save it with {save}") from None
+        raise WrongReturn(say("autoencoder.not-a-checkpoint", file=CHECKPOINT,
+                              type=type(exc).__name__, error=_short(exc), save=save)) from None
     if not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
         kinds = sorted({type(v).__name__ for v in state.values()}) if isinstance(state, dict) \
             else [type(state).__name__]
-        raise ValueError(
-            f"{CHECKPOINT} was refused: it must be a state_dict (parameter names -> tensors), "
-            f"it holds {', '.join(kinds)}; save the weights alone with {save}")
+        raise WrongReturn(say("autoencoder.not-state-dict", file=CHECKPOINT,
+                              kinds=", ".join(kinds), save=save))
     odd = sorted(k for k, v in state.items()
                  if v.layout != torch.strided or not v.dtype.is_floating_point)
     if odd:
-        raise ValueError(f"{CHECKPOINT} was refused: these entries are not dense floating-point "
-                         f"tensors: {', '.join(odd)[:200]}; save the state_dict of your "
-                         f"Autoencoder(64) with {save}")
+        raise WrongReturn(say("autoencoder.not-dense", file=CHECKPOINT,
+                              names=", ".join(odd)[:200], save=save))
     return state
 
 
@@ -303,16 +297,15 @@ def load_checkpoint(ns):
     try:
         model.load_state_dict(state)
     except Exception as exc:
-        raise ValueError(f"{CHECKPOINT} does not fit Autoencoder(latent_dim={LATENT_DIM}) with "
-                         f"the layers question 1 prescribes ({_short(exc)}); save the "
-                         f"state_dict of that model") from None
+        raise WrongReturn(say("autoencoder.does-not-fit", file=CHECKPOINT, latent=LATENT_DIM,
+                              error=_short(exc))) from None
     model.eval()
     return model
 
 
 def _batched(fn, x, batch_size=250):
     with torch.no_grad():
-        return torch.cat([_as_tensor(fn(x[i:i + batch_size]), "the model")
+        return torch.cat([_as_tensor(fn(x[i:i + batch_size]), say("autoencoder.the-model"))
                           for i in range(0, len(x), batch_size)]).to(torch.float32)
 
 
