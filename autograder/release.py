@@ -9,7 +9,6 @@ reference code itself.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import shutil
 import tempfile
@@ -23,8 +22,9 @@ import jinja2
 import nbformat
 
 from . import checklib, i18n, standalone
-from .judge import expectations
-from .probe import make_plan
+from .judge import check_label, expectations
+from .messages import render
+from .probe import default_seed, make_plan
 from .spec import LANGUAGES, ROOT, TEMPLATES_DIR, Assignment, SpecError
 from .stub_text import stub_sections
 
@@ -59,10 +59,6 @@ def _env() -> jinja2.Environment:
 
 def _strings(lang: str) -> dict:
     return tomllib.loads((TEMPLATES_DIR / "i18n.toml").read_text())[lang]
-
-def release_seed(assignment: Assignment) -> int:
-    digest = hashlib.sha256(f"neurograde-release:{assignment.slug}:{assignment.version}".encode())
-    return int.from_bytes(digest.digest()[:4], "big")
 
 def text_context(assignment: Assignment) -> dict:
     """Values an assignment's text may use ({{ name }}); its checks module may add more."""
@@ -135,7 +131,9 @@ def _tol_data(tol) -> dict:
 def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: bool,
                       variant: int | None = None, lang: str = "en") -> None:
     """tests/<qid>.py in otter's exception format; public checks only unless include_hidden."""
-    plan = make_plan(assignment, release_seed(assignment), include_hidden=include_hidden,
+    # default_seed: the grader's own rule, so the zip grades on the hidden inputs of
+    # `neurograde grade` (and of its per-student variant when there is one).
+    plan = make_plan(assignment, default_seed(assignment), include_hidden=include_hidden,
                      variant=variant)
     expected = expectations(plan).expected
     sources = {"checklib": (Path(__file__).parent / "checklib.py").read_text(),
@@ -145,21 +143,26 @@ def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: b
         sources["judges"] = assignment.judges_path.read_text()
     template = _env().get_template("otter_test.py.j2")
     folder.mkdir(parents=True, exist_ok=True)
+    words = i18n.catalog(lang, assignment)
+    # Check names are worded here, into each case's name; the catalog the file embeds keeps
+    # none (a public file must not list the names of the hidden checks), nor the named
+    # mistakes (the otter files do not name them; their texts say what the fix is).
+    catalog = {k: v for k, v in words.items() if not k.startswith(("check:", "mistake:"))}
     for q in assignment.questions:
         planned = [p for p in plan.all_checks if p.check.question == q.id]
         cases = [json.dumps({"probe": p.check.probe, "inputs": checklib.encode(p.inputs),
                              "expected": checklib.encode(expected[p.id]),
-                             "tol": _tol_data(p.check.tol), "judge": p.check.judge})
+                             "tol": _tol_data(p.check.tol), "judge": p.check.judge,
+                             "points": p.check.points})
                  for p in planned]
-        meta = [{"name": repr(f"{q.id} {'hidden' if p.check.hidden else 'public'}: "
-                              f"{p.check.name}"),
+        meta = [{"name": repr(f"{q.id} " + render(check_label(p.check), words)),
                  "points": repr(p.check.points), "hidden": repr(p.check.hidden)}
                 for p in planned]
         text = template.render(slug=assignment.slug, qid=q.id,
                                audience="all checks" if include_hidden else "public checks",
                                points=repr(sum(p.check.points for p in planned)),
                                sources=repr(sources), cases=repr(cases), case_meta=meta,
-                               lang=lang, catalog=repr(dict(i18n.catalog(lang, assignment))))
+                               lang=lang, catalog=repr(catalog))
         compile(text, f"{q.id}.py", "exec")  # a broken template must fail here, not in class
         (folder / f"{q.id}.py").write_text(text)
 
@@ -193,7 +196,8 @@ def _release_one(assignment: Assignment, student: Path, zip_path: Path, lang: st
     student, zip_path = student.resolve(), zip_path.resolve()  # otter runs from `student`
     nb = build_notebook(assignment, lang, tag)
     notebook_path = student / f"{assignment.slug}.ipynb"
-    write_otter_tests(assignment, student / "tests", include_hidden=False, variant=variant)
+    write_otter_tests(assignment, student / "tests", include_hidden=False, variant=variant,
+                      lang=lang)
     files = []
     for rel in assignment.student_files:
         src = _student_file(assignment, rel)
@@ -204,7 +208,7 @@ def _release_one(assignment: Assignment, student: Path, zip_path: Path, lang: st
                    str(notebook_path))
     with tempfile.TemporaryDirectory(prefix="neurograde-release-") as tmp:
         tests = Path(tmp) / "tests"
-        write_otter_tests(assignment, tests, include_hidden=True, variant=variant)
+        write_otter_tests(assignment, tests, include_hidden=True, variant=variant, lang=lang)
         requirements = Path(tmp) / "requirements.txt"
         requirements.write_text(_requirements(assignment))
         import otter.generate
@@ -220,30 +224,51 @@ def _release_one(assignment: Assignment, student: Path, zip_path: Path, lang: st
     return Release(assignment.slug, lang, student, notebook_path, zip_path)
 
 
+def release_folder(out_dir: Path, slug: str, lang: str) -> Path:
+    """DIR/<slug>/<lang>/: each language has its own release folder, so releasing another
+    language into the same DIR never overwrites this one."""
+    if lang not in LANGUAGES:
+        raise SpecError(f"language {lang!r} is not supported; choose one of "
+                        f"{', '.join(LANGUAGES)}")
+    return Path(out_dir) / slug / lang
+
+
 def release(assignment: Assignment, out_dir: Path, lang: str = "en") -> Release:
-    base = Path(out_dir) / assignment.slug
-    _fresh(base / "student", base / "autograder")
-    return _release_one(assignment, base / "student", base / "autograder" /
-                        f"{assignment.slug}-autograder.zip", lang)
+    """DIR/<slug>/<lang>/student/ (the notebook for every student), the otter zip
+    DIR/<slug>/<lang>/autograder/<slug>-<lang>-autograder.zip and README.md (the handout)."""
+    from .handout import write_release_notes
+    base = release_folder(out_dir, assignment.slug, lang)
+    zip_path = base / "autograder" / f"{assignment.slug}-{lang}-autograder.zip"
+    _fresh(base / "student")
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    zip_path.unlink(missing_ok=True)
+    result = _release_one(assignment, base / "student", zip_path, lang)
+    write_release_notes(assignment, base, lang)
+    return result
 
 
 def release_roster(assignment: Assignment, out_dir: Path, lang: str, students,
                    secret: bytes) -> list[Release]:
     """One notebook, public checks and autograder zip per roster student, each with the
-    student's own variant: DIR/<slug>/students/<id>/ and DIR/<slug>/autograder/<slug>-<id>-..."""
+    student's own variant: DIR/<slug>/<lang>/students/<id>/ and
+    DIR/<slug>/<lang>/autograder/students/<slug>-<lang>-<id>-autograder.zip, + README.md."""
+    from .handout import write_release_notes
     from .variants import tag_for
     if not assignment.has_variants:
         raise SpecError(f"{assignment.slug} has no per-student variants (its checks.py defines "
                         f"no variant()); release it without --roster")
-    base = Path(out_dir) / assignment.slug
-    _fresh(base / "students", base / "autograder")
+    base = release_folder(out_dir, assignment.slug, lang)
+    _fresh(base / "students", base / "autograder" / "students")
     releases = []
     for student in students:
-        folder = base / "students" / _safe_name(student.id)
+        name = _safe_name(student.id)
+        folder = base / "students" / name
         folder.mkdir(parents=True)
-        zip_path = base / "autograder" / f"{assignment.slug}-{_safe_name(student.id)}-autograder.zip"
+        zip_path = (base / "autograder" / "students" /
+                    f"{assignment.slug}-{lang}-{name}-autograder.zip")
         releases.append(_release_one(assignment, folder, zip_path, lang,
                                      tag_for(secret, assignment, student.id)))
+    write_release_notes(assignment, base, lang)
     return releases
 
 

@@ -81,7 +81,10 @@ def annotate(checks: tuple, assignment, lookups: dict, notebook, english_line) -
     """checks, each failed one with a note per earlier question's function it reaches whose
     question does not pass (only when some check failed: a notebook is read only then).
     english_line(check, message) words a note for the instructor's English lines."""
-    failed = [c for c in checks if c.score < c.points - 1e-9]
+    # Only checks whose probe ran the submission's code: not a missing name, a run that
+    # stopped, or a judge-only check (which calls the course's code on the student's files).
+    failed = [c for c in checks if c.score < c.points - 1e-9 and c.id in lookups
+              and c.status in ("failed", "error")]
     if not failed:
         return checks
     owner = {name: q.id for q in assignment.questions for name in q.defines}

@@ -160,10 +160,14 @@ def test_feedback_page_content(graded, perceptron):
     assert page.images and page.images[0]["src"].startswith("data:image/png;base64,")
     assert "Likely mistake:" in wrong
     assert "use &gt;= 0, not &gt; 0" in wrong         # the mistake text, escaped
-    assert "1.5 / 2" in wrong and "8 / 10" in wrong
-    # The failing check is hidden: it says what kind of thing is wrong, not the error size.
+    total = results["s01.ipynb"].total
+    assert 0 < total < 10 and f"{total:g} / 10" in wrong and "1.5 / 2" in wrong
+    # The public boundary check shows the measured error; the hidden one says only what kind
+    # of thing is wrong, not the error size.
+    assert "largest error" in wrong
     assert "wrong values (outside the tolerance), the first at index" in wrong
-    assert "largest error" not in wrong and "hidden check &#39;points" not in wrong
+    hidden = [line for c in results["s01.ipynb"].checks if c.hidden for line in c.feedback]
+    assert hidden and not any("largest error" in line for line in hidden)
     broken = (out / "feedback" / "s02.ipynb.html").read_text()
     assert "Errors while running your notebook" in broken and "SyntaxError" in broken
     spinner = (out / "feedback" / "spinner.ipynb.html").read_text()

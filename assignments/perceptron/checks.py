@@ -142,7 +142,7 @@ def checks(v):
               lambda rng: dict(ON_BOUNDARY), points=0.25, tol=EXACT),
         Check("q1", "random points in 5-D", "predict", _random_predict, points=0.5, hidden=True,
               tol=EXACT),
-        Check("q1", "points on the boundary", "predict", _boundary, points=0.25, hidden=True,
+        Check("q1", "boundary cases of random models", "predict", _boundary, points=0.25, hidden=True,
               tol=EXACT),
         Check("q2", "the exercise's labels against f1's predictions", "accuracy",
               lambda rng: dict(y_true=Y, y_pred=f1_pred),
