@@ -49,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
     g.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                    help="wall clock per submission (default 300)")
-    g.add_argument("--seed", type=int, default=None, help="grading seed for hidden inputs")
+    g.add_argument("--seed", type=int, default=None,
+                   help="draw the hidden inputs from this number instead of the assignment's "
+                        "own (which the released otter zip uses too: with --seed its scores "
+                        "are no longer expected to match this grade)")
     g.add_argument("--lang", default=None, choices=LANGUAGES,
                    help="feedback language (default: each notebook's own; changing it only "
                         "redraws the pages, nothing is graded again)")
@@ -184,13 +187,14 @@ def cmd_release(args) -> int:
         return _release_roster(args, assignments)
     for a in assignments:
         rel = release(a, args.out, args.lang)
-        print(f"{a.slug}: {rel.notebook}  {rel.autograder_zip}")
+        print(f"{a.slug} ({args.lang}): {rel.notebook}  {rel.autograder_zip}  "
+              f"(handout: {rel.student_dir.parent / 'README.md'})")
     return 0
 
 
 def _release_roster(args, assignments) -> int:
     from .exports import RosterError, read_roster
-    from .release import release_roster
+    from .release import release_folder, release_roster
     from .variants import SecretError, read_secret
     try:
         roster = read_roster(args.roster)
@@ -202,9 +206,10 @@ def _release_roster(args, assignments) -> int:
         raise UsageError(f"no per-student variants in: {', '.join(without)}")
     for a in assignments:
         releases = release_roster(a, args.out, args.lang, roster, secret)
-        print(f"{a.slug}: {len(releases)} student notebooks in "
-              f"{args.out / a.slug / 'students'}, autograder zips in "
-              f"{args.out / a.slug / 'autograder'}")
+        base = release_folder(args.out, a.slug, args.lang)
+        print(f"{a.slug} ({args.lang}): {len(releases)} student notebooks in "
+              f"{base / 'students'}, autograder zips in {base / 'autograder' / 'students'} "
+              f"(handout: {base / 'README.md'})")
     return 0
 
 

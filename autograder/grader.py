@@ -23,7 +23,7 @@ from .spec import ROOT, Assignment
 # stored grade. Anything else under autograder/ (new modules included) counts as grading code.
 NOT_GRADING_CODE = frozenset({"cli.py", "gradebook.py", "report.py", "exports.py",
                               "progress.py", "distributed.py", "release.py", "examples.py",
-                              "selfcheck.py", "similarity"})
+                              "selfcheck.py", "handout.py", "similarity"})
 
 
 def autograder_version(assignment: Assignment, seed: int) -> str:

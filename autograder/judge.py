@@ -244,7 +244,7 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
             messages = guard_judge_messages(messages, expected, run.outputs, english)
             if status == "failed" and not messages:
                 messages = [say("hidden-mismatch")]
-        return result(status, check.points * fraction, messages)
+        return result(status, checklib.awarded(check.points, fraction), messages)
     problems = checklib.problems(run.outputs, expected, check.tol)
     if not problems:
         return result("passed", check.points)

@@ -54,19 +54,31 @@ class Plan:
 
 
 def default_seed(assignment: Assignment) -> int:
-    """A stable grading seed per assignment version; instructors override it with --seed."""
+    """The one rule for the hidden inputs of an assignment version: the release draws the
+    otter autograder zip's hidden inputs from it and `neurograde grade` draws its own from it,
+    so both grade a notebook on the same inputs (per-student variants add the variant's own
+    number to both, see make_plan). `grade --seed` overrides it for grading only."""
     digest = hashlib.sha256(f"neurograde:{assignment.slug}:{assignment.version}".encode())
     return int.from_bytes(digest.digest()[:4], "big")
+
+
+def check_ids(checks) -> list[str]:
+    """Each check's id: its question, public or hidden, and its rank among those (q3.h2)."""
+    counters: dict[tuple[str, bool], int] = {}
+    ids = []
+    for check in checks:
+        key = (check.question, check.hidden)
+        counters[key] = counters.get(key, 0) + 1
+        ids.append(check.id_in(counters[key]))
+    return ids
 
 
 def make_plan(assignment: Assignment, seed: int | None = None, *,
               include_hidden: bool = True, variant: int | None = None) -> Plan:
     seed = default_seed(assignment) if seed is None else int(seed)
     planned = []
-    counters: dict[tuple[str, bool], int] = {}
-    for index, check in enumerate(assignment.checks_for(variant)):
-        key = (check.question, check.hidden)
-        counters[key] = counters.get(key, 0) + 1
+    checks = assignment.checks_for(variant)
+    for check, check_id in zip(checks, check_ids(checks)):
         if check.hidden and not include_hidden:
             continue
         # One independent stream per check, keyed by its question and name (not its position),
@@ -78,7 +90,7 @@ def make_plan(assignment: Assignment, seed: int | None = None, *,
         inputs = checklib.normalize(check.inputs(rng))
         if not isinstance(inputs, dict):
             raise TypeError(f"{assignment.slug}: inputs of check {check.name!r} must be a dict")
-        planned.append(PlannedCheck(id=check.id_in(counters[key]), check=check, inputs=inputs))
+        planned.append(PlannedCheck(id=check_id, check=check, inputs=inputs))
     return Plan(assignment=assignment, seed=seed, variant=variant,
                 checks=tuple(p for p in planned if not p.parent_only),
                 parent_checks=tuple(p for p in planned if p.parent_only))

@@ -39,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 from autograder.data.cifar10 import load_cifar10, to_tensor  # noqa: E402
 from autograder.judge import _run_probe  # noqa: E402
 from autograder.probe import default_seed, make_plan  # noqa: E402
-from autograder.release import release_seed  # noqa: E402
 from autograder.spec import load_assignment  # noqa: E402
 
 # The notebook's question-7 constants (tests/test_autoencoder.py checks they agree).
@@ -215,7 +214,7 @@ def main(argv=None) -> int:
                     "weak_steps": WEAK_STEPS, "weak_training_loss": weak_loss,
                     # Other jobs on the machine slow training down; this says how busy it was.
                     "load_average_after": os.getloadavg()}
-    seeds = [default_seed(assignment), release_seed(assignment), *EXTRA_SEEDS]
+    seeds = [default_seed(assignment), *EXTRA_SEEDS]  # the release draws from default_seed too
     with tempfile.TemporaryDirectory() as tmp:
         torch.manual_seed(0)
         paths["untrained"] = Path(tmp) / "untrained.pt"

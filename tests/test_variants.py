@@ -155,4 +155,7 @@ def test_cli_release_roster_needs_secret_and_variant_support(tmp_path, monkeypat
     secret.write_bytes(SECRET)
     proc = subprocess.run(cmd + ["--secret-file", str(secret)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "out" / "perceptron" / "students" / "S001" / "perceptron.ipynb").exists()
+    base = tmp_path / "out" / "perceptron" / "en"  # release --lang defaults to en
+    assert (base / "students" / "S001" / "perceptron.ipynb").exists()
+    assert (base / "autograder" / "students" / "perceptron-en-S001-autograder.zip").exists()
+    assert "--roster ROSTER.csv --secret-file SECRET" in (base / "README.md").read_text()
