@@ -10,6 +10,7 @@ on the terminal is worded from templates/cli_i18n.toml (cli_text, status_word).
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -101,3 +102,52 @@ def status_word(lang: str | None, status: str) -> str:
     if not lang or lang == "en":
         return status
     return _tables(str(PAGE_LABELS)).get(lang, {}).get(f"status_{status}", status)
+
+
+# The variable parts of a check name: a normal law N(...) or a mixture of them, an analogy
+# a:b::c, a number, a
+# quoted word. A per-student variant's check is named like the canonical one with its own
+# parts ("glorot_normal(91, 292): ..."), so its translation is the canonical translation with
+# those parts put back in.
+_SLOT = re.compile(r"(?:[\d.]+ )?N\([^()]*\)(?: \+ (?:[\d.]+ )?N\([^()]*\))*|[\w-]+:[\w-]+::[\w-]+|-?\d+(?:\.\d+)?(?:e-?\d+)?|'[^']*'")
+
+
+@lru_cache(maxsize=64)
+def _name_patterns(lang: str, slug: str) -> tuple:
+    table = catalog(lang, slug)
+    patterns = []
+    for key, text in table.items():
+        if not key.startswith("check:"):
+            continue
+        english = key[len("check:"):]
+        slots = _SLOT.findall(english)
+        if not slots or _SLOT.findall(text) != slots:
+            continue  # its translation must carry the same parts in the same order
+        regex = "".join(re.escape(part) if i % 2 == 0 else f"({_SLOT.pattern})"
+                        for i, part in enumerate(_split(english)))
+        patterns.append((re.compile(regex + r"\Z"), _split(text)))
+    return tuple(patterns)
+
+
+def _split(text: str) -> list[str]:
+    """text cut at its variable parts: [fixed, slot, fixed, slot, ..., fixed]."""
+    parts, last = [], 0
+    for match in _SLOT.finditer(text):
+        parts += [text[last:match.start()], match.group()]
+        last = match.end()
+    return parts + [text[last:]]
+
+
+def check_name(name: str, lang: str, assignment: Assignment | str) -> str:
+    """A check's name in lang: its translation, or for a variant's check the canonical
+    check's translation with the variant's numbers (and quoted words); else the name."""
+    slug = assignment if isinstance(assignment, str) else assignment.slug
+    table = catalog(lang, slug)
+    if f"check:{name}" in table:
+        return table[f"check:{name}"]
+    for regex, parts in _name_patterns(lang, slug):
+        match = regex.match(name)
+        if match:
+            values = iter(match.groups())
+            return "".join(part if i % 2 == 0 else next(values) for i, part in enumerate(parts))
+    return name

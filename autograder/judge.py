@@ -170,7 +170,7 @@ def _wrong_return(text) -> dict:
 
 def check_label(check) -> dict:
     return say("label.hidden" if check.hidden else "label.public",
-               name=say(f"check:{check.name}"))
+               name=check.name)
 
 
 def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, plan: Plan,
@@ -263,7 +263,8 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
     english = i18n.catalog("en", assignment)
     by_id = {p.id: p.check for p in plan.all_checks}
     checks = annotate(tuple(judge_check(p, runs[p.id], exp, plan, execution, lang)
-                            for p in plan.all_checks), assignment, exp.lookups,
+                            for p in plan.all_checks), assignment,
+                      {p.id: exp.lookups.get(p.id, ()) for p in plan.checks},
                       execution.submission.notebook,
                       lambda c, note: render(say("labelled", label=check_label(by_id[c.id]),
                                                  text=note), english))

@@ -22,7 +22,8 @@ import jinja2
 import nbformat
 
 from . import checklib, i18n, standalone
-from .judge import check_label, expectations
+from .checklib import say
+from .judge import expectations
 from .messages import render
 from .probe import default_seed, make_plan
 from .spec import LANGUAGES, ROOT, TEMPLATES_DIR, Assignment, SpecError
@@ -155,7 +156,9 @@ def write_otter_tests(assignment: Assignment, folder: Path, *, include_hidden: b
                              "tol": _tol_data(p.check.tol), "judge": p.check.judge,
                              "points": p.check.points})
                  for p in planned]
-        meta = [{"name": repr(f"{q.id} " + render(check_label(p.check), words)),
+        meta = [{"name": repr(f"{q.id} " + render(say(
+                    "label.hidden" if p.check.hidden else "label.public",
+                    name=i18n.check_name(p.check.name, lang, assignment)), words)),
                  "points": repr(p.check.points), "hidden": repr(p.check.hidden)}
                 for p in planned]
         text = template.render(slug=assignment.slug, qid=q.id,

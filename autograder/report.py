@@ -195,8 +195,6 @@ def _shorten(text: str, n: int) -> str:
 
 # -- feedback page -------------------------------------------------------------------------
 
-def check_name(name: str, catalog) -> str:
-    return catalog.get(f"check:{name}") or name
 
 
 def points(value: float) -> str:
@@ -205,7 +203,8 @@ def points(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _check_view(check: CheckResult, mistake_texts: dict, catalog) -> dict:
+def _check_view(check: CheckResult, mistake_texts: dict, catalog, lang: str,
+                assignment: Assignment) -> dict:
     if check.messages or not check.feedback:
         lines = [render(m, catalog) for m in check.messages]
     else:  # a result stored before messages were kept: English lines with their label
@@ -214,7 +213,7 @@ def _check_view(check: CheckResult, mistake_texts: dict, catalog) -> dict:
                  for line in check.feedback
                  if not (check.mistake and line.startswith("likely mistake:"))]
     status = "partial" if check.status == "failed" and check.score > 0 else check.status
-    return {"name": check_name(check.name, catalog),
+    return {"name": i18n.check_name(check.name, lang, assignment),
             "hidden": check.hidden, "points": check.points,
             "score": check.score, "status": status, "lines": lines,
             "mistake": mistake_texts.get(check.mistake) if check.mistake else None}
@@ -225,7 +224,7 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
     catalog = i18n.catalog(lang, assignment)
     questions = []
     for q in result.questions:
-        checks = [_check_view(c, mistake_texts, catalog) for c in result.checks
+        checks = [_check_view(c, mistake_texts, catalog, lang, assignment) for c in result.checks
                   if c.question == q.id]
         mistakes = list(dict.fromkeys(c["mistake"] for c in checks if c["mistake"]))
         common = [render(say("status.not-graded"), catalog) if line == "not graded" else line
@@ -255,7 +254,7 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
             "plot": question_plot(result) if 0 < result.total < result.possible else None,
             "status_word": lambda status: labels(lang).get(f"status_{status}", status),
             "has_hidden": any(c.hidden for c in result.checks),
-            "images": [{"caption": check_name(img.get("check", ""), catalog),
+            "images": [{"caption": i18n.check_name(img.get("check", ""), lang, assignment),
                         "src": "data:image/png;base64," + img["png"]}
                        for img in result.extra.get("images", ()) if "png" in img]}
 
