@@ -328,4 +328,6 @@ def test_students_own_release_runs_in_a_kernel_and_passes_its_public_checks(assi
         assert "All test cases passed" in text, f"{cell.source}: {text[:1500]}"
     own = next(c for c in assignment.checks_for(_seed(assignment, "S004"))
                if c.probe == OWN_DATA_PROBE[assignment.slug])
-    assert own.name in (work / "tests" / f"{own.question}.py").read_text()
+    from autograder.i18n import check_name  # the file names its checks in its language
+    assert check_name(own.name, rel.lang, assignment) in \
+        (work / "tests" / f"{own.question}.py").read_text()
