@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import checklib
+from .checklib import say
 from .sandbox.runner import AWAIT_HIDDEN, RawRun
 
 
@@ -44,7 +45,7 @@ class CheckRun:
     missing: str | None = None
     error: dict | None = None
     timeout: float | None = None
-    garbage: str | None = None
+    garbage: str | dict | None = None     # why the outputs cannot be judged (text or message)
     tampered: str | None = None
 
 
@@ -164,8 +165,8 @@ class _Reader:
             try:
                 return CheckRun(outputs=checklib.decode(message["outputs"]))
             except Exception as exc:  # untrusted data (RecursionError included): garbage
-                detail = "" if hidden else f" ({str(exc)[:200]})"
-                return CheckRun(garbage=f"returned data that cannot be read{detail}")
+                return CheckRun(garbage=say("unreadable") if hidden else
+                                say("unreadable-detail", detail=str(exc)[:200]))
         missing = message.get("missing")
         if isinstance(missing, str):
             if hidden and missing not in self.names:
@@ -179,7 +180,7 @@ class _Reader:
             # After the hidden inputs the number is the submission's to pick: use ours.
             return CheckRun(timeout=self.check_timeout if hidden
                             else min(max(float(timeout), 0.0), self.check_timeout))
-        return CheckRun(garbage="the grader could not run this check")
+        return CheckRun(garbage=say("grader-could-not-run"))
 
     def _hidden_error(self, error: dict) -> dict:
         """Type (a builtin exception's name, else 'Exception') and where, rebuilt from the

@@ -226,7 +226,8 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
         # refusal is the grader's own message about the files the student submitted.
         own = any(p.id == planned.id for p in getattr(plan, "parent_checks", ()))
         return result("error", messages=[
-            say("unreadable") if check.hidden and not own else say("text", text=run.garbage)])
+            say("unreadable") if check.hidden and not own else
+            run.garbage if isinstance(run.garbage, dict) else say("text", text=run.garbage)])
     expected = exp.expected[planned.id]
     if check.judge:
         judge_fn = getattr(plan.assignment.judges, check.judge)

@@ -199,9 +199,10 @@ if model is not None and X_test is not None:
     print(f"linear classifier on the codes: {accuracy:.1%} test accuracy (chance: 10%)")
     rows = [("original", X_test), ("rebuilt", rebuilt), ("noisy", noisy),
             ("denoised", denoised)]
-    fig, axes = plt.subplots(len(rows), 8, figsize=(10, 5.5))
+    shown = min(8, len(X_test))
+    fig, axes = plt.subplots(len(rows), shown, figsize=(10, 5.5), squeeze=False)
     for r, (name, images) in enumerate(rows):
-        for c in range(8):
+        for c in range(shown):
             axes[r, c].imshow(images[c].permute(1, 2, 0).clamp(0, 1).numpy())
             axes[r, c].axis("off")
         axes[r, 0].set_title(name, fontsize=9, loc="left")
