@@ -46,15 +46,17 @@ def mistake_rounds(assignment: Assignment) -> list[dict[str, Mistake]]:
 
 
 def notebook_with_mistakes(assignment: Assignment, mistakes: dict[str, Mistake], path: Path,
-                           lang: str = "en") -> Path:
-    """The student notebook with the reference pasted in and the given variants swapped in."""
+                           lang: str = "en", nb=None) -> Path:
+    """The student notebook (or the given one, e.g. a student's own release) with the
+    reference pasted in and the given variants swapped in."""
     sources = {}
     for q in assignment.questions:
         mistake = mistakes.get(q.id)
         renames = {mistake.function: mistake.variant} if mistake else None
         sources[q.id] = solution_source(assignment, q.id, assignment.reference, renames)
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(fill_notebook(build_notebook(assignment, lang), sources), str(path))
+    nbformat.write(fill_notebook(nb if nb is not None else build_notebook(assignment, lang),
+                                 sources), str(path))
     return path
 
 

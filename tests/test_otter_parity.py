@@ -32,8 +32,7 @@ from autograder.examples import _extra_files_hook, write_examples, write_referen
 from autograder.exports import Student
 from autograder.handout import PARITY_FILE
 from autograder.probe import make_plan
-from autograder.release import (build_notebook, fill_notebook, release, release_roster,
-                                solution_source)
+from autograder.release import build_notebook, release, release_roster
 from autograder.spec import LANGUAGES, known_slugs, load_assignment
 from autograder.variants import VariantGrading, tag_for
 
@@ -216,11 +215,4 @@ def test_per_student_zip_and_neurograde_grade_the_same_variant(tmp_path, box):
 
 def _in_notebook(assignment, nb, mistakes: dict, path: Path) -> Path:
     """The given (student's own) notebook with the reference pasted in, mistakes swapped in."""
-    sources = {}
-    for q in assignment.questions:
-        mistake = mistakes.get(q.id)
-        renames = {mistake.function: mistake.variant} if mistake else None
-        sources[q.id] = solution_source(assignment, q.id, assignment.reference, renames)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(fill_notebook(nb, sources), str(path))
-    return path
+    return notebook_with_mistakes(assignment, mistakes, path, nb=nb)
