@@ -42,6 +42,17 @@ def _run_probe(plan: Plan, planned: PlannedCheck, namespace) -> object:
 
 
 def expectations(plan: Plan) -> Expectations:
+    """The reference's outputs on every check and, on the checks compared with the reference
+    (not property-judged ones, whose outputs are random samples), the outputs of each known
+    mistake of the check's question that differ from them: that mistake's evidence.
+
+    Computed single-threaded (BLAS and torch), so two graders on machines with different
+    core counts record the same expected values."""
+    with single_threaded():
+        return _expectations(plan)
+
+
+def _expectations(plan: Plan) -> Expectations:
     assignment = plan.assignment
     reference = vars(assignment.reference)
     expected, variants, lookups = {}, {}, {}
@@ -52,17 +63,75 @@ def expectations(plan: Plan) -> Expectations:
         found = []
         question = assignment.question(planned.check.question)
         for mistake in assignment.mistakes:
-            if mistake.function not in question.defines:
+            if planned.check.judge or mistake.function not in question.defines:
                 continue
             try:
                 out = _run_probe(plan, planned, ChainMap({mistake.function: mistake.variant},
                                                          reference))
             except Exception:
-                continue  # a variant that crashes on these inputs cannot be matched anyway
+                continue  # a variant that crashes on these inputs is no evidence either way
             if checklib.compare(out, expected[planned.id], planned.check.tol):
                 found.append((mistake, out))
         variants[planned.id] = tuple(found)
     return Expectations(expected, variants, lookups)
+
+
+class single_threaded:
+    """numpy's BLAS and torch limited to one thread inside the block (the order of a
+    multi-threaded sum depends on the core count, and so would the last bits)."""
+
+    def __enter__(self):
+        from threadpoolctl import threadpool_limits
+        self._limits = threadpool_limits(limits=1)
+        self._torch = None
+        import sys
+        torch = sys.modules.get("torch")  # only when an assignment has imported it
+        if torch is not None:
+            self._torch = torch.get_num_threads()
+            torch.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        if self._torch is not None:
+            import torch
+            torch.set_num_threads(self._torch)
+        self._limits.restore_original_limits()
+        return False
+
+
+def named_mistakes(plan: Plan, exp: Expectations, runs: dict) -> dict[str, str]:
+    """check id -> the known mistake to name on it.
+
+    A mistake is named only when the submission's outputs match the mistake's on EVERY
+    check where the mistake differs from the reference (its evidence), on the checks the
+    submission fails: one coincidental value, or a failed check of another kind (a missing
+    ValueError next to correct mathematics), names nothing. A run that errored, timed out or
+    is missing on a piece of evidence cannot match it. When two mistakes qualify on a check,
+    the one with more evidence is named."""
+    tol = {p.id: p.check.tol for p in plan.all_checks}
+    evidence: dict[str, tuple] = {}
+    for check_id, found in exp.variants.items():
+        for mistake, out in found:
+            evidence.setdefault(mistake.id, []).append((check_id, out))
+    chosen: dict[str, tuple[str, int]] = {}
+    for mistake_id, items in evidence.items():
+        matched = all(_matches(runs.get(check_id), out, tol[check_id]) for check_id, out in items)
+        if not matched:
+            continue
+        for check_id, _ in items:
+            if check_id not in chosen or chosen[check_id][1] < len(items):
+                chosen[check_id] = (mistake_id, len(items))
+    return {check_id: mistake_id for check_id, (mistake_id, _) in chosen.items()}
+
+
+def _matches(run, variant_out, tol) -> bool:
+    if run is None or run.tampered or run.missing or run.error or run.timeout is not None \
+            or run.garbage:
+        return False
+    try:
+        return not checklib.compare(run.outputs, variant_out, tol)
+    except Exception:  # a malformed output matches nothing
+        return False
 
 
 @dataclass(frozen=True)
@@ -174,9 +243,11 @@ def check_label(check) -> dict:
 
 
 def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, plan: Plan,
-                execution: Execution, lang: str = "en") -> CheckResult:
+                execution: Execution, lang: str = "en", mistake: str | None = None
+                ) -> CheckResult:
     """One check's result: score, status, messages (structured, for any language) and the
-    same feedback as English lines (for the instructor's files)."""
+    same feedback as English lines (for the instructor's files). mistake: the known mistake
+    named_mistakes found for this check, named if the check fails."""
     check = planned.check
     label = check_label(check)
     english = i18n.catalog("en", plan.assignment)
@@ -250,20 +321,21 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
     if not problems:
         return result("passed", check.points)
     messages = [p.render(check.hidden) for p in problems[:5]]
-    for mistake, out in exp.variants.get(planned.id, ()):
-        if not checklib.compare(run.outputs, out, check.tol):
-            return result("failed", messages=messages, mistake=mistake.id)
-    return result("failed", messages=messages)
+    return result("failed", messages=messages, mistake=mistake)
 
 
 def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
           extra: dict | None = None) -> SubmissionResult:
     assignment = plan.assignment
     runs = {p.id: execution.checks.get(p.id) for p in plan.checks}
-    runs.update({p.id: _parent_run(plan, p, execution.submission) for p in plan.parent_checks})
+    with single_threaded():  # the same outputs on any machine, as the expected values
+        runs.update({p.id: _parent_run(plan, p, execution.submission)
+                     for p in plan.parent_checks})
     english = i18n.catalog("en", assignment)
     by_id = {p.id: p.check for p in plan.all_checks}
-    checks = annotate(tuple(judge_check(p, runs[p.id], exp, plan, execution, lang)
+    named = named_mistakes(plan, exp, runs)
+    checks = annotate(tuple(judge_check(p, runs[p.id], exp, plan, execution, lang,
+                                        named.get(p.id))
                             for p in plan.all_checks), assignment,
                       {p.id: exp.lookups.get(p.id, ()) for p in plan.checks},
                       execution.submission.notebook,

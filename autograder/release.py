@@ -106,7 +106,9 @@ def build_notebook(assignment: Assignment, lang: str, tag=None) -> nbformat.Note
     for q in assignment.questions:
         cells += [
             nbformat.v4.new_markdown_cell(env.get_template("cells/question.md.j2").render(
-                **base, text=render_text(q.id), points=f"{q.points:g}"), metadata=cell_meta("text", q.id)),
+                **base, text=render_text(q.id), points=f"{q.points:g}",
+                validation=f"{assignment.validation_points(q.id):g}"),
+                metadata=cell_meta("text", q.id)),
             nbformat.v4.new_code_cell(stubs[q.id], metadata=cell_meta("stub", q.id)),
             nbformat.v4.new_code_cell(env.get_template("cells/check.py.j2").render(qid=q.id),
                                       metadata=cell_meta("check", q.id)),

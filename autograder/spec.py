@@ -67,6 +67,10 @@ class Check:
     sent to the sandbox (nor do its inputs); the trusted parent calls the probe itself on the
     namespace this builds from the submission's files (e.g. a submitted checkpoint loaded with
     weights_only into the reference architecture), and a refusal it raises is the feedback.
+
+    validation marks a check of input validation (raises ValueError/TypeError on bad input):
+    the course grades the mathematics, so these carry at most 10% of an assignment's points
+    (Assignment.validation_points; each question's text says its share).
     """
 
     question: str
@@ -78,6 +82,7 @@ class Check:
     tol: Tol | Mapping[str, Tol] = DEFAULT
     judge: str | None = None
     parent_namespace: Callable[[Any], Mapping] | None = None
+    validation: bool = False
 
     def id_in(self, index: int) -> str:
         return f"{self.question}.{'h' if self.hidden else 'p'}{index}"
@@ -207,6 +212,11 @@ class Assignment:
     @property
     def possible(self) -> float:
         return sum(q.points for q in self.questions)
+
+    def validation_points(self, qid: str | None = None) -> float:
+        """Points of the input-validation checks (Check.validation) of question qid, or of
+        the whole assignment; the same for every variant (tests/test_assessment_validity.py)."""
+        return sum(c.points for c in self.checks if c.validation and qid in (None, c.question))
 
     def question(self, qid: str) -> Question:
         for q in self.questions:
