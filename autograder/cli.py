@@ -90,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder holding gradebook.sqlite (the --out of grade or merge); "
                         "exports go to DIR/exports/")
     e.add_argument("--format", required=True, metavar="FORMATS",
-                   help="comma-separated: canvas,moodle,gradescope")
+                   help="comma-separated: canvas,moodle (Gradescope: upload the otter zip "
+                             "that release writes)")
     e.add_argument("--roster", type=Path, default=None, metavar="FILE",
                    help="roster CSV with student id, name, email columns")
     e.add_argument("--assignment", default=None, metavar="SLUG",
@@ -139,22 +140,29 @@ def _use_data_dir(path: Path) -> None:
 def _export_options(parser, required: bool) -> None:
     parser.add_argument("--export", required=required, default=None, metavar="FORMATS",
                         help="also write LMS exports to DIR/exports/: comma-separated "
-                             "canvas,moodle,gradescope")
+                             "canvas,moodle (Gradescope: upload the otter zip "
+                             "that release writes)")
     parser.add_argument("--roster", type=Path, default=None, metavar="FILE",
                         help="roster CSV (student id, name, email) naming students in exports")
 
 
-def _formats(text: str | None, roster: Path | None = None) -> tuple[str, ...]:
-    from .exports import parse_formats
+def _formats(text: str | None, roster: Path | None = None,
+             has_roster: bool | None = None) -> tuple[str, ...]:
+    """The export formats asked for; roster: a roster given only for the exports (an
+    error without --export); has_roster: whether any roster is given (default: roster)."""
+    from .exports import MOODLE_NEEDS_ROSTER, parse_formats
     if text is None:
         if roster is not None:
             raise UsageError("--roster only names students in LMS exports; add --export "
-                             "canvas,moodle,gradescope (or drop --roster)")
+                             "canvas,moodle (or drop --roster)")
         return ()
     try:
-        return parse_formats(text)
+        formats = parse_formats(text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if "moodle" in formats and not (roster is not None if has_roster is None else has_roster):
+        raise UsageError(MOODLE_NEEDS_ROSTER)
+    return formats
 
 
 def _asks_for(assignment, question) -> str:
@@ -241,7 +249,8 @@ def cmd_grade(args) -> int:
     options = BatchOptions(jobs=args.jobs, timeout=args.timeout, seed=args.seed, lang=args.lang,
                            unsafe=args.unsafe_no_sandbox, force=args.force, shard=shard,
                            dask=args.dask,
-                           exports=_formats(args.export, None if secret else args.roster),
+                           exports=_formats(args.export, None if secret else args.roster,
+                                            has_roster=args.roster is not None),
                            roster=args.roster, secret=secret,
                            self_check=not args.skip_self_check)
     try:
@@ -295,7 +304,7 @@ def cmd_export(args) -> int:
     from .batch import publish
     from .exports import RosterError, read_roster
     from .gradebook import Gradebook, GradebookError, single_assignment
-    formats = _formats(args.format)
+    formats = _formats(args.format, has_roster=args.roster is not None)
     try:
         roster = read_roster(args.roster) if args.roster else None
         book = Gradebook.open_existing(args.out)

@@ -22,11 +22,14 @@ Formats (checked against the systems' own import code and documentation):
   (points), and ``Feedback``. Moodle's documentation warns that importing feedback alone
   overwrites the linked grades, so grade and feedback always travel together. E-mail matching
   is case sensitive in Moodle: the roster's spelling is kept.
-* ``gradescope`` -> gradescope/<name>/results.json per submission, in Gradescope's autograder
-  results format: ``{"score", "execution_time", "output", "stdout_visibility", "extra_data",
-  "tests": [{"name", "number", "score", "max_score", "status", "output", "visibility"}]}``.
-  One test per check; public checks are ``visible``, hidden checks ``after_published`` (the
-  feedback of hidden checks never shows their inputs or expected values).
+* Gradescope has no file to import: it reads autograder results only inside its own
+  container. The Gradescope route is the otter autograder zip that ``release`` writes
+  (``<slug>/<lang>/autograder/<slug>-<lang>-autograder.zip``), uploaded as the autograder of a
+  Gradescope programming assignment; asking for ``gradescope`` here says so.
+
+Rows whose status is a grader fault (``internal-error``, ``variant-mismatch``) are left out of
+the LMS files (the LMS keeps a blank grade, never a zero the student did not earn) and listed
+in roster-match.csv as ``not-graded`` until a re-run grades them.
 
 Roster (``--roster FILE``): a CSV with a header naming a student id column (``student id``,
 ``id``, ``sis user id``, ``id number``...), a name column and optionally an e-mail column (case
@@ -39,14 +42,15 @@ does not contain ``1234``). When one matching key lies inside a longer one (``do
 than one: ``ambiguous``. A student matched by several submissions is a ``duplicate``: none of
 them is exported for that student until the extra submissions are removed or renamed. Roster
 students without a submission are listed as ``no-submission``. Only matched submissions appear
-in canvas.csv and moodle.csv; every submission gets its Gradescope file.
+in canvas.csv and moodle.csv. Moodle needs a roster: it identifies users only by fields
+the roster holds (file names are not Moodle usernames, and one unknown user aborts the whole
+import), so ``moodle`` without ``--roster`` is refused.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -56,7 +60,15 @@ from .gradebook import atomic_write
 from .judge import SubmissionResult
 from .spec import Assignment
 
-FORMATS = ("canvas", "moodle", "gradescope")
+FORMATS = ("canvas", "moodle")
+GRADER_FAULTS = ("internal-error", "variant-mismatch")  # say nothing about the student
+GRADESCOPE = ("Gradescope imports no grade file: it reads results only inside its own "
+              "container. Upload the otter autograder zip that `neurograde release` writes "
+              "(<slug>/<lang>/autograder/<slug>-<lang>-autograder.zip) as the autograder of a "
+              "Gradescope programming assignment instead.")
+MOODLE_NEEDS_ROSTER = ("moodle needs --roster FILE: Moodle identifies users by an id number, "
+                       "e-mail or username from your roster and aborts the whole import at the "
+                       "first unknown user, and submission file names are not usernames")
 ID_HEADERS = ("student id", "studentid", "id", "sis user id", "sis id", "id number",
               "idnumber", "student number", "matricula")
 NAME_HEADERS = ("name", "full name", "student", "student name", "fullname")
@@ -84,7 +96,7 @@ class Student:
 class Match:
     submission: str | None
     student: Student | None
-    status: str          # matched | unmatched | ambiguous | duplicate | no-submission | by-name
+    status: str  # matched | unmatched | ambiguous | duplicate | no-submission | by-name | not-graded
     detail: str = ""
 
 
@@ -95,7 +107,8 @@ class ExportOutcome:
     matches: tuple[Match, ...] = field(default_factory=tuple)
 
     def problems(self) -> list[Match]:
-        return [m for m in self.matches if m.status in ("unmatched", "ambiguous", "duplicate")]
+        return [m for m in self.matches
+                if m.status in ("unmatched", "ambiguous", "duplicate", "not-graded")]
 
     def notes(self) -> list[str]:
         lines = [f"exports: {', '.join(str(p) for p in self.written)}"]
@@ -114,6 +127,8 @@ def parse_formats(text: str) -> tuple[str, ...]:
     """'canvas,moodle' -> ('canvas', 'moodle'); ValueError naming an unknown format."""
     chosen = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
     for name in chosen:
+        if name == "gradescope":
+            raise ValueError(GRADESCOPE)
         if name not in FORMATS:
             close = get_close_matches(name, FORMATS, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -245,12 +260,12 @@ def canvas_csv(pairs, assignment: Assignment, with_roster: bool) -> str:
     return _csv_text(rows)
 
 
-def moodle_csv(pairs, assignment: Assignment, with_roster: bool) -> str:
-    ids = ["ID number", "Email address", "Full name"] if with_roster else ["Username"]
-    rows = [ids + [_title(assignment), "Feedback"]]
+def moodle_csv(pairs, assignment: Assignment) -> str:
+    """Rows for roster students only (write_exports refuses moodle without a roster)."""
+    rows = [["ID number", "Email address", "Full name", _title(assignment), "Feedback"]]
     for result, student in pairs:
-        who = [student.id, student.email, student.name] if with_roster else [result.submission]
-        rows.append(who + [_num(result.total), summary_line(result)])
+        rows.append([student.id, student.email, student.name, _num(result.total),
+                     summary_line(result)])
     return _csv_text(rows)
 
 
@@ -263,37 +278,23 @@ def summary_line(result: SubmissionResult) -> str:
     return text
 
 
-def gradescope_json(result: SubmissionResult) -> dict:
-    tests = []
-    per_question: dict[str, int] = {}
-    for check in result.checks:
-        per_question[check.question] = number = per_question.get(check.question, 0) + 1
-        status = "passed" if check.score >= check.points - 1e-9 else "failed"
-        tests.append({
-            "name": f"{check.question}: {check.name}" + (" (hidden)" if check.hidden else ""),
-            "number": f"{check.question}.{number}",
-            "score": check.score, "max_score": check.points, "status": status,
-            "output": "\n".join(check.feedback),
-            "visibility": "after_published" if check.hidden else "visible"})
-    if not tests:  # nothing ran (e.g. an unreadable notebook): one test per question instead
-        tests = [{"name": q.id, "number": q.id, "score": q.score, "max_score": q.possible,
-                  "status": "failed", "output": "\n".join(q.feedback), "visibility": "visible"}
-                 for q in result.questions]
-    output = f"{result.status}: {result.message}" if result.message else result.status
-    return {"score": result.total, "execution_time": round(result.seconds, 3),
-            "output": output, "stdout_visibility": "hidden",
-            "extra_data": {"submission": result.submission, "assignment": result.assignment,
-                           "status": result.status, "sha256": result.sha256},
-            "tests": tests}
-
-
 def write_exports(results: list[SubmissionResult], assignment: Assignment, folder: Path,
                   formats: tuple[str, ...], roster: tuple[Student, ...] | None) -> ExportOutcome:
+    if "moodle" in formats and not roster:
+        raise RosterError(MOODLE_NEEDS_ROSTER)
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(GRADESCOPE if "gradescope" in unknown else f"unknown formats {unknown}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     names = [r.submission for r in results]
     matches = match_roster(names, roster) if roster else _by_name(names)
     by_sub = {r.submission: r for r in results}
+    matches = [Match(m.submission, m.student, "not-graded",
+                     f"{by_sub[m.submission].status}: a grader fault, not the student's; "
+                     "re-run the grading to grade it") if m.submission in by_sub
+               and m.status in ("matched", "by-name")
+               and by_sub[m.submission].status in GRADER_FAULTS else m for m in matches]
     pairs = [(by_sub[m.submission], m.student) for m in matches
              if m.status in ("matched", "by-name")]
     written = []
@@ -302,14 +303,7 @@ def write_exports(results: list[SubmissionResult], assignment: Assignment, folde
         atomic_write(written[-1], canvas_csv(pairs, assignment, roster is not None))
     if "moodle" in formats:
         written.append(folder / "moodle.csv")
-        atomic_write(written[-1], moodle_csv(pairs, assignment, roster is not None))
-    if "gradescope" in formats:
-        base = folder / "gradescope"
-        for result in results:
-            (base / result.submission).mkdir(parents=True, exist_ok=True)
-            atomic_write(base / result.submission / "results.json",
-                         json.dumps(gradescope_json(result), indent=2))
-        written.append(base)
+        atomic_write(written[-1], moodle_csv(pairs, assignment))
     report = [["submission", "status", "student_id", "name", "email", "detail"]]
     report += [[m.submission or "", m.status, m.student.id if m.student else "",
                 m.student.name if m.student else "", m.student.email if m.student else "",

@@ -1,8 +1,9 @@
-"""LMS exports: Canvas and Moodle CSVs, Gradescope results.json, roster matching."""
+"""LMS exports: Canvas and Moodle CSVs, roster matching; Gradescope is refused with the route
+that works (the otter zip); grader faults never reach an LMS as a grade."""
 
 import csv
+import dataclasses
 import io
-import json
 
 import pytest
 
@@ -100,36 +101,46 @@ def test_canvas_and_moodle_with_roster(graded, perceptron, tmp_path):
     assert "bob.ipynb: unmatched" in notes
 
 
-def test_without_roster_students_are_file_names(graded, perceptron, tmp_path):
-    """Without a roster, is every submission exported under its file name?"""
+def test_without_roster_canvas_uses_file_names_and_moodle_is_refused(graded, perceptron,
+                                                                     tmp_path):
+    """Without a roster, is every submission exported to Canvas under its file name, and is
+    Moodle refused (it aborts a whole import at the first unknown user) with the reason,
+    writing no file?"""
     _, results = graded
-    write_exports(list(results.values()), perceptron, tmp_path, ("canvas", "moodle"), None)
+    write_exports(list(results.values()), perceptron, tmp_path, ("canvas",), None)
     canvas = list(csv.reader(io.StringIO((tmp_path / "canvas.csv").read_text())))
     files = sorted(f"{name}.ipynb" for name in NAMES)
     assert sorted(row[0] for row in canvas[2:]) == files
     assert all(row[0] == row[3] for row in canvas[2:])  # name also the SIS Login ID
-    assert sorted(r["Username"] for r in read_csv(tmp_path / "moodle.csv")) == files
+    with pytest.raises(RosterError, match="moodle needs --roster"):
+        write_exports(list(results.values()), perceptron, tmp_path / "m", ("moodle",), None)
+    assert not (tmp_path / "m" / "moodle.csv").exists()
 
 
-def test_gradescope_results_format(graded, perceptron, tmp_path):
-    """Is each results.json in Gradescope's format: tests with name/score/max_score/output/
-    visibility that add up to the score, hidden checks not visible before publishing?"""
+def test_grader_faults_are_left_out_of_lms_files(graded, perceptron, tmp_path):
+    """A row whose status is a grader fault (internal-error, variant-mismatch) is not exported
+    as a grade (blank in the LMS, never a 0) and is listed in roster-match.csv as not-graded,
+    with the other rows exported as usual."""
     _, results = graded
-    write_exports(list(results.values()), perceptron, tmp_path, ("gradescope",), None)
-    for name, result in results.items():
-        data = json.loads((tmp_path / "gradescope" / name / "results.json").read_text())
-        assert data["score"] == result.total
-        assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(result.possible)
-        if result.status == "ok":
-            assert sum(t["score"] for t in data["tests"]) == pytest.approx(result.total)
-        for test in data["tests"]:
-            assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
-            assert test["visibility"] in ("visible", "after_published")
-        assert data["stdout_visibility"] == "hidden"
-    partly = json.loads((tmp_path / "gradescope" / "12345-perceptron.ipynb" /
-                         "results.json").read_text())
-    hidden = [t for t in partly["tests"] if t["name"].endswith("(hidden)")]
-    assert hidden and all(t["visibility"] == "after_published" for t in hidden)
+    rows = list(results.values())
+    faulty = {"bob.ipynb": "internal-error", "12345-perceptron.ipynb": "variant-mismatch"}
+    rows = [dataclasses.replace(r, status=faulty[r.submission], total=0.0)
+            if r.submission in faulty else r for r in rows]
+    outcome = write_exports(rows, perceptron, tmp_path, ("canvas", "moodle"),
+                            read_roster(_roster(tmp_path)))
+    canvas = list(csv.reader(io.StringIO((tmp_path / "canvas.csv").read_text())))
+    assert "12345" not in {row[2] for row in canvas[2:]}
+    assert "12345" not in {r["ID number"] for r in read_csv(tmp_path / "moodle.csv")}
+    assert {"S-78", "S-79"} <= {row[2] for row in canvas[2:]}
+    match = {r["submission"]: r for r in read_csv(tmp_path / "roster-match.csv")}
+    assert match["12345-perceptron.ipynb"]["status"] == "not-graded"
+    assert "variant-mismatch" in match["12345-perceptron.ipynb"]["detail"]
+    by_name = write_exports(rows, perceptron, tmp_path / "c", ("canvas",), None)
+    names = {row[0] for row in csv.reader(io.StringIO((tmp_path / "c" / "canvas.csv")
+                                                       .read_text()))}
+    assert "bob.ipynb" not in names and "hw1_jdoe.ipynb" in names
+    assert any("not-graded" in line and "bob.ipynb" in line for line in by_name.notes())
+    assert any(m.status == "not-graded" for m in outcome.problems())
 
 
 def test_format_names_are_checked():
@@ -137,6 +148,8 @@ def test_format_names_are_checked():
     assert parse_formats("canvas, Moodle,canvas") == ("canvas", "moodle")
     with pytest.raises(ValueError, match="Did you mean 'canvas'"):
         parse_formats("canvass")
+    with pytest.raises(ValueError, match="otter autograder zip"):
+        parse_formats("canvas,gradescope")
 
 
 def test_cli_grade_export_and_export_command(graded, tmp_path):
@@ -144,13 +157,16 @@ def test_cli_grade_export_and_export_command(graded, tmp_path):
     them from an existing gradebook; are bad formats and rosters usage errors (exit 2)?"""
     out, _ = graded
     roster = _roster(tmp_path)
-    proc = cli("export", "--out", out, "--format", "canvas,gradescope", "--roster", roster)
+    proc = cli("export", "--out", out, "--format", "canvas", "--roster", roster)
     assert proc.returncode == 0, proc.stderr
     assert (out / "exports" / "canvas.csv").exists()
-    assert (out / "exports" / "gradescope" / "bob.ipynb" / "results.json").exists()
     assert "bob.ipynb: unmatched" in proc.stdout
     proc = cli("export", "--out", out, "--format", "blackboard")
-    assert proc.returncode == 2 and "Known: canvas, moodle, gradescope" in proc.stderr
+    assert proc.returncode == 2 and "Known: canvas, moodle" in proc.stderr
+    proc = cli("export", "--out", out, "--format", "gradescope")
+    assert proc.returncode == 2 and "autograder.zip" in proc.stderr
+    proc = cli("export", "--out", out, "--format", "moodle")
+    assert proc.returncode == 2 and "moodle needs --roster" in proc.stderr
     proc = cli("export", "--out", out, "--format", "canvas", "--roster", tmp_path / "nope.csv")
     assert proc.returncode == 2 and "nope.csv" in proc.stderr
     subs = out.parent / "subs"
