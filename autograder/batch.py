@@ -85,6 +85,9 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
                                "--dask yet; grade variants locally or by --shard")
         # A different secret means different variants: stored rows must not count as done.
         version += "+v" + hashlib.sha256(options.secret).hexdigest()[:8]
+    if options.dask:
+        from .distributed import check_scheduler
+        check_scheduler(options.dask)  # before anything is written
     book = Gradebook(out_dir)
     try:
         slug = assignment.slug

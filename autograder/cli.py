@@ -1,4 +1,4 @@
-"""Command line: neurograde list | release | grade | merge | export | demo | data.
+"""Command line: neurograde list | release | grade | merge | export | demo | data | selftest.
 
 Exit codes: 0 when the command ran (whatever the scores), 2 on usage errors and when the
 grader's self-check fails (nobody is graded), 1 when the environment cannot do what was asked
@@ -27,6 +27,8 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neurograde",
                                 description="Autograded neural-network assignments.")
+    from . import __version__
+    p.add_argument("--version", action="version", version=f"neurograde {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("list", help="assignments, their questions and points")
@@ -105,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="flag pairs whose score reaches this fraction (default 0.5)")
     s.add_argument("--top", type=int, default=None, metavar="N",
                    help="pairs shown with their matching code, besides flagged ones (default 50)")
+
+    t = sub.add_parser("selftest", help="check the checks: grade mutants of the reference "
+                                        "and print how many the checks catch")
+    t.add_argument("--mutants", nargs="*", required=True, metavar="SLUG",
+                   help="the assignments whose reference is mutated (or --all)")
+    from .mutation import add_options as mutation_options
+    mutation_options(t)
 
     d = sub.add_parser("demo", help="release everything and grade the bundled examples")
     d.add_argument("--out", type=Path, default=None, metavar="DIR")
@@ -224,7 +233,7 @@ def _release_roster(args, assignments) -> int:
 def cmd_grade(args) -> int:
     from .batch import BatchOptions, grade_batch
     from .collect import CollectError
-    from .distributed import DaskUnavailable, Shard, ShardError
+    from .distributed import DaskUnavailable, SchedulerUnreachable, Shard, ShardError
     from .exports import RosterError
     from .gradebook import format_table
     from .sandbox.box import SandboxUnavailable
@@ -260,6 +269,8 @@ def cmd_grade(args) -> int:
     except SelfCheckFailed as exc:
         print(f"neurograde grade: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except SchedulerUnreachable as exc:
+        raise UsageError(str(exc)) from None
     except (SandboxUnavailable, DaskUnavailable) as exc:
         print(f"neurograde: {exc}", file=sys.stderr)
         return ENV_ERROR
@@ -395,6 +406,12 @@ def cmd_similarity(args) -> int:
     return 0
 
 
+def cmd_selftest(args) -> int:
+    """Mutation score (autograder/mutation.py): exit 1 below --min, 2 on a grader fault."""
+    from .mutation import command
+    return command(args.mutants, args)
+
+
 def cmd_data(args) -> int:
     from .data.cifar10 import ENV_VAR, DownloadError, download_cifar10
     env = os.environ.get(ENV_VAR)
@@ -413,7 +430,7 @@ def cmd_data(args) -> int:
 
 COMMANDS = {"list": cmd_list, "release": cmd_release, "grade": cmd_grade, "demo": cmd_demo,
             "similarity": cmd_similarity, "merge": cmd_merge, "export": cmd_export,
-            "data": cmd_data}
+            "data": cmd_data, "selftest": cmd_selftest}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,12 +13,24 @@ the task completes, so the kill-and-resume guarantee holds as in a local batch. 
 neurograde differs from the client's (autograder version) refuses to grade, and a task that
 fails outright (worker lost, no sandbox on the worker) becomes an ``internal-error`` row that
 the next run retries.
+
+A task's key names everything that decides its row (slug, submission, content, autograder
+version, seed, language, limits, sandbox mode), so two clients on one cluster never share a
+result they should not. Each future is released as soon as its row is recorded, so a worker
+lost later recomputes nothing already recorded; a task whose worker dies before it finishes is
+retried by dask (``retries``). The scheduler is checked before anything is written: an
+unreachable one is a usage error naming the address. A worker removes the submission copies
+that a killed worker process left in its temp folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import re
+import shutil
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -31,6 +43,9 @@ from .probe import Plan
 
 
 CONNECT_SECONDS = 30   # how long to wait for the scheduler before giving up
+CHECK_SECONDS = 5      # the first look at the scheduler's port, before anything is written
+RETRIES = 2            # dask's own retries of a task whose worker was lost
+TMP_PREFIX = "neurograde-dask-"
 
 
 class ShardError(ValueError):
@@ -39,6 +54,26 @@ class ShardError(ValueError):
 
 class DaskUnavailable(RuntimeError):
     """dask is not installed or the scheduler cannot be reached; the message says what to do."""
+
+
+class SchedulerUnreachable(DaskUnavailable):
+    """Nothing answers at the --dask address (a usage error: the address is the user's)."""
+
+
+def check_scheduler(address: str, seconds: float | None = None) -> None:
+    """Fail fast, before a gradebook is created, when nothing listens at address."""
+    seconds = CHECK_SECONDS if seconds is None else seconds
+    match = re.fullmatch(r"(?:(\w+)://)?\[?([^\]/]+?)\]?:(\d+)/?", address.strip())
+    if not match or match.group(1) not in (None, "tcp", "tls"):
+        raise SchedulerUnreachable(
+            f"--dask {address!r}: expected a scheduler address like tcp://HOST:8786")
+    try:
+        socket.create_connection((match.group(2), int(match.group(3))), timeout=seconds).close()
+    except OSError as exc:
+        raise SchedulerUnreachable(
+            f"cannot reach the dask scheduler at {address} ({exc.strerror or exc}); start one "
+            f"with `dask scheduler` and workers with `dask worker ADDRESS`, or check the "
+            f"address. Nothing was graded or written.") from None
 
 
 @dataclass(frozen=True)
@@ -84,6 +119,12 @@ class TaskSpec:
     timeout: float
     lang: str
     unsafe: bool
+
+    def key(self, sub: Submission) -> str:
+        """The task key: everything that decides the submission's row."""
+        decides = repr((dataclasses.astuple(self), sub.stem, sub.sha256))
+        digest = hashlib.sha256(decides.encode("utf-8")).hexdigest()[:24]
+        return f"neurograde-{self.slug}-{sub.stem}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -137,10 +178,41 @@ def _grader_for(spec: TaskSpec):
         return _graders[spec]
 
 
+_swept = False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_copies(folder: Path | None = None) -> list[Path]:
+    """Remove submission copies whose worker process is gone (killed before its cleanup):
+    folders named neurograde-dask-<pid>-... whose pid no longer runs. Returns them."""
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    for path in folder.glob(f"{TMP_PREFIX}*"):
+        match = re.match(rf"{TMP_PREFIX}(\d+)-", path.name)
+        if match and path.is_dir() and not path.is_symlink() \
+                and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def grade_task(spec: TaskSpec, payload: Payload) -> dict:
     """The dask task: rebuild the submission, grade it in the worker's sandbox, return a dict."""
+    global _swept
+    if not _swept:  # once per worker process
+        _swept = True
+        sweep_stale_copies()
     grader = _grader_for(spec)
-    with tempfile.TemporaryDirectory(prefix="neurograde-dask-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-") as tmp:
         result = grader.grade(payload.materialize(Path(tmp) / "submission"))
     try:
         from distributed import get_worker
@@ -173,14 +245,16 @@ def grade_on_dask(address: str, plan: Plan, version: str, todo: list[Submission]
     try:
         futures = {}
         for sub in todo:
-            key = f"neurograde-{spec.slug}-{sub.stem}-{sub.sha256[:12]}"
-            futures[client.submit(grade_task, spec, Payload.of(sub), key=key, pure=False)] = sub
+            futures[client.submit(grade_task, spec, Payload.of(sub), key=spec.key(sub),
+                                  pure=False, retries=RETRIES)] = sub
         for future in as_completed(futures):
-            sub = futures[future]
+            sub = futures.pop(future)
             try:
                 result = SubmissionResult.from_dict(future.result())
             except Exception as exc:  # the task or its worker failed: one row, retried later
                 result = internal_error(sub, plan.assignment, exc, f"dask at {address}")
-            yield result
+            yield result  # recorded in the gradebook before this generator resumes
+            future.release()  # the scheduler forgets it: a lost worker recomputes nothing
+            del future
     finally:
         client.close()

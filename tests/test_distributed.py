@@ -8,7 +8,7 @@ import yaml
 
 import autograder.distributed as distributed
 from autograder.batch import BatchOptions, grade_batch
-from autograder.distributed import DaskUnavailable, Shard, ShardError, TaskSpec, shard_of
+from autograder.distributed import SchedulerUnreachable, Shard, ShardError, TaskSpec, shard_of
 from autograder.gradebook import Gradebook
 from autograder.selfcheck import SelfCheckFailed
 from classroom import cli, read_csv, write_class
@@ -155,14 +155,134 @@ def test_worker_with_other_version_refuses(perceptron):
         distributed._grader_for(spec)
 
 
-def test_unreachable_scheduler_is_an_environment_error(klass, perceptron, tmp_path,
-                                                       monkeypatch):
-    """Is a scheduler that cannot be reached reported with the address and what to start?"""
-    monkeypatch.setattr(distributed, "CONNECT_SECONDS", 1)
+def test_unreachable_scheduler_is_a_usage_error_that_writes_nothing(klass, perceptron,
+                                                                     tmp_path):
+    """Is a scheduler that cannot be reached refused at once (not after a 30 s wait), with
+    the address and what to start, exit code 2 and no gradebook or folder written?"""
+    import time
     options = BatchOptions(timeout=60, quiet=True, reports=False, dask="tcp://127.0.0.1:9")
-    with pytest.raises(DaskUnavailable, match="cannot reach the dask scheduler at "
-                                              "tcp://127.0.0.1:9.*dask scheduler"):
+    started = time.monotonic()
+    with pytest.raises(SchedulerUnreachable, match="cannot reach the dask scheduler at "
+                                                   "tcp://127.0.0.1:9.*dask scheduler"):
         grade_batch(perceptron, [klass], tmp_path / "out", options)
+    assert time.monotonic() - started < distributed.CONNECT_SECONDS
+    assert not (tmp_path / "out").exists()
+    proc = cli("grade", "--assignment", "perceptron", klass, "--out", tmp_path / "cli",
+               "--dask", "tcp://127.0.0.1:9")
+    assert proc.returncode == 2 and "tcp://127.0.0.1:9" in proc.stderr, proc.stderr
+    assert not (tmp_path / "cli").exists()
+    with pytest.raises(SchedulerUnreachable, match="expected a scheduler address"):
+        distributed.check_scheduler("not an address")
+
+
+def test_task_key_names_everything_that_decides_a_row(klass, perceptron):
+    """Two runs that would record different rows for one submission (another language, seed,
+    time limit, sandbox mode or autograder) never share a task key; the same run does."""
+    from autograder.collect import collect
+    sub = collect([klass], perceptron.limits)[0]
+    base = TaskSpec("perceptron", 1, "1.0+abc", 60.0, "en", False)
+    others = [dataclasses.replace(base, lang="es"), dataclasses.replace(base, seed=2),
+              dataclasses.replace(base, timeout=30.0), dataclasses.replace(base, unsafe=True),
+              dataclasses.replace(base, version="1.0+abd")]
+    keys = {base.key(sub)} | {o.key(sub) for o in others}
+    assert len(keys) == 1 + len(others)
+    assert base.key(sub) == TaskSpec("perceptron", 1, "1.0+abc", 60.0, "en", False).key(sub)
+    assert sub.stem in base.key(sub)
+
+
+class _LangGrader:
+    """A stand-in worker grader that says which language it was built for."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def grade(self, sub):
+        import time
+        from autograder.grader import ungraded
+        from autograder.spec import load_assignment
+        time.sleep(0.05)
+        result = ungraded(sub, load_assignment(self.spec.slug), "ok", "")
+        return dataclasses.replace(result, extra={"built_for": self.spec.lang})
+
+
+def test_two_clients_with_different_languages_get_their_own_results(
+        klass, perceptron, cluster, monkeypatch):
+    """An en and an es client grading the same submissions on one cluster at the same time
+    each get the rows built for their own language (with one key per submission they were
+    handed each other's)."""
+    import threading
+    from autograder.collect import collect
+    from autograder.probe import make_plan
+    monkeypatch.setattr(distributed, "_grader_for", _LangGrader)  # in-process workers
+    plan = make_plan(perceptron, None)
+    subs = collect([klass], perceptron.limits)
+    got = {}
+
+    def run(lang):
+        options = BatchOptions(timeout=60, quiet=True, lang=lang, dask=cluster.scheduler_address)
+        got[lang] = list(distributed.grade_on_dask(cluster.scheduler_address, plan, "v",
+                                                   subs, options))
+    threads = [threading.Thread(target=run, args=(lang,)) for lang in ("en", "es")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for lang in ("en", "es"):
+        assert len(got[lang]) == len(subs)
+        assert {r.extra.get("built_for") for r in got[lang]} == {lang}, lang
+
+
+def test_recorded_rows_are_released_from_the_cluster(klass, perceptron, cluster, monkeypatch):
+    """Once a row is handed over (and recorded), its task is gone from the scheduler, so a
+    worker lost afterwards has nothing of it to recompute; tasks are submitted with retries."""
+    from autograder.collect import collect
+    from autograder.probe import make_plan
+    monkeypatch.setattr(distributed, "_grader_for", _LangGrader)
+    submitted = []
+    import distributed as dask_distributed
+    real_submit = dask_distributed.Client.submit
+
+    def spy(self, *args, **kwargs):
+        submitted.append(kwargs.get("retries"))
+        return real_submit(self, *args, **kwargs)
+    monkeypatch.setattr(dask_distributed.Client, "submit", spy)
+    plan = make_plan(perceptron, None)
+    subs = collect([klass], perceptron.limits)
+    options = BatchOptions(timeout=60, quiet=True, lang="en", dask=cluster.scheduler_address)
+    rows = distributed.grade_on_dask(cluster.scheduler_address, plan, "v", subs, options)
+    scheduler = cluster.scheduler
+    seen = []
+    for result in rows:
+        seen.append(result.submission)
+        if len(seen) > 1:  # the previous row was recorded: its task must be forgotten soon
+            import time
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and any(
+                    key.startswith(f"neurograde-perceptron-{seen[-2]}-")
+                    for key in map(str, scheduler.tasks)):
+                time.sleep(0.02)
+            assert not any(key.startswith(f"neurograde-perceptron-{seen[-2]}-")
+                           for key in map(str, scheduler.tasks)), seen[-2]
+    assert len(seen) == len(subs)
+    assert submitted and set(submitted) == {distributed.RETRIES} and distributed.RETRIES >= 1
+
+
+def test_stale_submission_copies_of_killed_workers_are_removed(tmp_path):
+    """A copy left by a worker process that no longer runs is removed; a live worker's copy,
+    other folders and a link named like a copy are left alone."""
+    import os
+    import subprocess
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # reaped: its pid runs no more
+    stale = tmp_path / f"{distributed.TMP_PREFIX}{dead.pid}-abc"
+    live = tmp_path / f"{distributed.TMP_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "keep-me"
+    for folder in (stale, live, other):
+        (folder / "submission").mkdir(parents=True)
+    link = tmp_path / f"{distributed.TMP_PREFIX}{dead.pid}-link"
+    link.symlink_to(other)
+    assert distributed.sweep_stale_copies(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and other.exists() and link.is_symlink()
 
 
 def test_example_workflow_grades_shards_and_merges():
