@@ -1,6 +1,7 @@
 """The wire format and the tolerance comparison shared by sandbox, judge and otter files."""
 
 import base64
+import json
 import math
 
 import numpy as np
@@ -117,3 +118,88 @@ def test_unpack_names_the_expected_return():
     assert say_in("es", caught.value.message) == \
         "debería devolver (w, b, mistakes), devolvió un tuple de longitud 2"
     assert encode(Raised(None)) == {"__raised__": None}
+
+
+def wire(value):
+    """value as the judge receives it from the sandbox: encoded, sent as JSON, decoded."""
+    return decode(json.loads(json.dumps(encode(value))))
+
+
+@pytest.mark.parametrize("value", [np.float64(-np.inf), np.float32(-np.inf), np.array(-np.inf),
+                                   float("-inf")])
+def test_minus_infinity_reads_in_every_allowed_type(value):
+    """A float that may be -inf (gan_value) reads as -inf as np.float64, np.float32 or a 0-d
+    array, through the sandbox's JSON and in the otter files' direct normalize, and matches
+    only -inf."""
+    for read in (wire(value), normalize(value)):
+        assert compare(read, float("-inf")) == []
+        assert compare(read, float("inf")) != []
+        assert "is infinite" in compare(read, -1.0)[0]
+
+
+def test_numpy_and_torch_scalars_read_as_numbers():
+    """np.float64, np.float32 (within a tolerance its 7 digits meet), np.int64, np.bool_,
+    np.longdouble, 0-d arrays and 0-d tensors compare as the Python numbers they hold, and
+    np.str_ as a str, on both sides of the wire."""
+    import torch
+    cases = [(np.float64(0.1), 0.1), (np.float32(0.1), 0.1), (np.array(0.1), 0.1),
+             (np.longdouble(0.5), 0.5), (torch.tensor(0.25), 0.25),
+             (torch.tensor(0.25, requires_grad=True) * 1, 0.25), (np.int64(3), 3),
+             (np.array(3), 3), (np.uint8(3), 3.0), (3, 3.0), (np.bool_(True), True),
+             (np.str_("tie"), "tie"), ([np.float64(1.0), np.array(2.0)], [1.0, 2.0]),
+             ((np.int64(1), np.str_("a")), (1, "a"))]
+    for value, expected in cases:
+        assert compare(wire(value), expected) == [], (value, expected)
+        assert compare(normalize(value), normalize(expected)) == [], (value, expected)
+    # float32 is read as it is: a check that asks for more than its 7 digits says so
+    msg = compare(wire(np.float32(0.1)), 0.1, Tol(atol=1e-12))[0]
+    assert msg.startswith("result: error 1.49e-09 exceeds the allowed 1e-12")
+
+
+def test_lists_where_an_array_is_expected():
+    """A list or tuple of numbers compares entry by entry with an expected array (shape
+    included); an array where the expected value is a list is still a type mismatch."""
+    expected = np.array([1.0, 2.0])
+    assert compare(wire([1.0, 2.0]), expected) == []
+    assert compare(wire((1, np.float32(2.0))), expected) == []
+    assert compare(wire([[1.0, 2.0]]), expected.reshape(1, 2)) == []
+    assert "shape (2, 1), expected shape (2,)" in compare(wire([[1.0], [2.0]]), expected)[0]
+    assert "length 3, expected length 2" in compare(wire([1.0, 2.0, 3.0]), [1.0, 2.0])[0]
+    assert "expected a list of length 2, got an array of shape (2,)" in \
+        compare(wire(expected), [1.0, 2.0])[0]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("2.0", "expected a number, got a value of type str"),
+    (np.array("2.0"), "expected a number, got an unsupported value <array of dtype <U3>"),
+    (None, "expected a number, got a value of type NoneType"),
+    (True, "expected a number, got a value of type bool"),
+    (np.bool_(True), "expected a number, got a value of type bool"),
+    (1 + 2j, "expected a number, got an unsupported value <complex>"),
+    ([2.0], "expected a number, got a value of type list"),
+    (np.array([2.0, 2.0]), "expected a number, got an array of shape (2,)"),
+])
+def test_wrong_types_for_a_number_still_fail(value, message):
+    """Where a float is expected, a string, None, a bool, a complex, a list or an array of
+    more than one entry fails with a message naming what came back."""
+    assert compare(wire(value), 2.0) == [f"result: {message}"]
+
+
+@pytest.mark.parametrize("value, message", [
+    (["1", "2"], "expected an array of shape (2,), got a list holding values that are not "
+                 "numbers"),
+    ([None, 1.0], "expected an array of shape (2,), got a list holding values that are not "
+                  "numbers"),
+    (("a", 1.0), "expected an array of shape (2,), got a tuple holding values that are not "
+                 "numbers"),
+    ([[1.0], [1.0, 2.0]], "expected an array of shape (2,), got a ragged list"),
+    ([True, False], "dtype bool, expected a numeric array (dtype float64)"),
+    (np.array([True, False]), "dtype bool, expected a numeric array (dtype float64)"),
+    (1.0, "expected an array of shape (2,), got a value of type float"),
+])
+def test_wrong_types_for_an_array_still_fail(value, message):
+    """Where an array of numbers is expected, strings, None, ragged lists and bools fail with
+    a message naming what came back (a list of "1", "2" is no array of numbers)."""
+    found = checklib.problems(wire(value), np.array([1.0, 0.0]))
+    assert [say_in("en", p.text) for p in found] == [f"result: {message}"]
+    assert found[0].kind in ("type", "dtype")
