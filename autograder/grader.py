@@ -17,7 +17,7 @@ from .execute import execute
 from .judge import Expectations, QuestionResult, SubmissionResult, expectations, judge
 from .probe import Plan
 from .sandbox import box as sandbox
-from .spec import ROOT, Assignment
+from .spec import ENGINE_DIR, Assignment
 
 # Modules that only present, store or move results: editing them must not invalidate every
 # stored grade. Anything else under autograder/ (new modules included) counts as grading code.
@@ -29,9 +29,12 @@ NOT_GRADING_CODE = frozenset({"cli.py", "gradebook.py", "report.py", "exports.py
 def autograder_version(assignment: Assignment, seed: int) -> str:
     """Changes whenever anything that decides a grade changes: engine, checks, reference, seed."""
     digest = hashlib.sha256(f"{__version__}:{assignment.version}:{seed}".encode())
-    engine = [p for p in sorted((ROOT / "autograder").rglob("*.py"))
-              if not NOT_GRADING_CODE.intersection(p.relative_to(ROOT / "autograder").parts)]
-    files = sorted(assignment.folder.rglob("*.py")) + [assignment.reference_path] + engine
+    engine = [p for p in sorted(ENGINE_DIR.rglob("*.py"))
+              if not NOT_GRADING_CODE.intersection(p.relative_to(ENGINE_DIR).parts)]
+    # files/: what submissions are graded with besides code (reference checkpoints, data)
+    bundled = sorted(p for p in (assignment.folder / "files").rglob("*") if p.is_file())
+    files = sorted(assignment.folder.rglob("*.py")) + bundled + [assignment.reference_path] \
+        + engine
     for path in files:
         if path.exists() and "examples" not in path.parts:
             digest.update(path.read_bytes())

@@ -26,7 +26,7 @@ from .checklib import say
 from .judge import expectations
 from .messages import render
 from .probe import default_seed, make_plan
-from .spec import LANGUAGES, ROOT, TEMPLATES_DIR, Assignment, SpecError
+from .spec import ENGINE_DIR, LANGUAGES, ROOT, TEMPLATES_DIR, Assignment, SpecError
 from .stub_text import stub_sections
 
 NB_META_KEY = "neurograde"
@@ -181,7 +181,8 @@ def _requirements(assignment: Assignment) -> str:
 def _student_file(assignment: Assignment, rel: str) -> Path:
     """A student file: files/<rel> in the assignment folder, else <rel> from the repository
     root (e.g. autograder/data/cifar10.py, so students load data with the grader's loader)."""
-    for src in (assignment.folder / "files" / rel, ROOT / rel):
+    engine = rel.removeprefix("autograder/")  # the engine is a package wherever it is installed
+    for src in (assignment.folder / "files" / rel, ROOT / rel, ENGINE_DIR / engine):
         if src.is_file():
             return src
     raise SpecError(f"{assignment.slug}: student file {rel} not found in "

@@ -31,7 +31,11 @@ from . import checklib
 from .checklib import DEFAULT, Tol
 from .collect import SubmissionLimits
 
-ROOT = Path(__file__).resolve().parent.parent
+ENGINE_DIR = Path(__file__).resolve().parent
+# An installed distribution carries the course beside the engine (package data); a checkout
+# has it at the top of the repository.
+_BUNDLED = ENGINE_DIR / "course"
+ROOT = _BUNDLED if (_BUNDLED / "assignments").is_dir() else ENGINE_DIR.parent
 ASSIGNMENTS_DIR = ROOT / "assignments"
 REFERENCE_DIR = ROOT / "reference"
 TEMPLATES_DIR = ROOT / "templates"
