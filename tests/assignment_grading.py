@@ -130,7 +130,7 @@ class GradingTests:
             text = feedback(result)
             for q in result.questions:
                 if q.id not in chosen:
-                    assert q.score == q.possible, (q.id, q.feedback)
+                    assert q.score == pytest.approx(q.possible, abs=1e-9), (q.id, q.feedback)
                     continue
                 mistake = chosen[q.id]
                 assert q.score < q.possible, (mistake.id, "lost no points")
@@ -164,7 +164,7 @@ class GradingTests:
         partly = results[f"{self.slug}-partly_wrong"]
         broken = results[f"{self.slug}-broken"]
         assert all(r.status == "ok" for r in (correct, partly, broken))
-        assert correct.total == assignment.possible, feedback(correct)
+        assert correct.total == pytest.approx(assignment.possible, abs=1e-9), feedback(correct)
         assert 0 < partly.total < assignment.possible
         assert named(partly)
         assert broken.total == 0 and broken.cell_errors

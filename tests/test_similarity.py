@@ -246,8 +246,10 @@ def test_hand_written_solutions_are_correct(perceptron, sources):
     X, y, models = setup["X_test"], setup["y_test"], setup["models"]
     w, b = models["f2"]
     np.testing.assert_array_equal(ours["predict"](X, w, b), ref["predict"](X, w, b))
-    assert ours["accuracy"](y, -y) == ref["accuracy"](y, -y) == 0.0
-    assert ours["accuracy"](y, ref["predict"](X, w, b)) == ref["accuracy"](y, ref["predict"](X, w, b))
+    assert ours["accuracy"](y, -y) == pytest.approx(0.0, abs=1e-12)
+    assert ref["accuracy"](y, -y) == pytest.approx(0.0, abs=1e-12)
+    assert ours["accuracy"](y, ref["predict"](X, w, b)) == \
+        pytest.approx(ref["accuracy"](y, ref["predict"](X, w, b)), abs=1e-12)
     with pytest.raises(ValueError):
         ours["accuracy"](y, y[:3])
     assert ours["better_model"](X, y, models) == ref["better_model"](X, y, models)
