@@ -7,6 +7,9 @@ hidden checks draw words, tables and analogy questions from rng. GloVe checks se
 Word lists are compared exactly, so hidden inputs are redrawn until every ranking they ask for
 is clear: consecutive scores among the top k + 1 differ by more than MARGIN (cosine), far above
 float32 rounding (~1e-6), so a float32 and a float64 implementation agree on the words.
+
+Input validation (Check.validation) is one check, the KeyError of one_hot for an unknown word:
+0.2 of q1's 2 points, 2% of the assignment (at most 10%, issue 12); the rest is mathematics.
 """
 
 from functools import lru_cache
@@ -307,7 +310,7 @@ def checks(v):
               points=0.2, tol=EXACT),
         Check("q1", "one_hot of an unknown word raises KeyError naming it", "one_hot_unknown",
               lambda rng: dict(words=["king", "emperor"], vocab=TOY_VOCAB, unknown="emperor"),
-              points=0.2, judge="one_hot_unknown"),
+              points=0.2, judge="one_hot_unknown", validation=True),
         Check("q1", "cosine of pairs of toy vectors", "cosine_similarity",
               lambda rng: dict(pairs=[[toy[7], toy[6]], [toy[0], toy[8]], [toy[4], toy[2]],
                                       [toy[1], 2 * toy[1]]]),
