@@ -103,7 +103,8 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
         to_grade = [s for s in runnable if tries[s.stem] < options.max_attempts]
         progress = Progress(len(todo), mode="quiet" if options.quiet else options.progress,
                             lang=options.lang)
-        grading = _grading(assignment, plan, version, to_grade, roster, options)
+        grading = _grading(assignment, plan, version, to_grade, roster, options,
+                           on_start=progress.started)
         grade, where = grading.grade, grading.where
         if to_grade and options.self_check:
             _check_self(assignment, grading, version, out_dir, options, progress)
@@ -125,6 +126,7 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
                           where=where))
         sources = {s.stem: s.source for s in in_batch}
         try:
+            progress.start()  # the timer thread: stopped by close() below, whatever happens
             for result in results:
                 result = dataclasses.replace(
                     result, extra={**result.extra, "source": sources.get(result.submission, "")})
@@ -158,8 +160,10 @@ class _Grading:
 
 
 def _grading(assignment: Assignment, plan, version: str, to_grade: list[Submission], roster,
-             options: BatchOptions) -> _Grading:
-    """How this batch grades a list of submissions, and where."""
+             options: BatchOptions,
+             on_start: Callable[[str], None] = lambda stem: None) -> _Grading:
+    """How this batch grades a list of submissions, and where (on_start(stem) as each one
+    begins running locally, for the progress heartbeat)."""
     if options.dask:
         from .distributed import grade_on_dask
 
@@ -183,6 +187,7 @@ def _grading(assignment: Assignment, plan, version: str, to_grade: list[Submissi
     def locally(subs, jobs, book, version):
         def attempt(sub: Submission) -> SubmissionResult:
             book.start_attempt(assignment.slug, sub.stem, sub.sha256, version)
+            on_start(sub.stem)
             return one(sub)
         return _grade_locally(attempt, subs, jobs)
     # The self-check's two runs share the batch's job slots (up to two at once), warming the
