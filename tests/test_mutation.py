@@ -63,11 +63,29 @@ EXPECTED = {
     "f: flag=True -> flag=False": "default",
 }
 
-# perceptron mutants whose fate is known: the mistake count is checked, the step size is not
-# (labels are +-1, so lr / yi == lr * yi), and no check calls train_perceptron without lr.
+# A perceptron mutant any sound check kills (train_perceptron's mistake counts are its
+# point), and a made id, near which a mistyped id gets a suggestion.
 KILLED = "train_perceptron: count += 1 -> count += 2"
-EQUIVALENT = "train_perceptron: lr * yi -> lr / yi"
-SURVIVOR = "train_perceptron: lr=1.0 -> lr=2.0"
+DEFAULT_LR = "train_perceptron: lr=1.0 -> lr=2.0"
+# Rewrites that compute the same thing, so they survive whatever the checks are (the real
+# survivors change as checks improve): one listed as equivalent in the test's README, one not.
+EQUIVALENT = "train_perceptron: count += 1 -> count = count + 1"
+UNLISTED = "train_perceptron: b = 0.0 -> b = 0.0 * 2"
+
+
+def with_rewrites(assignment):
+    """The assignment's mutants plus the two rewrites above (same function, same form)."""
+    made = real_assignment_mutants(assignment)
+    base = next(m for m in made if m.function == "train_perceptron")
+    rewrites = [mutation.Mutant(EQUIVALENT, base.function, "operator", 0, base.original,
+                                base.original.replace("count += 1", "count = count + 1")),
+                mutation.Mutant(UNLISTED, base.function, "constant", 0, base.original,
+                                base.original.replace("b = 0.0", "b = 0.0 * 2"))]
+    assert all(r.source != base.original for r in rewrites)
+    return made + rewrites
+
+
+real_assignment_mutants = mutation.assignment_mutants
 
 
 def test_every_mutation_kind_is_made_on_an_example():
@@ -160,10 +178,10 @@ def test_equivalent_mutants_are_read_from_the_readme_section(tmp_path):
         "# notes\n\n| `not: this` | another table |\n|---|---|\n\n"
         "## Mutation testing\n\nSome words.\n\n"
         "| mutant | why it is equivalent |\n|---|---|\n"
-        f"| `{EQUIVALENT}` | labels are +1 or -1 |\n"
+        f"| `{EQUIVALENT}` | the same sum |\n"
         "| `f: a \\| b -> a & b` | booleans |\n\n"
         "## Later\n\n| `after: x` | no |\n")
-    assert read_equivalents(readme) == {EQUIVALENT: "labels are +1 or -1",
+    assert read_equivalents(readme) == {EQUIVALENT: "the same sum",
                                         "f: a | b -> a & b": "booleans"}
     assert read_equivalents(tmp_path / "missing.md") == {}
 
@@ -176,21 +194,23 @@ def test_list_prints_the_ids_without_grading(capsys):
     assert first.startswith("# perceptron: 5 of ")
     assert mutation.main(["perceptron", "--list", "--limit", "5"]) == 0
     assert capsys.readouterr().out == first
-    assert mutation.main(["perceptron", "--list", "--id", SURVIVOR.replace("2.0", "9")]) == 2
-    assert f"did you mean {SURVIVOR!r}" in capsys.readouterr().err
+    assert mutation.main(["perceptron", "--list", "--id", DEFAULT_LR.replace("2.0", "9")]) == 2
+    assert f"did you mean {DEFAULT_LR!r}" in capsys.readouterr().err
 
 
-def test_mutants_are_graded_through_the_batch_and_scored(tmp_path, box, capsys):
+def test_mutants_are_graded_through_the_batch_and_scored(tmp_path, box, capsys, monkeypatch):
     """Three perceptron mutants and the unmutated reference graded in one grade_batch: the
-    reference gets full marks, the changed mistake count is killed, lr / yi survives and is
-    listed as equivalent, the default lr survives unlisted; score = 1 / (3 - 1); the listed
-    entries that are killed or no longer made are reported as stale; exit 1 below --min."""
+    reference gets full marks, the changed mistake count is killed, a rewrite listed as
+    equivalent survives and counts as equivalent, another rewrite survives unlisted; score
+    = 1 / (3 - 1); the listed entries that are killed or no longer made are reported as
+    stale; exit 1 below --min."""
+    monkeypatch.setattr(mutation, "assignment_mutants", with_rewrites)
     readme = tmp_path / "README.md"
     readme.write_text("## Mutation testing\n\n| mutant | why |\n|---|---|\n"
-                      f"| `{EQUIVALENT}` | labels are +1 or -1 |\n"
+                      f"| `{EQUIVALENT}` | the same sum |\n"
                       f"| `{KILLED}` | wrongly listed |\n"
                       "| `predict: X @ w -> X @ v` | no such mutant |\n")
-    ids = [KILLED, EQUIVALENT, SURVIVOR]
+    ids = [KILLED, EQUIVALENT, UNLISTED]
     argv = ["perceptron", "--jobs", "2", "--readme", str(readme), "--keep",
             str(tmp_path / "keep")] + [a for i in ids for a in ("--id", i)]
     assert mutation.main(argv) == 1
@@ -198,7 +218,7 @@ def test_mutants_are_graded_through_the_batch_and_scored(tmp_path, box, capsys):
     assert "perceptron: 3 mutants graded" in out
     assert "1 killed, 1 equivalent, score 50.0%" in out
     survivors = out.split("surviving, not listed as equivalent (1):")[1].split("  surviving")[0]
-    assert SURVIVOR in survivors and EQUIVALENT not in survivors
+    assert UNLISTED in survivors and EQUIVALENT not in survivors
     stale = out.split("stale entries")[1]
     assert f"`{KILLED}`: killed" in stale
     assert "`predict: X @ w -> X @ v`: no longer made" in stale
@@ -232,3 +252,13 @@ def test_a_reference_without_full_marks_stops_the_run(tmp_path, box, monkeypatch
                           str(tmp_path / "none.md")]) == 2
     err = capsys.readouterr().err
     assert "grader fault" in err and "unmutated reference" in err
+
+
+def test_neurograde_selftest_runs_the_same_tool(capsys):
+    """`neurograde selftest --mutants SLUG --list` prints what benchmarks/mutation.py does."""
+    from autograder.cli import main as cli_main
+    assert cli_main(["selftest", "--mutants", "perceptron", "--list", "--limit", "4"]) == 0
+    via_cli = capsys.readouterr().out
+    assert mutation.main(["perceptron", "--list", "--limit", "4"]) == 0
+    assert capsys.readouterr().out == via_cli
+    assert via_cli.startswith("# perceptron: 4 of ")
