@@ -11,6 +11,14 @@ seeds of the public draws and the notebook's demo (the shape and seed of X_demo,
 width of the experiment); the notebook's text and setup cell print them. One public check runs
 activation_variances on the notebook's own X_demo, so a notebook carrying another student's
 numbers loses it.
+
+Input validation (raising ValueError, Check.validation) carries 1 of the 10 points: the course
+grades the mathematics. The valid calls mixed into the validation checks include layers of one
+unit (n = 1 is a valid fan) and a network of one layer.
+
+Question 3 is graded apart from question 2: its probes let glorot_variance and
+glorot_uniform_limit stand in with the right results for the check's sizes (`given`, see
+_given and probes.py), so a sampler that calls a wrong question 2 function keeps its points.
 """
 
 import math
@@ -36,13 +44,25 @@ def _target(n_in, n_out):
     return dict(_variance=variance, _limit=math.sqrt(3.0 * variance), _std=math.sqrt(variance))
 
 
+def _given(fans):
+    """Question 2's results for these layer sizes, for the stand-ins of the question 3 probes
+    (probes._given): one row [n_in, n_out, result] per size, result None where a fan is below
+    1 (the function raises ValueError there)."""
+    def rows(key):
+        return [[n_in, n_out, _target(n_in, n_out)[key] if min(n_in, n_out) >= 1 else None]
+                for n_in, n_out in fans]
+    return {"glorot_variance": rows("_variance"), "glorot_uniform_limit": rows("_limit")}
+
+
 def _sample_inputs(n_in, n_out, seed, kind, public=False):
     """A sampler's inputs; public checks also tell the judge it may quote the target law
-    (public inputs and expected values are in the student's test files anyway)."""
+    (public inputs and expected values are in the student's test files anyway). The target
+    law stays judge-only; `given` hands question 2's values for these sizes to the stand-ins,
+    which is no more than a sampler calling glorot_uniform_limit gets anyway."""
     target = _target(n_in, n_out)
     keep = ("_limit", "_variance") if kind == "uniform" else ("_std", "_variance")
     return dict(n_in=n_in, n_out=n_out, seed=seed, _show_numbers=public,
-                **{k: target[k] for k in keep})
+                given=_given([[n_in, n_out]]), **{k: target[k] for k in keep})
 
 
 def _random_sample(kind):
@@ -125,12 +145,20 @@ def _random_bad_fans(rng):
 
 
 def _with_valid(rng, bad):
-    """The invalid cases with one valid one inserted at a random place: which calls must raise
-    then depends on the inputs, not on a fixed pattern a forged answer could replay."""
+    """The invalid cases with valid ones inserted at random places: one of random sizes and
+    two with a fan of one unit (the smallest valid size, which must not raise). Which calls
+    must raise then depends on the inputs, not on a fixed pattern a forged answer could
+    replay."""
     fans = [list(f) for f in bad]
-    fans.insert(int(rng.integers(len(fans) + 1)),
-                [int(rng.integers(1, 300)), int(rng.integers(1, 300))])
+    one = int(rng.integers(2, 300))
+    for valid in ([int(rng.integers(1, 300)), int(rng.integers(1, 300))], [1, one], [one, 1]):
+        fans.insert(int(rng.integers(len(fans) + 1)), valid)
     return fans
+
+
+def _samplers_reject(rng):
+    fans = _with_valid(rng, [[0, int(rng.integers(1, 50))], [int(rng.integers(1, 50)), -1]])
+    return dict(fans=fans, seed=int(rng.integers(2**31)), given=_given(fans))
 
 
 # --- q4 --------------------------------------------------------------------------------
@@ -164,11 +192,13 @@ def _random_band(rng):
 
 
 def _random_reject(rng):
-    """Two invalid calls (1-D X, n_layers = 0) and a valid one, in a random order."""
+    """Two invalid calls (1-D X, n_layers = 0) and two valid ones (one layer and a few), in a
+    random order."""
     n_in = int(rng.integers(2, 20))
     cases = [[rng.normal(size=n_in), 2], [rng.normal(size=(n_in, 7)), 0],
-             [rng.normal(size=(n_in, 7)), int(rng.integers(1, 4))]]
-    return dict(cases=[cases[k] for k in rng.permutation(3)],
+             [rng.normal(size=(n_in, 7)), 1],
+             [rng.normal(size=(n_in, 7)), int(rng.integers(2, 4))]]
+    return dict(cases=[cases[k] for k in rng.permutation(len(cases))],
                 width=int(rng.integers(2, 10)), seed=int(rng.integers(2**31)))
 
 
@@ -189,7 +219,7 @@ def checks(v):
               lambda rng: dict(cases=preact), points=0.5, tol=FORMULA),
         Check("q1", "random fan-ins and variances", "preactivation_variance",
               _random_preactivation, points=0.5, hidden=True, tol=FORMULA),
-        # q2 (2 points)
+        # q2 (2 points, 0.25 for validation)
         Check("q2", "glorot_variance for four layer sizes", "glorot_formulas",
               lambda rng: dict(function="glorot_variance", fans=fans),
               points=0.5, tol=FORMULA),
@@ -197,16 +227,17 @@ def checks(v):
               lambda rng: dict(function="glorot_uniform_limit", fans=fans),
               points=0.5, tol=FORMULA),
         Check("q2", "fans below 1 raise ValueError", "glorot_formulas_reject",
-              lambda rng: dict(fans=[[0, 5], [5, 0]]), points=0.25, tol=EXACT),
+              lambda rng: dict(fans=[[0, 5], [5, 0]]), points=0.125, tol=EXACT,
+              validation=True),
         Check("q2", "glorot_variance for random layer sizes", "glorot_formulas",
               lambda rng: dict(function="glorot_variance", fans=_random_fans(rng)),
-              points=0.25, hidden=True, tol=FORMULA),
+              points=0.375, hidden=True, tol=FORMULA),
         Check("q2", "glorot_uniform_limit for random layer sizes", "glorot_formulas",
               lambda rng: dict(function="glorot_uniform_limit", fans=_random_fans(rng)),
-              points=0.25, hidden=True, tol=FORMULA),
+              points=0.375, hidden=True, tol=FORMULA),
         Check("q2", "zero and negative fans raise ValueError", "glorot_formulas_reject",
-              _random_bad_fans, points=0.25, hidden=True, tol=EXACT),
-        # q3 (3 points)
+              _random_bad_fans, points=0.125, hidden=True, tol=EXACT, validation=True),
+        # q3 (3 points, 0.25 for validation)
         Check("q3", f"glorot_uniform({s_in}, {s_out}): shape, bounds, mean, variance, KS test",
               "glorot_uniform",
               lambda rng: _sample_inputs(s_in, s_out, v["sample_seed"], "uniform", True),
@@ -224,34 +255,32 @@ def checks(v):
               lambda rng: _sample_inputs(d_in, d_out, v["draw_seed"], "normal"),
               points=0.25, tol={"W": DRAWS}),
         Check("q3", "glorot_uniform statistics for random sizes and generators", "glorot_uniform",
-              _random_sample("uniform"), points=0.5, hidden=True,
+              _random_sample("uniform"), points=0.625, hidden=True,
               judge="glorot_uniform_sample"),
         Check("q3", "glorot_normal statistics for random sizes and generators", "glorot_normal",
-              _random_sample("normal"), points=0.5, hidden=True, judge="glorot_normal_sample"),
+              _random_sample("normal"), points=0.625, hidden=True,
+              judge="glorot_normal_sample"),
         Check("q3", "samplers raise ValueError for zero and negative fans", "samplers_reject",
-              lambda rng: dict(fans=_with_valid(rng, [[0, int(rng.integers(1, 50))],
-                                                      [int(rng.integers(1, 50)), -1]]),
-                               seed=int(rng.integers(2**31))),
-              points=0.5, hidden=True, tol=EXACT),
-        # q4 (4 points)
+              _samplers_reject, points=0.25, hidden=True, tol=EXACT, validation=True),
+        # q4 (4 points, 0.5 for validation)
         Check("q4", f"{layers} layers of width {width} on a fixed 4 x 6 input",
               "activation_variances",
               lambda rng: dict(init="normal", scale=0.5, n_layers=layers, width=width,
                                seed=v["net_seed"], X=SMALL_X),
-              points=0.5, tol={"variances": NETWORK}),
+              points=0.75, tol={"variances": NETWORK}),
         Check("q4", f"{BAND_LAYERS} layers of width {band[0]}: Glorot stays in band, "
                     f"N(0, 0.01^2) collapses, N(0, 1) saturates", "activation_band",
               lambda rng: _band(*band), points=0.5, judge="activation_band"),
         Check("q4", "1-D X and n_layers = 0 raise ValueError", "activation_variances_reject",
               lambda rng: dict(X_1d=SMALL_X[0], X_2d=SMALL_X, width=3, seed=0),
-              points=0.5, tol=EXACT),
+              points=0.25, tol=EXACT, validation=True),
         Check("q4", "random depth, width, init and generator, non-square first layer",
-              "activation_variances", _random_network, points=1.0, hidden=True,
+              "activation_variances", _random_network, points=1.25, hidden=True,
               tol={"variances": NETWORK}),
         Check("q4", "variance band for a random width and generator", "activation_band",
               _random_band, points=0.5, hidden=True, judge="activation_band"),
         Check("q4", "random bad inputs raise ValueError", "activation_variances_cases",
-              _random_reject, points=0.5, hidden=True, tol=EXACT),
+              _random_reject, points=0.25, hidden=True, tol=EXACT, validation=True),
         # appended last: each check draws from the stream of its index, so the hidden
         # checks keep the inputs they had before this check existed
         Check("q4", f"the notebook's own X_demo through {v['demo_layers']} layers of width "

@@ -4,7 +4,10 @@ judge(inputs, outputs, expected) -> (fraction of the points, messages). They run
 trusted side and are embedded verbatim in the otter test files, so: numpy and scipy only, no
 reference, and no Glorot formula. The target distribution arrives in judge-only inputs
 (`_limit`, `_variance`, `_std`, computed by checks.py on the trusted side; keys starting with
-"_" never reach the sandbox, where a forged probe could draw from them). `expected` (the
+"_" never reach the sandbox). The sandbox does get question 2's values for the check's sizes
+(`given`: the stand-ins that grade question 3 apart from question 2), which is what a sampler
+calling glorot_uniform_limit receives anyway: the samplers are judged on the distribution they
+draw, not on knowing the formula of question 2. `expected` (the
 reference's own sample for the same seed) is not used by the sample judges: any correct
 sampler must pass, whatever draw calls it makes. Numbers of the target law and the allowed
 deviations are quoted only where the inputs say so (`_show_numbers`: public checks, whose
@@ -100,9 +103,13 @@ def _variance_names(n_in, variance):
 
 
 def _named(observed, candidates, rel):
-    """Notes naming the wrong variances the observed one matches within relative width rel."""
-    return [say("glorot.variance-matches", name=say(key)) for key, value in candidates.items()
-            if value > 0 and abs(observed / value - 1.0) <= rel]
+    """A note naming the wrong variance the observed one matches within relative width rel,
+    if exactly one does: where two wrong variances lie within the sample's reach of each
+    other (LeCun's 1/250 and the limit sqrt(2 Var) at 250 x 80 differ by 1%), the sample
+    cannot tell which mistake was made, so neither is named."""
+    matches = [key for key, value in candidates.items()
+               if value > 0 and abs(observed / value - 1.0) <= rel]
+    return [say("glorot.variance-matches", name=say(matches[0]))] if len(matches) == 1 else []
 
 
 def _likely(notes):
@@ -137,6 +144,7 @@ def glorot_uniform_sample(inputs, outputs, expected):
         candidates = _variance_names(n_in, variance)
         candidates["glorot.var.std-as-limit"] = variance / 3.0
         candidates["glorot.var.no-sqrt"] = 3.0 * variance * variance
+        candidates["glorot.var.limit-two-variances"] = 2.0 * variance / 3.0
         notes += _named(var, candidates, rel)
     outside = int((np.abs(w) > a * (1.0 + ROUNDING)).sum())
     if outside:

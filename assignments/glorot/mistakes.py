@@ -32,6 +32,13 @@ def glorot_uniform_limit__variance_as_limit(n_in, n_out):
     return float(np.sqrt(2.0 / (n_in + n_out)))
 
 
+def glorot_uniform_limit__two_variances(n_in, n_out):
+    # a^2 = 2 Var: the variance of U(-a, a) taken as a^2/2 instead of a^2/3.
+    if n_in < 1 or n_out < 1:
+        raise ValueError("n_in and n_out must be >= 1")
+    return float(np.sqrt(2.0 * (2.0 / (n_in + n_out))))
+
+
 def glorot_uniform_limit__no_sqrt(n_in, n_out):
     if n_in < 1 or n_out < 1:
         raise ValueError("n_in and n_out must be >= 1")
@@ -130,6 +137,15 @@ MISTAKES = [
                "U(-a, a) tiene varianza a^2/3, así que a = sqrt(6/(n_in + n_out)).",
          "pt": "O limite é o desvio padrão da normal, sqrt(2/(n_in + n_out)); U(-a, a) tem "
                "variância a^2/3, então a = sqrt(6/(n_in + n_out))."}},
+    {"id": "uniform-limit-sqrt-2var", "function": "glorot_uniform_limit",
+     "variant": glorot_uniform_limit__two_variances,
+     "message": {
+         "en": "The limit is sqrt(2 * Var) = sqrt(4/(n_in + n_out)); U(-a, a) has variance "
+               "a^2/3, not a^2/2, so a = sqrt(3 * Var) = sqrt(6/(n_in + n_out)).",
+         "es": "El límite es sqrt(2 * Var) = sqrt(4/(n_in + n_out)); U(-a, a) tiene varianza "
+               "a^2/3, no a^2/2, así que a = sqrt(3 * Var) = sqrt(6/(n_in + n_out)).",
+         "pt": "O limite é sqrt(2 * Var) = sqrt(4/(n_in + n_out)); U(-a, a) tem variância "
+               "a^2/3, e não a^2/2, então a = sqrt(3 * Var) = sqrt(6/(n_in + n_out))."}},
     {"id": "uniform-limit-no-sqrt", "function": "glorot_uniform_limit",
      "variant": glorot_uniform_limit__no_sqrt,
      "message": {

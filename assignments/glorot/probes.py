@@ -8,11 +8,17 @@ the same stream. The target distribution of a sample check (`_limit`, `_variance
 a judge-only input: it never reaches the sandbox, so the probes take it as optional. Weight
 initializers for activation_variances are built here from a kind and a scale given in the
 inputs, so question 4 never depends on the student's own samplers of question 3.
+
+Question 3 is graded on its own too: a sampler may call glorot_variance or
+glorot_uniform_limit (question 2), so during a question 3 probe those names stand in
+(Names.standing_in) for functions that return the results given in the inputs (`given`,
+computed on the trusted side) for the check's layer sizes and fall back on the student's own
+function for any other call. A mistake in question 2 then costs question 2's points only.
 """
 
 import numpy as np
 
-from checklib import raised
+from checklib import MissingName, raised
 
 
 def _init(kind, scale):
@@ -43,18 +49,44 @@ def glorot_formulas_reject(ns, fans):
 
 # --- q3: samplers ----------------------------------------------------------------------
 
-def glorot_uniform(ns, n_in, n_out, seed, **target):
-    return {"W": ns["glorot_uniform"](n_in, n_out, np.random.default_rng(seed))}
+def _given(name, table, own):
+    """A stand-in for question 2's function `name`: for the layer sizes of a row [n_in, n_out,
+    result] of table (in either order: the Glorot formulas are symmetric) it returns that
+    result, or raises ValueError where the result is None (sizes below 1); any other call goes
+    to the student's own function."""
+    def stand_in(n_in, n_out):
+        for a, b, result in table:
+            if (n_in, n_out) in ((a, b), (b, a)):
+                if result is None:
+                    raise ValueError(f"{name}: n_in and n_out must be >= 1")
+                return result
+        if own is None:
+            raise MissingName(name)
+        return own(n_in, n_out)
+    return stand_in
 
 
-def glorot_normal(ns, n_in, n_out, seed, **target):
-    return {"W": ns["glorot_normal"](n_in, n_out, np.random.default_rng(seed))}
+def _standing_in(ns, given):
+    """ns with question 2's functions standing in as given (see the module docstring)."""
+    return ns.standing_in(**{name: _given(name, table, ns.get(name))
+                             for name, table in (given or {}).items()})
 
 
-def samplers_reject(ns, fans, seed):
-    return {name: [raised(ns[name], n_in, n_out, np.random.default_rng(seed))
-                   for n_in, n_out in fans]
-            for name in ("glorot_uniform", "glorot_normal")}
+def glorot_uniform(ns, n_in, n_out, seed, given=None, **target):
+    with _standing_in(ns, given):
+        return {"W": ns["glorot_uniform"](n_in, n_out, np.random.default_rng(seed))}
+
+
+def glorot_normal(ns, n_in, n_out, seed, given=None, **target):
+    with _standing_in(ns, given):
+        return {"W": ns["glorot_normal"](n_in, n_out, np.random.default_rng(seed))}
+
+
+def samplers_reject(ns, fans, seed, given=None):
+    with _standing_in(ns, given):
+        return {name: [raised(ns[name], n_in, n_out, np.random.default_rng(seed))
+                       for n_in, n_out in fans]
+                for name in ("glorot_uniform", "glorot_normal")}
 
 
 # --- q4: variance through a deep tanh network ------------------------------------------
@@ -90,10 +122,12 @@ def activation_band(ns, n_layers, width, m, seed, stds):
 
 
 def activation_variances_reject(ns, X_1d, X_2d, width, seed):
+    """Two invalid calls and a valid one (a single layer, which must not raise)."""
     fn = ns["activation_variances"]
     init = _init("normal", 0.1)
     return {"X not 2-D": raised(fn, init, 2, width, X_1d, np.random.default_rng(seed)),
-            "n_layers = 0": raised(fn, init, 0, width, X_2d, np.random.default_rng(seed))}
+            "n_layers = 0": raised(fn, init, 0, width, X_2d, np.random.default_rng(seed)),
+            "n_layers = 1": raised(fn, init, 1, width, X_2d, np.random.default_rng(seed))}
 
 
 def activation_variances_cases(ns, cases, width, seed):
