@@ -1,12 +1,13 @@
 """Grading of perceptron submissions: the course's exercise has an answer (f2), the sign(0) = +1
-convention is what q1 teaches (np.sign is a named mistake), and every known mistake can be told
-apart. (The shared GradingTests do not apply: the reference's better_model calls the notebook's
-own predict and accuracy, so a mistake there also costs q3.)"""
+convention is what q1 teaches (np.sign is a named mistake), every known mistake can be told
+apart and is named alone, and q3 is graded on its own (a wrong predict or accuracy, which
+better_model calls, costs only q1's or q2's points)."""
 
 import numpy as np
 import pytest
 
-from assignment_grading import EXTRA_SEEDS, feedback, grade, named, notebook_with_code, question
+from assignment_grading import (EXTRA_SEEDS, MistakeAloneGradingTests, feedback, grade, named,
+                                notebook_with_code, question)
 from autograder.judge import expectations
 from autograder.probe import make_plan
 from autograder.release import build_notebook
@@ -83,3 +84,31 @@ def test_np_sign_in_predict_loses_points_on_q1_and_is_named(perceptron, tmp_path
     assert mistake.text("en") in feedback(result)
     assert set(mistake.message) == {"en", "es", "pt"}
     assert all("np.sign" in text for text in mistake.message.values())
+
+
+class TestGrading(MistakeAloneGradingTests):
+    slug = SLUG
+
+
+WRONG_EARLIER = {
+    "q1": "import numpy as np\n\n\ndef predict(X, w, b):\n"
+          "    return np.where(X @ w + b >= 0, 1, 0)\n",
+    "q2": "import numpy as np\n\n\ndef accuracy(y_true, y_pred):\n"
+          "    if len(y_true) != len(y_pred) or len(y_true) == 0:\n"
+          "        raise ValueError('lengths')\n"
+          "    return float(np.sum(np.asarray(y_true) != np.asarray(y_pred)))\n",
+}
+
+
+def test_a_wrong_predict_and_accuracy_do_not_cost_q3(perceptron, tmp_path, box):
+    """The reference's better_model calls the notebook's predict and accuracy; with both
+    wrong (1/0 labels, a count of errors), q1 and q2 lose points while q3 keeps full marks:
+    its probes stand in the right values for the check's models (Names.standing_in)."""
+    path = notebook_with_code(perceptron, WRONG_EARLIER, tmp_path / "subs" / "early.ipynb")
+    result = grade(perceptron, [path], tmp_path / "out")["early"]
+    assert result.status == "ok", result.message
+    assert question(result, "q1").score < question(result, "q1").possible
+    assert question(result, "q2").score < question(result, "q2").possible
+    q3 = question(result, "q3")
+    assert q3.score == q3.possible, q3.feedback
+    assert question(result, "q4").score == question(result, "q4").possible

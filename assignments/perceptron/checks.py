@@ -1,4 +1,12 @@
-"""Perceptron checks: inputs and tolerances (trusted side). Points add up per question."""
+"""Perceptron checks: inputs and tolerances (trusted side). Points add up per question.
+
+Input validation (accuracy's ValueError) is 0.5 of the 10 points (Check.validation): the
+assignment grades the perceptron, not defensive programming. Question 3 is graded on its own:
+better_model may call predict and accuracy, so its probes stand those in with the values
+given here for the check's models (probes.py), and a mistake in question 1 or 2 costs that
+question's points only. Boundaries: a single example (accuracy), an empty set (ValueError),
+train_perceptron's default learning rate.
+"""
 
 import numpy as np
 
@@ -70,14 +78,37 @@ def _random_accuracy(rng):
     return dict(y_true=rng.choice([-1, 1], size=m), y_pred=rng.choice([-1, 1], size=m))
 
 
+def _single_examples(rng):
+    """Accuracy of a single example (m = 1), right and wrong, in a random order."""
+    label = int(rng.choice([-1, 1]))
+    cases = [[[label], [label]], [[label], [-label]], [[-label], [-label]], [[-label], [label]]]
+    return dict(cases=[cases[k] for k in rng.permutation(4)])
+
+
 def _mismatch(rng):
-    """Two calls with lengths that differ and one with equal lengths, in a random order: which
-    calls must raise depends on the inputs, not on a fixed answer a forged report could give."""
+    """Two calls with lengths that differ, one with two empty arrays (m = 0) and one with equal
+    lengths, in a random order: which calls must raise depends on the inputs, not on a fixed
+    answer a forged report could give."""
     m = int(rng.integers(5, 15))
     cases = [[rng.choice([-1, 1], size=m), rng.choice([-1, 1], size=m + 3)],
              [rng.choice([-1, 1], size=m + 2), rng.choice([-1, 1], size=m)],
+             [np.zeros(0, dtype=int), np.zeros(0, dtype=int)],
              [rng.choice([-1, 1], size=m), rng.choice([-1, 1], size=m)]]
-    return dict(cases=[cases[k] for k in rng.permutation(3)])
+    return dict(cases=[cases[k] for k in rng.permutation(4)])
+
+
+def _labels(X, w, b):
+    return np.where(np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b >= 0, 1, -1)
+
+
+def _models(X, y, names, weights, biases):
+    """A better_model case with what predict and accuracy give for its models (`given`: rows
+    [w, b, labels] and [labels, accuracy]), which stand in for the student's own during the
+    probe, so question 3 does not depend on questions 1 and 2."""
+    labels = [_labels(X, w, b) for w, b in zip(weights, biases)]
+    given = {"predict": [[w, b, p] for w, b, p in zip(weights, biases, labels)],
+             "accuracy": [[p, float(np.mean(p == y))] for p in labels]}
+    return dict(X=X, y=y, names=names, weights=weights, biases=biases, given=given)
 
 
 def _differing_models(rng):
@@ -87,9 +118,9 @@ def _differing_models(rng):
     while True:
         weights = [np.round(rng.normal(size=3), 2) for _ in range(3)]
         biases = [float(np.round(rng.normal(), 2)) for _ in range(3)]
-        accs = [np.mean(np.where(X @ w + b >= 0, 1, -1) == y) for w, b in zip(weights, biases)]
+        accs = [np.mean(_labels(X, w, b) == y) for w, b in zip(weights, biases)]
         if len(set(accs)) == 3:
-            return dict(X=X, y=y, names=["a", "b", "c"], weights=weights, biases=biases)
+            return _models(X, y, ["a", "b", "c"], weights, biases)
 
 
 def _tied_models(rng):
@@ -98,8 +129,7 @@ def _tied_models(rng):
     X = _points(rng, 30, 2)
     y = np.where(X[:, 0] >= 0, 1, -1)
     w = np.array([1.0, 0.0])
-    tied = dict(X=X, y=y, names=["left", "right", "worse"], weights=[w, 2 * w, -w],
-                biases=[0.0, 0.0, 0.0])
+    tied = _models(X, y, ["left", "right", "worse"], [w, 2 * w, -w], [0.0, 0.0, 0.0])
     cases = [tied, _differing_models(rng)]
     return dict(cases=[cases[k] for k in rng.permutation(2)])
 
@@ -127,11 +157,18 @@ def _random_lr(rng):
     return dict(X=X, y=rng.choice([-1, 1], size=25), epochs=5, lr=0.5)
 
 
+def _default_lr(rng):
+    # Random labels: many updates, each of the default size (lr = 1).
+    X = _points(rng, 20, 3)
+    return dict(X=X, y=rng.choice([-1, 1], size=20), epochs=4)
+
+
 def checks(v):
     X, Y = np.asarray(v["X_test"], dtype=float), np.asarray(v["y_test"])
     F1 = (np.asarray(v["w1"], dtype=float), float(v["b1"]))
     F2 = (np.asarray(v["w2"], dtype=float), float(v["b2"]))
-    f1_pred = np.where(X @ F1[0] + F1[1] >= 0, 1, -1)
+    f1_pred = _labels(X, *F1)
+    exercise = _models(X, Y, ["f1", "f2"], [F1[0], F2[0]], [F1[1], F2[1]])
     train_tol = {"w": WEIGHTS, "b": WEIGHTS, "mistakes": EXACT}
     return [
         Check("q1", "the exercise's test set with f1", "predict",
@@ -148,29 +185,29 @@ def checks(v):
               lambda rng: dict(y_true=Y, y_pred=f1_pred),
               points=0.5, tol=Tol(atol=1e-12)),
         Check("q2", "length mismatch raises ValueError", "accuracy_mismatch",
-              lambda rng: dict(y_true=Y, y_pred=Y[:5]), points=0.5),
+              lambda rng: dict(y_true=Y, y_pred=Y[:5]), points=0.25, validation=True),
         Check("q2", "random labels", "accuracy", _random_accuracy, points=0.5, hidden=True,
               tol=Tol(atol=1e-12)),
-        Check("q2", "random length mismatch", "accuracy_cases", _mismatch, points=0.5,
-              hidden=True),
+        Check("q2", "a single example", "accuracies", _single_examples, points=0.5,
+              hidden=True, tol=Tol(atol=1e-12)),
+        Check("q2", "random length mismatch and empty arrays", "accuracy_cases", _mismatch,
+              points=0.25, hidden=True, validation=True),
         Check("q3", "f1 against f2 on the exercise's test set", "better_model",
-              lambda rng: dict(X=X, y=Y, names=["f1", "f2"], weights=[F1[0], F2[0]],
-                               biases=[F1[1], F2[1]]), points=0.5),
+              lambda rng: dict(exercise), points=0.5),
         Check("q3", "f1 against f2 on the notebook's own test set",
-              "better_model_on_notebook_data",
-              lambda rng: dict(X=X, y=Y, names=["f1", "f2"], weights=[F1[0], F2[0]],
-                               biases=[F1[1], F2[1]]), points=0.5),
+              "better_model_on_notebook_data", lambda rng: dict(exercise), points=0.5),
         Check("q3", "three random models", "better_model", _differing_models, points=0.5,
               hidden=True),
         Check("q3", "two equally good models", "better_model_cases", _tied_models, points=0.5,
               hidden=True),
         Check("q4", "the exercise's test set, 10 epochs", "train_perceptron",
               lambda rng: dict(X=X, y=Y, epochs=10, lr=1.0), points=1.0, tol=train_tol),
-        Check("q4", "separable data converges", "train_perceptron", _separable, points=1.0,
+        Check("q4", "separable data converges", "train_perceptron", _separable, points=0.75,
               hidden=True, tol=train_tol),
-        Check("q4", "XOR never converges", "train_perceptron",
-              _xor, points=1.0, hidden=True,
+        Check("q4", "XOR never converges", "train_perceptron", _xor, points=0.75, hidden=True,
               tol=train_tol),
         Check("q4", "learning rate 0.5 on random labels", "train_perceptron", _random_lr,
-              points=1.0, hidden=True, tol=train_tol),
+              points=0.75, hidden=True, tol=train_tol),
+        Check("q4", "the default learning rate", "train_perceptron_default_lr", _default_lr,
+              points=0.75, hidden=True, tol=train_tol),
     ]

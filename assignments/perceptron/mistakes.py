@@ -1,4 +1,7 @@
-"""Known wrong variants of the perceptron functions, named in feedback (trusted side only)."""
+"""Known wrong variants of the perceptron functions, named in feedback (trusted side only).
+
+Each variant differs from the reference in its mathematics only (it validates its input as the
+exercise asks): a missing ValueError is told by its own check, never named as a mistake."""
 
 import numpy as np
 
@@ -15,23 +18,21 @@ def predict__zero_one(X, w, b):
     return np.where(np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b >= 0, 1, 0)
 
 
+# Each variant is pasted into a notebook on its own: it validates inline, as the exercise asks,
+# so that a mistake's evidence is its mathematics only.
+
 def accuracy__count(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape[0] != y_pred.shape[0]:
-        raise ValueError("length mismatch")
+    if y_true.shape[0] != y_pred.shape[0] or y_true.shape[0] == 0:
+        raise ValueError("lengths differ or are 0")
     return float(np.sum(y_true == y_pred))
 
 
 def accuracy__error_rate(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape[0] != y_pred.shape[0]:
-        raise ValueError("length mismatch")
+    if y_true.shape[0] != y_pred.shape[0] or y_true.shape[0] == 0:
+        raise ValueError("lengths differ or are 0")
     return float(np.mean(y_true != y_pred))
-
-
-def accuracy__no_length_check(y_true, y_pred):
-    n = min(len(y_true), len(y_pred))
-    return float(np.mean(np.asarray(y_true)[:n] == np.asarray(y_pred)[:n]))
 
 
 def better_model__first_max(X, y, models):
@@ -102,10 +103,6 @@ MISTAKES = [
      "message": {"en": "this is the error rate (fraction wrong), not the accuracy",
                  "es": "eso es la tasa de error (fracción de errores), no la exactitud",
                  "pt": "isso é a taxa de erro (fração de erros), não a acurácia"}},
-    {"id": "accuracy-no-length-check", "function": "accuracy", "variant": accuracy__no_length_check,
-     "message": {"en": "arrays of different lengths must raise ValueError, not be truncated",
-                 "es": "arreglos de distinto largo deben lanzar ValueError, no truncarse",
-                 "pt": "arrays de tamanhos diferentes devem lançar ValueError, não ser truncados"}},
     {"id": "better-model-no-tie", "function": "better_model", "variant": better_model__first_max,
      "message": {"en": "when the best accuracies are equal the answer is \"tie\", not the first name",
                  "es": "si las mejores exactitudes son iguales la respuesta es \"tie\", no el primer nombre",
