@@ -5,7 +5,13 @@ inside [-6, 6] (far in the tails D* would round to exactly 0 or 1 and log(1 - D*
 see the notebook), and uniforms on a wider grid where the 0 * log 0 and 0 / 0 cases live.
 Values are compared with the reference to rtol 1e-9 (same trapezoid rule, different
 summation order); D*-maximizes and V(D*) = -2 log 2 + 2 JSD are judges (judges.py) that
-compare the student's own functions, used together, with the course's values.
+compare the student's values with the course's. Each question is graded on its own function
+only: D*-maximizes (q2) evaluates the student's gan_value at the grader's D* and the identity
+(q3) checks the student's JSD against the course's V(D*), so a wrong optimal_discriminator or
+gan_value costs points in its own question only.
+
+Input validation (Check(validation=True): the ValueError checks) carries 0.75 of the 10
+points; the rest is for the mathematics.
 """
 
 import numpy as np
@@ -215,7 +221,8 @@ def _perturbations(d, rng):
 
 def _maximizes(rng):
     xs, pr, pg = _mixtures_on_grid(rng)
-    return dict(pr_x=pr, pg_x=pg, xs=xs, others=_perturbations(_d_star(pr, pg), rng))
+    d_star = _d_star(pr, pg)
+    return dict(pr_x=pr, pg_x=pg, xs=xs, d_star=d_star, others=_perturbations(d_star, rng))
 
 
 def _value_at_optimum(rng):
@@ -273,7 +280,7 @@ def checks(v):
               points=1.0, tol={"d": VALUES}),
         Check("q1", "different shapes and a negative density raise ValueError",
               "optimal_discriminator_invalid", lambda rng: dict(pr_x=SMALL_PR, pg_x=SMALL_PG),
-              points=0.25, tol=EXACT),
+              points=0.25, tol=EXACT, validation=True),
         Check("q1", "Gaussian mixtures on a grid", "optimal_discriminator", _dstar_mixtures,
               points=0.75, hidden=True, tol={"d": VALUES}),
         Check("q1", "overlapping uniforms: D* is 1, 0 or 1/2 off the overlap",
@@ -299,7 +306,7 @@ def checks(v):
               lambda rng: dict(d_x=np.full(5, 0.4), pr_x=np.array([0.0, 0.1, 0.4, 0.1, 0.0]),
                                pg_x=np.array([0.1, 0.3, 0.2, 0.0, 0.0]),
                                xs=np.array([-2.0, -1.0, 0.0, 1.0, 2.0])),
-              points=0.25, tol=EXACT),
+              points=0.25, tol=EXACT, validation=True),
         Check("q2", "logistic discriminator, random mixtures on an uneven grid", "gan_value",
               _value_random, points=0.75, hidden=True, tol={"value": VALUES}),
         Check("q2", "densities that vanish on part of the grid, D* there", "gan_value",
@@ -309,9 +316,8 @@ def checks(v):
               points=0.25, hidden=True, tol={"value": VALUES}),
         Check("q2", "value at D* of random mixtures", "gan_value", _value_at_optimum,
               points=0.25, hidden=True, tol={"value": VALUES}),
-        # Uses the student's optimal_discriminator (q1) too: otter runs a question's checks
-        # where its check cell stands, so a check may only use functions defined above it.
-        Check("q2", "no perturbation of your D* gets a higher value", "d_star_maximizes",
+        # D* is the grader's (given), so q2 does not depend on the student's q1.
+        Check("q2", "no perturbation of D* gets a higher value", "d_star_maximizes",
               _maximizes, points=0.75, hidden=True, judge="d_star_maximizes"),
         # q3: Jensen-Shannon divergence
         Check("q3", "JSD(p, p) = 0", "jensen_shannon",
@@ -330,7 +336,9 @@ def checks(v):
         Check("q3", "uniforms with disjoint supports give log 2", "jensen_shannon",
               _jsd_disjoint, points=0.5, hidden=True, tol={"jsd": VALUES}),
         Check("q3", "lengths that differ and a negative density raise ValueError",
-              "jensen_shannon_cases", _jsd_invalid, points=0.25, hidden=True, tol=EXACT),
-        Check("q3", "V(D*) = -2 log 2 + 2 JSD with your three functions", "optimum_identity",
+              "jensen_shannon_cases", _jsd_invalid, points=0.25, hidden=True, tol=EXACT,
+              validation=True),
+        # The course's V(D*), not the student's q1 and q2: q3 is graded on its own function.
+        Check("q3", "V(D*) = -2 log 2 + 2 JSD with your jensen_shannon", "jensen_shannon",
               _identity, points=0.75, hidden=True, judge="optimum_identity"),
     ]

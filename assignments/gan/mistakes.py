@@ -1,13 +1,18 @@
 """Known wrong variants of the gan API, used by the judge to name misconceptions.
 
-Each is a self-contained replacement of one API function; the integrals keep the
-reference's trapezoid rule so that only the named mistake differs.
+Each is a self-contained replacement of one API function (a variant is pasted alone into a
+notebook); the integrals keep the reference's trapezoid rule and every variant validates its
+inputs as the reference does, so that only the named mistake differs: a validation check is
+never a mistake's evidence, and a submission that makes the mistake is named whether or not
+it validates its inputs.
 """
 import numpy as np
 
 
 def optimal_discriminator__inverted(pr_x, pg_x):
     pr, pg = np.asarray(pr_x, dtype=float), np.asarray(pg_x, dtype=float)
+    if pr.shape != pg.shape or np.any(pr < 0) or np.any(pg < 0):
+        raise ValueError("pr_x and pg_x must be densities (>= 0) of one shape")
     total = pr + pg
     return np.where(total > 0, pg / np.where(total > 0, total, 1.0), 0.5)
 
@@ -15,6 +20,8 @@ def optimal_discriminator__inverted(pr_x, pg_x):
 def optimal_discriminator__no_zero_guard(pr_x, pg_x):
     # 0 / 0 where both densities vanish gives nan instead of 1/2.
     pr, pg = np.asarray(pr_x, dtype=float), np.asarray(pg_x, dtype=float)
+    if pr.shape != pg.shape or np.any(pr < 0) or np.any(pg < 0):
+        raise ValueError("pr_x and pg_x must be densities (>= 0) of one shape")
     with np.errstate(divide="ignore", invalid="ignore"):
         return pr / (pr + pg)
 
@@ -22,6 +29,10 @@ def optimal_discriminator__no_zero_guard(pr_x, pg_x):
 def gan_value__log10(d_x, pr_x, pg_x, xs):
     # The course material's derivation wrote log10.
     d, pr, pg, xs = (np.asarray(a, dtype=float) for a in (d_x, pr_x, pg_x, xs))
+    if xs.ndim != 1 or xs.size < 2 or not d.shape == pr.shape == pg.shape == xs.shape:
+        raise ValueError("need 1-D arrays of one length >= 2")
+    if np.any(pr < 0) or np.any(pg < 0) or np.any(d < 0) or np.any(d > 1):
+        raise ValueError("densities must be >= 0 and d_x in [0, 1]")
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (np.where(pr > 0, pr * np.log10(d), 0.0) +
              np.where(pg > 0, pg * np.log10(1 - d), 0.0))
@@ -30,6 +41,10 @@ def gan_value__log10(d_x, pr_x, pg_x, xs):
 
 def gan_value__swapped_terms(d_x, pr_x, pg_x, xs):
     d, pr, pg, xs = (np.asarray(a, dtype=float) for a in (d_x, pr_x, pg_x, xs))
+    if xs.ndim != 1 or xs.size < 2 or not d.shape == pr.shape == pg.shape == xs.shape:
+        raise ValueError("need 1-D arrays of one length >= 2")
+    if np.any(pr < 0) or np.any(pg < 0) or np.any(d < 0) or np.any(d > 1):
+        raise ValueError("densities must be >= 0 and d_x in [0, 1]")
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.where(pr > 0, pr * np.log(1 - d), 0.0) + np.where(pg > 0, pg * np.log(d), 0.0)
     return float(np.sum((f[1:] + f[:-1]) * np.diff(xs)) / 2)
@@ -38,6 +53,10 @@ def gan_value__swapped_terms(d_x, pr_x, pg_x, xs):
 def gan_value__zero_log_zero_nan(d_x, pr_x, pg_x, xs):
     # Multiplies out 0 * log(0) = 0 * (-inf) = nan where a density and D (or 1 - D) vanish.
     d, pr, pg, xs = (np.asarray(a, dtype=float) for a in (d_x, pr_x, pg_x, xs))
+    if xs.ndim != 1 or xs.size < 2 or not d.shape == pr.shape == pg.shape == xs.shape:
+        raise ValueError("need 1-D arrays of one length >= 2")
+    if np.any(pr < 0) or np.any(pg < 0) or np.any(d < 0) or np.any(d > 1):
+        raise ValueError("densities must be >= 0 and d_x in [0, 1]")
     with np.errstate(divide="ignore", invalid="ignore"):
         f = pr * np.log(d) + pg * np.log(1 - d)
     return float(np.sum((f[1:] + f[:-1]) * np.diff(xs)) / 2)
@@ -45,6 +64,10 @@ def gan_value__zero_log_zero_nan(d_x, pr_x, pg_x, xs):
 
 def jensen_shannon__bits(pr_x, pg_x, xs):
     pr, pg, xs = (np.asarray(a, dtype=float) for a in (pr_x, pg_x, xs))
+    if xs.ndim != 1 or xs.size < 2 or not pr.shape == pg.shape == xs.shape:
+        raise ValueError("need 1-D arrays of one length >= 2")
+    if np.any(pr < 0) or np.any(pg < 0):
+        raise ValueError("densities must be >= 0")
     m = (pr + pg) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         f = 0.5 * (np.where(pr > 0, pr * np.log2(pr / m), 0.0) +
@@ -52,8 +75,26 @@ def jensen_shannon__bits(pr_x, pg_x, xs):
     return float(np.sum((f[1:] + f[:-1]) * np.diff(xs)) / 2)
 
 
+def jensen_shannon__log10(pr_x, pg_x, xs):
+    # The mixture is right; the logarithms are base 10 (the unit of the derivation's log10).
+    pr, pg, xs = (np.asarray(a, dtype=float) for a in (pr_x, pg_x, xs))
+    if xs.ndim != 1 or xs.size < 2 or not pr.shape == pg.shape == xs.shape:
+        raise ValueError("need 1-D arrays of one length >= 2")
+    if np.any(pr < 0) or np.any(pg < 0):
+        raise ValueError("densities must be >= 0")
+    m = (pr + pg) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = 0.5 * (np.where(pr > 0, pr * np.log10(pr / m), 0.0) +
+                   np.where(pg > 0, pg * np.log10(pg / m), 0.0))
+    return float(np.sum((f[1:] + f[:-1]) * np.diff(xs)) / 2)
+
+
 def jensen_shannon__no_half(pr_x, pg_x, xs):
     pr, pg, xs = (np.asarray(a, dtype=float) for a in (pr_x, pg_x, xs))
+    if xs.ndim != 1 or xs.size < 2 or not pr.shape == pg.shape == xs.shape:
+        raise ValueError("need 1-D arrays of one length >= 2")
+    if np.any(pr < 0) or np.any(pg < 0):
+        raise ValueError("densities must be >= 0")
     m = (pr + pg) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (np.where(pr > 0, pr * np.log(pr / m), 0.0) +
@@ -65,6 +106,10 @@ def jensen_shannon__no_mixture(pr_x, pg_x, xs):
     # Symmetrized KL(p_r || p_g) + KL(p_g || p_r), halved: compares p_r and p_g directly
     # instead of each with the mixture m.
     pr, pg, xs = (np.asarray(a, dtype=float) for a in (pr_x, pg_x, xs))
+    if xs.ndim != 1 or xs.size < 2 or not pr.shape == pg.shape == xs.shape:
+        raise ValueError("need 1-D arrays of one length >= 2")
+    if np.any(pr < 0) or np.any(pg < 0):
+        raise ValueError("densities must be >= 0")
     with np.errstate(divide="ignore", invalid="ignore"):
         f = 0.5 * (np.where(pr > 0, pr * np.log(pr / pg), 0.0) +
                    np.where(pg > 0, pg * np.log(pg / pr), 0.0))
@@ -123,6 +168,17 @@ MISTAKES = [
                "la unidad en la que valor(D*) = -2 log 2 + 2 JSD.",
          "pt": "A JSD está em bits (log2); a questão pede nats (logaritmo natural), a unidade "
                "em que valor(D*) = -2 log 2 + 2 JSD."}},
+    {"id": "jsd-log10", "function": "jensen_shannon", "variant": jensen_shannon__log10,
+     "message": {
+         "en": "The JSD uses log10, as the derivation of the value does: that divides it by "
+               "ln 10 (its largest value becomes log10 2 instead of log 2); the question asks "
+               "for nats (natural log), the unit in which value(D*) = -2 log 2 + 2 JSD.",
+         "es": "La JSD usa log10, como la deducción del valor: eso la divide por ln 10 (su "
+               "valor máximo pasa a ser log10 2 en lugar de log 2); la pregunta la pide en nats "
+               "(logaritmo natural), la unidad en la que valor(D*) = -2 log 2 + 2 JSD.",
+         "pt": "A JSD usa log10, como a dedução do valor: isso a divide por ln 10 (o seu "
+               "valor máximo passa a ser log10 2 em vez de log 2); a questão pede nats "
+               "(logaritmo natural), a unidade em que valor(D*) = -2 log 2 + 2 JSD."}},
     {"id": "jsd-no-half", "function": "jensen_shannon", "variant": jensen_shannon__no_half,
      "message": {
          "en": "The factor 1/2 is missing: JSD is the average of KL(p_r || m) and "

@@ -1,9 +1,10 @@
 """GAN probes: what the grader calls in a submission (runs inside the sandbox).
 
 Each probe takes the submission's names and plain-data inputs (densities sampled on a grid
-xs, discriminator values) and returns raw outputs; it holds no expected value. The property
-probes (d_star_maximizes, optimum_identity) use several of the student's functions together,
-since the properties relate them; the parent judges their raw values against the course's.
+xs, discriminator values) and returns raw outputs; it holds no expected value. Each question is
+graded on its own function: where a property relates the functions (D* maximizes V; V(D*) =
+-2 log 2 + 2 JSD), the earlier function's part comes from the grader (the D* given to
+d_star_maximizes), and the parent judges the raw values against the course's.
 """
 
 import numpy as np
@@ -37,10 +38,10 @@ def gan_value_invalid(ns, d_x, pr_x, pg_x, xs):
             "d_outside_0_1": raised(value, too_large, pr_x, pg_x, xs)}
 
 
-def d_star_maximizes(ns, pr_x, pg_x, xs, others):
-    """The student's value at the student's D*, and at the discriminators `others` (chosen by
-    the grader near the true D*); the parent compares them with the course's values."""
-    d_star = ns["optimal_discriminator"](pr_x, pg_x)
+def d_star_maximizes(ns, pr_x, pg_x, xs, d_star, others):
+    """The student's value at D* and at the discriminators `others` near it, all given by the
+    grader (so q2 is graded without the student's optimal_discriminator of q1); the parent
+    compares them with the course's values."""
     return {"best": ns["gan_value"](d_star, pr_x, pg_x, xs),
             "others": [ns["gan_value"](d, pr_x, pg_x, xs) for d in others]}
 
@@ -57,13 +58,6 @@ def jensen_shannon_both_orders(ns, pr_x, pg_x, xs):
 def jensen_shannon_cases(ns, cases):
     """What jensen_shannon raised, if anything, for each [pr_x, pg_x, xs] of cases."""
     return {"raises": [raised(ns["jensen_shannon"], pr_x, pg_x, xs) for pr_x, pg_x, xs in cases]}
-
-
-def optimum_identity(ns, pr_x, pg_x, xs):
-    """V(D*, G) and JSD(p_r || p_g), all three functions the student's."""
-    d_star = ns["optimal_discriminator"](pr_x, pg_x)
-    return {"value": ns["gan_value"](d_star, pr_x, pg_x, xs),
-            "jsd": ns["jensen_shannon"](pr_x, pg_x, xs)}
 
 
 def jensen_shannon_on_notebook_data(ns, pr_x, pg_x, xs):
