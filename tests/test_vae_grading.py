@@ -1,12 +1,15 @@
 """Grading of vae submissions: known mistakes are named in the feedback, the bundled examples
-score full / partial / zero, dtype and autograd slips are reported, and the KL checks expect
-what torch.distributions computes."""
+score full / partial / zero, dtype and autograd slips are reported, a wrong earlier function
+costs points in its own question only, and the KL checks expect what torch.distributions
+computes. Correct code written differently from the reference: tests/alternatives/vae.py,
+graded by tests/test_diagnoses.py."""
 
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence as torch_kl
 
-from assignment_grading import MistakeAloneGradingTests, grade, notebook_with_code
+from assignment_grading import MistakeAloneGradingTests, feedback, grade, named, \
+    notebook_with_code, question
 from autograder import checklib
 from autograder.probe import make_plan
 from autograder.spec import load_assignment
@@ -96,47 +99,58 @@ def vae_loss(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
 }
 
 
-OTHER_CORRECT = {
-    "q1": """
-def reparameterize(mu, logvar, eps):
-    return mu + torch.sqrt(torch.exp(logvar)) * eps
-""",
+# q2 and q3 wrong (the KL's sign, the reconstruction averaged over the features), q4 right and
+# built on them: the issue's case, once told "The KL is subtracted" in q4.
+WRONG_EARLIER = {
     "q2": """
 def kl_divergence(mu, logvar):
     if mu.shape != logvar.shape or mu.dim() != 2:
         raise ValueError("mu and logvar must be (batch, latent)")
-    sigma = torch.exp(0.5 * logvar)
-    return 0.5 * (mu ** 2 + sigma ** 2 - 1 - logvar).sum(dim=-1)
+    return 0.5 * torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar), dim=1)
 """,
     "q3": """
 def reconstruction_loss(x, x_hat, kind="mse"):
     if kind not in ("mse", "bce"):
-        raise ValueError(f"unknown kind {kind!r}: use 'mse' or 'bce'")
+        raise ValueError("kind must be 'mse' or 'bce'")
     if x.shape != x_hat.shape:
-        raise ValueError("x and x_hat must have the same shape")
-    dims = tuple(range(1, x.dim()))
+        raise ValueError("shapes differ")
     if kind == "mse":
-        return ((x - x_hat) ** 2).sum(dim=dims)
+        return torch.nn.functional.mse_loss(x_hat, x, reduction="none").flatten(1).mean(1)
     if (x_hat < 0).any() or (x_hat > 1).any():
-        raise ValueError("x_hat must be in [0, 1] for bce")
-    eps = 1e-7
-    return -(x * torch.log(x_hat + eps) + (1 - x) * torch.log(1 - x_hat + eps)).sum(dim=dims)
+        raise ValueError("x_hat outside [0, 1]")
+    return torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="none").flatten(1).mean(1)
 """,
     "q4": """
 def vae_loss(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
-    return (reconstruction_loss(x, x_hat, kind) + beta * kl_divergence(mu, logvar)).mean()
+    return torch.mean(reconstruction_loss(x, x_hat, kind) + beta * kl_divergence(mu, logvar))
+""",
+}
+
+# q4 right but calling kl_divergence with its arguments swapped: the stand-in has no values
+# for that call, so q4 is graded with the notebook's own (right) functions, and loses.
+SWAPPED_CALL = {
+    "q4": """
+def vae_loss(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
+    return torch.mean(reconstruction_loss(x, x_hat, kind) + beta * kl_divergence(logvar, mu))
 """,
 }
 
 
-def test_other_correct_formulations_get_full_marks(vae, tmp_path, box):
-    """sqrt(exp(logvar)) for sigma, the KL written as 0.5 * (mu^2 + sigma^2 - 1 - logvar),
-    a BCE kept finite with log(x_hat + 1e-7) instead of torch's clamp, and a vae_loss built
-    on the student's own functions all get full marks: the tolerances accept them."""
-    path = notebook_with_code(vae, OTHER_CORRECT, tmp_path / "subs" / "other.ipynb")
-    result = grade(vae, [path], tmp_path / "out")["other"]
-    lost = [f for q in result.questions for f in q.feedback]
-    assert result.total == vae.possible, lost
+def test_a_wrong_earlier_function_costs_points_in_its_own_question_only(vae, tmp_path, box):
+    """A vae_loss that is right but calls a wrong kl_divergence (q2) and a wrong
+    reconstruction_loss (q3) keeps all of q4's points, and q4 names no mistake (the KL's sign
+    from q2 is not "the KL is subtracted"): q2 and q3 name their own mistakes. A vae_loss that
+    calls kl_divergence on other inputs (swapped) is graded on its own functions and loses."""
+    paths = [notebook_with_code(vae, WRONG_EARLIER, tmp_path / "subs" / "earlier.ipynb"),
+             notebook_with_code(vae, SWAPPED_CALL, tmp_path / "subs" / "swapped.ipynb")]
+    results = grade(vae, paths, tmp_path / "out")
+    earlier = results["earlier"]
+    scores = {q.id: (q.score, q.possible) for q in earlier.questions}
+    assert scores["q4"][0] == scores["q4"][1], question(earlier, "q4").feedback
+    assert scores["q2"][0] < scores["q2"][1] and scores["q3"][0] < scores["q3"][1]
+    assert named(earlier) == {"kl-sign", "recon-mean-over-features"}, feedback(earlier)
+    swapped = results["swapped"]
+    assert {q.id for q in swapped.questions if q.score < q.possible} == {"q4"}
 
 
 def test_missing_validation_and_classic_slips_are_reported(vae, tmp_path, box):
@@ -207,7 +221,7 @@ def test_float_tolerances_separate_every_variant(vae):
         if planned.check.probe.endswith("_reject"):
             continue
         probe = getattr(vae.probes, planned.check.probe)
-        expected = checklib.normalize(probe(reference, **planned.inputs))
+        expected = checklib.normalize(probe(checklib.Names(reference), **planned.inputs))
         loose = {k: checklib.Tol(10 * t.atol, 10 * t.rtol)
                  for k, t in planned.check.tol.items()}
         question = vae.question(planned.check.question)
@@ -216,11 +230,38 @@ def test_float_tolerances_separate_every_variant(vae):
                 continue
             if mistake.id == "recon-bce-swapped" and planned.inputs.get("kind") != "bce":
                 continue  # identical to the reference for mse by construction
-            if mistake.id == "loss-beta-on-reconstruction" and planned.inputs.get("beta") in (
-                    None, 1.0):
+            if mistake.id in ("loss-beta-on-reconstruction", "loss-beta-ignored") \
+                    and planned.inputs.get("beta") in (None, 1.0):
                 continue  # identical for beta = 1
             if mistake.id == "loss-kl-subtracted" and planned.inputs.get("beta") == 0.0:
                 continue  # identical for beta = 0
-            out = checklib.normalize(probe(ChainMap({mistake.function: mistake.variant},
-                                                    reference), **planned.inputs))
+            variant = ChainMap({mistake.function: mistake.variant}, reference)
+            out = checklib.normalize(probe(checklib.Names(variant), **planned.inputs))
             assert checklib.compare(out, expected, loose), (planned.check.name, mistake.id)
+
+
+def test_stand_ins_give_the_reference_values_and_gradients(vae):
+    """The numbers the q4 stand-ins return (given by checks.py for each q4 check, canonical
+    and two students' variants, two seeds) are the reference kl_divergence and
+    reconstruction_loss of the check's inputs, with their gradients, in float64."""
+    ref = vae.reference
+    seen = 0
+    for variant in (None, 1, 2):
+        for seed in (None, 3):
+            for planned in make_plan(vae, seed, variant=variant).checks:
+                inputs = planned.inputs
+                if "given_kl" not in inputs:
+                    continue
+                seen += 1
+                x, x_hat, mu, logvar = (torch.tensor(inputs[k], dtype=torch.float64,
+                                                     requires_grad=k != "x")
+                                        for k in ("x", "x_hat", "mu", "logvar"))
+                kl = ref.kl_divergence(mu, logvar)
+                dmu, dlogvar = torch.autograd.grad(kl.sum(), [mu, logvar])
+                recon = ref.reconstruction_loss(x, x_hat, inputs.get("kind") or "mse")
+                (dx_hat,) = torch.autograd.grad(recon.sum(), [x_hat])
+                given = [*inputs["given_kl"], *inputs["given_recon"]]
+                for got, want in zip(given, (kl, dmu, dlogvar, recon, dx_hat)):
+                    assert torch.allclose(torch.as_tensor(got), want.detach(), rtol=1e-9,
+                                          atol=1e-9), planned.check.name
+    assert seen >= 5 * 6

@@ -252,7 +252,7 @@ def test_own_data_check_reads_the_notebook_and_falls_back_to_the_inputs(assignme
     own = {s: next(p for p in plan.checks if p.check.probe == OWN_DATA_PROBE[assignment.slug])
            for s, plan in plans.items()}
     probe = getattr(assignment.probes, OWN_DATA_PROBE[assignment.slug])
-    expected = checklib.normalize(probe(reference, **own["S001"].inputs))
+    expected = checklib.normalize(probe(checklib.Names(reference), **own["S001"].inputs))
     for student, same in (("S001", True), ("S002", False)):
         nb = build_notebook(assignment, "en", tag_for(SECRET, assignment, student))
         notebook = {**_run_setup(_setup_cell(nb)), **reference}

@@ -6,6 +6,15 @@ torch.distributions' KL inside the sandbox, because that would be an expected va
 next to student code, which could replace torch.distributions.kl_divergence before the probe
 runs.
 
+Input validation (Check(validation=True): the ValueError checks) carries 1 of the 10 points;
+the rest is for the mathematics.
+
+q4 is graded on its own: a vae_loss that calls the student's kl_divergence (q2) and
+reconstruction_loss (q3) sees stand-ins for them (probes.vae_loss, Names.standing_in) that
+return the right per-example values for the check's mu, logvar (x, x_hat, kind), with their
+gradients, given here as plain numbers (_given); a wrong kl_divergence costs points in q2 only.
+A vae_loss that writes both terms out itself is graded the same way.
+
 Per-student variants (CANONICAL, variant(rng)) redraw the shapes and values of the public
 checks' small tensors, the notebook's demo batch (x_demo, x_hat_demo, mu_demo, logvar_demo)
 and the beta the text asks for; the notebook's text and setup cell print them. One public check
@@ -193,6 +202,28 @@ def _random_bad_reconstruction(rng):
     return dict(cases=cases, dtype="float64")
 
 
+def _given(x, x_hat, mu, logvar, kind):
+    """What the q4 probes' stand-ins return (see the module docstring): the right KL and
+    reconstruction term of each example, in float64, with the gradients that carry them
+    (dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2; d recon/d x_hat per element)."""
+    x, x_hat = np.asarray(x, dtype=float), np.asarray(x_hat, dtype=float)
+    mu, logvar = np.asarray(mu, dtype=float), np.asarray(logvar, dtype=float)
+    rows = x.shape[0]
+    if kind == "mse":
+        recon, drecon = ((x_hat - x) ** 2).reshape(rows, -1).sum(axis=1), 2 * (x_hat - x)
+    else:  # strictly inside (0, 1) on every q4 check, where torch's clamp at -100 is inactive
+        recon = -(x * np.log(x_hat) + (1 - x) * np.log1p(-x_hat)).reshape(rows, -1).sum(axis=1)
+        drecon = (x_hat - x) / (x_hat * (1 - x_hat))
+    return dict(given_kl=[_kl_rows(mu, logvar), mu, 0.5 * np.expm1(logvar)],
+                given_recon=[recon, drecon])
+
+
+def _with_given(inputs):
+    """A q4 check's inputs plus the stand-ins' numbers for them (kind None: the default mse)."""
+    return dict(inputs, **_given(inputs["x"], inputs["x_hat"], inputs["mu"], inputs["logvar"],
+                                 inputs.get("kind") or "mse"))
+
+
 def _beta(rng):
     return float(rng.uniform(0.25, 0.75) if rng.random() < 0.5 else rng.uniform(1.5, 4.0))
 
@@ -202,9 +233,9 @@ def _random_batch(rng, shape, dtype, kind, beta):
     x = (rng.random(shape) < 0.4).astype(float) if kind == "bce" else rng.normal(size=shape)
     x_hat = (1 / (1 + np.exp(-rng.normal(0, 1.5, size=shape))) if kind == "bce"
              else rng.normal(size=shape))
-    return dict(x=x, x_hat=x_hat, mu=rng.normal(size=(shape[0], latent)),
-                logvar=rng.uniform(-3, 3, size=(shape[0], latent)), dtype=dtype, beta=beta,
-                kind=kind)
+    return _with_given(dict(x=x, x_hat=x_hat, mu=rng.normal(size=(shape[0], latent)),
+                            logvar=rng.uniform(-3, 3, size=(shape[0], latent)), dtype=dtype,
+                            beta=beta, kind=kind))
 
 
 def _random_bad_loss(rng):
@@ -246,9 +277,9 @@ def checks(v):
         Check("q2", "mismatched or 1-D shapes raise ValueError", "kl_divergence_reject",
               lambda rng: dict(cases=[[MU, KL_LOGVAR], [MU[:, 0], LOGVAR[:, 0]]],
                                dtype="float32"),
-              points=0.5, tol=EXACT),
+              points=0.25, tol=EXACT, validation=True),
         Check("q2", "random batch, float64 (as torch.distributions.kl_divergence)",
-              "kl_divergence", _random_kl("float64"), points=0.5, hidden=True,
+              "kl_divergence", _random_kl("float64"), points=0.75, hidden=True,
               tol=_tol("float64", "kl")),
         Check("q2", "random batch, float32 keeps its dtype", "kl_divergence",
               _random_kl("float32"), points=0.5, hidden=True, tol=_tol("float32", "kl")),
@@ -270,7 +301,7 @@ def checks(v):
               points=0.5, tol=_tol("float32", "loss")),
         Check("q3", "an unknown kind raises ValueError", "reconstruction_loss_reject",
               lambda rng: dict(cases=[[X, X_HAT, "cross_entropy"]], dtype="float32"),
-              points=0.25, tol=EXACT),
+              points=0.25, tol=EXACT, validation=True),
         Check("q3", "mse on random images (batch, 1, H, W), float64", "reconstruction_loss",
               _random_mse, points=0.5, hidden=True, tol=_tol("float64", "loss")),
         Check("q3", "bce on random probabilities with gradients, float64",
@@ -281,11 +312,11 @@ def checks(v):
               tol=_tol("float32", "loss")),
         Check("q3", "unknown kinds, mismatched shapes and bce outside [0, 1] raise ValueError",
               "reconstruction_loss_reject", _random_bad_reconstruction, points=0.25,
-              hidden=True, tol=EXACT),
+              hidden=True, tol=EXACT, validation=True),
         # q4 (2 points)
         Check("q4", "small batch with the default beta and kind, float32, backward",
-              "vae_loss", lambda rng: dict(x=X, x_hat=X_HAT, mu=KL_MU, logvar=KL_LOGVAR,
-                                           dtype="float32"),
+              "vae_loss", lambda rng: _with_given(dict(x=X, x_hat=X_HAT, mu=KL_MU,
+                                                       logvar=KL_LOGVAR, dtype="float32")),
               points=0.25, tol=_tol("float32", "loss", "dx_hat", "dmu", "dlogvar")),
         Check("q4", "random batch, bce, random beta, float64, gradients", "vae_loss",
               lambda rng: _random_batch(rng, _shape(rng, latent=(5, 60)), "float64", "bce",
@@ -300,11 +331,12 @@ def checks(v):
                                         0.0),
               points=0.25, hidden=True, tol=_tol("float64", "loss", "dx_hat", "dmu", "dlogvar")),
         Check("q4", "an unknown kind and mismatched shapes raise ValueError", "vae_loss_reject",
-              _random_bad_loss, points=0.25, hidden=True, tol=EXACT),
+              _random_bad_loss, points=0.25, hidden=True, tol=EXACT, validation=True),
         # appended last: each check draws from the stream of its index, so the hidden
         # checks keep the inputs they had before this check existed
         Check("q4", f"the notebook's own demo batch, bce, beta = {v['beta']:g}",
               "vae_loss_on_notebook_data",
-              lambda rng: dict(**demo, dtype="float32", beta=float(v["beta"]), kind="bce"),
+              lambda rng: _with_given(dict(**demo, dtype="float32", beta=float(v["beta"]),
+                                           kind="bce")),
               points=0.25, tol=_tol("float32", "loss")),
     ]

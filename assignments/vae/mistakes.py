@@ -109,6 +109,36 @@ def vae_loss__kl_subtracted(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
     return torch.mean(recon - beta * kl)
 
 
+def vae_loss__recon_mean_reduction(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
+    # F.mse_loss(x_hat, x) / F.binary_cross_entropy(x_hat, x) with their default
+    # reduction="mean": the reconstruction term averaged over every element, the KL right.
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"unknown kind {kind!r}; valid kinds are 'mse' and 'bce'")
+    if x.shape != x_hat.shape or mu.shape != logvar.shape or mu.dim() < 2:
+        raise ValueError("x, x_hat and mu, logvar must have matching shapes")
+    if kind == "bce" and bool(((x_hat < 0) | (x_hat > 1)).any()):
+        raise ValueError("kind='bce' needs x_hat in [0, 1]")
+    recon = (torch.nn.functional.mse_loss(x_hat, x) if kind == "mse" else
+             torch.nn.functional.binary_cross_entropy(x_hat, x))
+    kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar), dim=1)
+    return recon + beta * torch.mean(kl)
+
+
+def vae_loss__beta_ignored(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
+    # The plain VAE loss: beta is accepted but never used.
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"unknown kind {kind!r}; valid kinds are 'mse' and 'bce'")
+    if x.shape != x_hat.shape or mu.shape != logvar.shape or mu.dim() < 2:
+        raise ValueError("x, x_hat and mu, logvar must have matching shapes")
+    if kind == "bce" and bool(((x_hat < 0) | (x_hat > 1)).any()):
+        raise ValueError("kind='bce' needs x_hat in [0, 1]")
+    per_feature = ((x_hat - x) ** 2 if kind == "mse" else
+                   torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="none"))
+    recon = per_feature.reshape(x.shape[0], -1).sum(dim=1)
+    kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar), dim=1)
+    return torch.mean(recon + kl)
+
+
 MISTAKES = [
     {"id": "reparam-variance-not-std", "function": "reparameterize",
      "variant": reparameterize__variance_not_std,
@@ -197,4 +227,30 @@ MISTAKES = [
                "la pérdida (el ELBO con signo negativo) es recon + beta * KL.",
          "pt": "A KL é subtraída: o ELBO é log-verossimilhança de reconstrução - KL, então a "
                "perda (o ELBO com sinal trocado) é recon + beta * KL."}},
+    {"id": "loss-recon-mean-reduction", "function": "vae_loss",
+     "variant": vae_loss__recon_mean_reduction,
+     "message": {
+         "en": "The reconstruction term is averaged over every element (the default "
+               "reduction='mean' of F.mse_loss and F.binary_cross_entropy); sum it over the "
+               "features of each example and average only over the batch, otherwise the KL "
+               "term dominates the loss.",
+         "es": "El término de reconstrucción se promedia sobre todos los elementos (la "
+               "reducción por defecto reduction='mean' de F.mse_loss y "
+               "F.binary_cross_entropy); hay que sumarlo sobre los atributos de cada ejemplo "
+               "y promediar solo sobre el lote, si no el término KL domina la pérdida.",
+         "pt": "O termo de reconstrução é calculado como média sobre todos os elementos (o "
+               "padrão reduction='mean' de F.mse_loss e F.binary_cross_entropy); some sobre "
+               "os atributos de cada exemplo e tire a média só sobre o lote, senão o termo KL "
+               "domina a perda."}},
+    {"id": "loss-beta-ignored", "function": "vae_loss", "variant": vae_loss__beta_ignored,
+     "message": {
+         "en": "beta is not used: the loss is recon + KL whatever beta is; the beta-VAE "
+               "weights the KL term, recon + beta * KL (beta = 0 leaves the reconstruction "
+               "term only).",
+         "es": "beta no se usa: la pérdida es recon + KL valga lo que valga beta; el beta-VAE "
+               "pondera el término KL, recon + beta * KL (con beta = 0 queda solo el término "
+               "de reconstrucción).",
+         "pt": "beta não é usado: a perda é recon + KL qualquer que seja beta; o beta-VAE "
+               "pondera o termo KL, recon + beta * KL (com beta = 0 sobra só o termo de "
+               "reconstrução)."}},
 ]
