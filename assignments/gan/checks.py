@@ -264,6 +264,19 @@ def _jsd_invalid(rng):
     return dict(cases=[cases[k] for k in rng.permutation(len(cases))])
 
 
+def _two_points(rng):
+    """The smallest grid, n = 2 (one trapezoid), with positive densities and D in (0, 1)."""
+    xs = np.array([-1.0, 1.0]) * rng.uniform(0.5, 2.0) + rng.uniform(-1.0, 1.0)
+    return dict(d_x=rng.uniform(0.1, 0.9, 2), pr_x=rng.uniform(0.1, 1.0, 2),
+                pg_x=rng.uniform(0.1, 1.0, 2), xs=xs)
+
+
+def _jsd_two_points(rng):
+    inputs = _two_points(rng)
+    del inputs["d_x"]
+    return inputs
+
+
 def _identity(rng):
     xs, pr, pg = _mixtures_on_grid(rng, uneven=False)
     return dict(pr_x=pr, pg_x=pg, xs=xs)
@@ -308,7 +321,7 @@ def checks(v):
                                xs=np.array([-2.0, -1.0, 0.0, 1.0, 2.0])),
               points=0.25, tol=EXACT, validation=True),
         Check("q2", "logistic discriminator, random mixtures on an uneven grid", "gan_value",
-              _value_random, points=0.75, hidden=True, tol={"value": VALUES}),
+              _value_random, points=0.5, hidden=True, tol={"value": VALUES}),
         Check("q2", "densities that vanish on part of the grid, D* there", "gan_value",
               _value_vanishing, points=0.5, hidden=True, tol={"value": VALUES}),
         Check("q2", "p_g = p_r: V = -2 log 2 times the mass where D = 1/2, less elsewhere",
@@ -319,6 +332,8 @@ def checks(v):
         # D* is the grader's (given), so q2 does not depend on the student's q1.
         Check("q2", "no perturbation of D* gets a higher value", "d_star_maximizes",
               _maximizes, points=0.75, hidden=True, judge="d_star_maximizes"),
+        Check("q2", "a grid of two points (n = 2 is valid)", "gan_value", _two_points,
+              points=0.25, hidden=True, tol={"value": VALUES}),
         # q3: Jensen-Shannon divergence
         Check("q3", "JSD(p, p) = 0", "jensen_shannon",
               lambda rng: dict(pr_x=pr, pg_x=pr.copy(), xs=XS),
@@ -332,7 +347,7 @@ def checks(v):
               lambda rng: dict(pr_x=setup_pr, pg_x=setup_pg, xs=SETUP_XS),
               points=0.25, tol={"jsd": VALUES}),
         Check("q3", "random Gaussian mixtures on an uneven grid", "jensen_shannon",
-              _jsd_random, points=0.75, hidden=True, tol={"jsd": VALUES}),
+              _jsd_random, points=0.5, hidden=True, tol={"jsd": VALUES}),
         Check("q3", "uniforms with disjoint supports give log 2", "jensen_shannon",
               _jsd_disjoint, points=0.5, hidden=True, tol={"jsd": VALUES}),
         Check("q3", "lengths that differ and a negative density raise ValueError",
@@ -341,4 +356,6 @@ def checks(v):
         # The course's V(D*), not the student's q1 and q2: q3 is graded on its own function.
         Check("q3", "V(D*) = -2 log 2 + 2 JSD with your jensen_shannon", "jensen_shannon",
               _identity, points=0.75, hidden=True, judge="optimum_identity"),
+        Check("q3", "a grid of two points (n = 2 is valid)", "jensen_shannon", _jsd_two_points,
+              points=0.25, hidden=True, tol={"jsd": VALUES}),
     ]
