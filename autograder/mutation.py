@@ -111,8 +111,8 @@ def grade_mutants(assignment: Assignment, mutants: list[Mutant], *, jobs: int = 
         except SelfCheckFailed as exc:
             raise MutationError(f"grader fault, no mutant result: {exc}") from None
         except Exception as exc:  # e.g. the reference fails on a check's inputs
-            raise MutationError(f"grader fault, no mutant result: grading {assignment.slug} "
-                                f"failed before any mutant was judged: "
+            raise MutationError(f"no mutant result: grading {assignment.slug} failed before "
+                                f"any mutant was judged: "
                                 f"{type(exc).__name__}: {exc}") from exc
     results = {r.submission.removesuffix(".ipynb"): r for r in summary.results}
     ref = results.get(REFERENCE_NAME)
