@@ -157,7 +157,8 @@ def _with_valid(rng, bad):
 
 
 def _samplers_reject(rng):
-    fans = _with_valid(rng, [[0, int(rng.integers(1, 50))], [int(rng.integers(1, 50)), -1]])
+    fans = _with_valid(rng, [[0, int(rng.integers(1, 50))], [int(rng.integers(1, 50)), 0],
+                             [int(rng.integers(1, 50)), -1]])
     return dict(fans=fans, seed=int(rng.integers(2**31)), given=_given(fans))
 
 
