@@ -6,6 +6,15 @@ hidden checks draw random symmetric positive definite matrices, data and seeds f
 grading rng. Trajectories are compared entry by entry to rtol 1e-10 (the operations are the
 same up to summation order, which costs ~1e-16 per step on these stable runs); step counts
 and raised exceptions exactly.
+
+Input validation (raising ValueError, Check.validation) carries 1 of the 10 points: the course
+grades the mathematics. The validation checks mix valid calls among the invalid ones, at the
+boundaries (0 steps, 0 epochs), and the invalid ones include a batch_size of 0 with 0 epochs
+(no batch is ever taken, so only the validation can refuse it) and a singular matrix.
+
+Question 3 is graded apart from question 1: steps_to_converge may run gradient_descent, so its
+probes let gradient_descent stand in with the run's trajectory (`path`, computed here by
+_trajectory) for calls from a point of that run with the run's learning rate (probes.py).
 """
 
 import numpy as np
@@ -96,6 +105,19 @@ def _random_spd(rng):
     return dict(A=_spd(rng, int(rng.integers(2, 8)), 0.1, 20.0))
 
 
+def _one_by_one_and_large(rng):
+    """A 1 x 1 matrix (d = 1 is a valid size) and a matrix with large eigenvalues (1e3 to 1e4)
+    symmetric only up to rounding: its asymmetry, 1e-13 to 1e-11, is rounding for entries of
+    that size (np.allclose and any tolerance relative to the entries accept it)."""
+    while True:
+        d = int(rng.integers(3, 7))
+        Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        A = (Q * rng.uniform(1e3, 1e4, size=d)) @ Q.T
+        if 1e-13 <= np.max(np.abs(A - A.T)) <= 1e-11:
+            break
+    return dict(matrices=[[[float(rng.uniform(0.1, 20.0))]], A])
+
+
 def _stability(rng):
     d = int(rng.integers(2, 6))
     A = _spd(rng, d)
@@ -114,8 +136,9 @@ def _rounding_asymmetry(rng):
 
 
 def _random_invalid(rng):
-    """Three invalid matrices and one valid one, under neutral names in a random order: the
-    answer depends on the matrices, not on the names or on a fixed pattern."""
+    """Four invalid matrices (not square, not symmetric, indefinite, singular: an exact zero
+    eigenvalue) and one valid one, under neutral names in a random order: the answer depends on
+    the matrices, not on the names or on a fixed pattern."""
     d = int(rng.integers(2, 6))
     asymmetric = _spd(rng, d)
     asymmetric[0, 1] += 0.5
@@ -123,10 +146,30 @@ def _random_invalid(rng):
     lam = rng.uniform(0.5, 5.0, size=d)
     lam[int(rng.integers(d))] = -float(rng.uniform(0.5, 2.0))
     indefinite = (Q * lam) @ Q.T
+    singular = np.diag(rng.permutation(np.r_[0.0, rng.uniform(0.5, 5.0, size=d - 1)]))
     matrices = [rng.normal(size=(d, d + 1)), asymmetric, (indefinite + indefinite.T) / 2,
-                _spd(rng, d)]
+                singular, _spd(rng, d)]
     order = rng.permutation(len(matrices))
     return dict(matrices={f"matrix {i + 1}": matrices[k] for i, k in enumerate(order)})
+
+
+def _trajectory(A, b, x0, lr, n_steps):
+    """Gradient descent's iterates on 0.5 x^T A x - b^T x, (n_steps + 1, d): given to the
+    question 3 probes, where gradient_descent stands in with them. A diverging run overflows
+    to inf and nan, as the student's own would."""
+    A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
+    path = np.empty((int(n_steps) + 1, len(b)))
+    path[0] = x0
+    with np.errstate(all="ignore"):
+        for n in range(int(n_steps)):
+            path[n + 1] = path[n] - lr * (A @ path[n] - b)
+    return path
+
+
+def _run(**run):
+    """A steps_to_converge run with its trajectory (see _trajectory)."""
+    return dict(run, path=_trajectory(run["A"], run["b"], run["x0"], run["lr"],
+                                      run["max_steps"]))
 
 
 def _gradient_norms(A, b, x0, lr, n_steps):
@@ -163,6 +206,20 @@ def _random_converging(rng):
     return inputs
 
 
+def _exactly_tol(rng):
+    """A run whose gradient norm equals tol exactly at step k (then halves): ||grad|| < tol is
+    strict, so the answer is k + 1. Exact in floating point: a diagonal A with 1 on the axis
+    of x0, b = 0 and lr = 0.5 halve the one nonzero coordinate at every step."""
+    d, k = int(rng.integers(2, 6)), int(rng.integers(1, 21))
+    axis = int(rng.integers(d))
+    diagonal = rng.uniform(0.5, 5.0, size=d)
+    diagonal[axis] = 1.0
+    x0 = np.zeros(d)
+    x0[axis] = float(rng.choice([-1.0, 1.0]) * 2.0 ** int(rng.integers(-3, 4)))
+    return dict(A=np.diag(diagonal), b=np.zeros(d), x0=x0, lr=0.5,
+                tol=abs(x0[axis]) * 2.0 ** -k, max_steps=k + int(rng.integers(2, 50)))
+
+
 def _diverging(rng):
     d = int(rng.integers(2, 6))
     A = _spd(rng, d)
@@ -172,7 +229,7 @@ def _diverging(rng):
 
 
 def _shuffled(rng, runs):
-    return dict(runs=[runs[k] for k in rng.permutation(len(runs))])
+    return dict(runs=[_run(**runs[k]) for k in rng.permutation(len(runs))])
 
 
 def _late_and_in_time(rng):
@@ -213,13 +270,14 @@ def _sgd_batch_one(rng):
 
 
 def _bad_sgd_input(rng):
-    """y and w0 of wrong lengths, batch_size 0, negative epochs and one valid call, shuffled
-    (each case: X, y, w0, batch_size, epochs)."""
+    """y and w0 of wrong lengths, batch_size 0 (also with 0 epochs), negative epochs and two
+    valid calls (one with 0 epochs), shuffled (each case: X, y, w0, batch_size, epochs)."""
     m, d = int(rng.integers(4, 10)), int(rng.integers(2, 4))
     X, y = _least_squares(rng, m, d)
     w0 = np.zeros(d)
     cases = [[X, np.append(y, 1.0), w0, 2, 1], [X, y, np.append(w0, 1.0), 2, 1],
-             [X, y, w0, 0, 1], [X, y, w0, 2, -1], [X, y, w0, int(rng.integers(1, m + 1)), 1]]
+             [X, y, w0, 0, 1], [X, y, w0, 0, 0], [X, y, w0, 2, -1],
+             [X, y, w0, int(rng.integers(1, m + 1)), 1], [X, y, w0, 2, 0]]
     return dict(cases=[cases[k] for k in rng.permutation(len(cases))])
 
 
@@ -249,7 +307,7 @@ def checks(v):
               points=0.5, hidden=True, tol={"path": PATH}),
         Check("q1", "2-D x0 and negative n_steps raise ValueError",
               "gradient_descent_cases", _bad_gd_input, points=0.25, hidden=True,
-              tol=EXACT),
+              tol=EXACT, validation=True),
         # q2: the largest stable learning rate
         Check("q2", "diagonal matrix diag(1, 4, 0.5)", "max_stable_lr",
               lambda rng: dict(A=np.diag([1.0, 4.0, 0.5])), points=0.25, tol={"lr_max": LR}),
@@ -260,7 +318,7 @@ def checks(v):
               lambda rng: dict(matrices={"non_square": np.ones((2, 3)),
                                          "non_symmetric": np.array([[2.0, 1.0], [0.0, 2.0]]),
                                          "indefinite": np.array([[1.0, 0.0], [0.0, -1.0]])}),
-              points=0.5, tol=EXACT),
+              points=0.25, tol=EXACT, validation=True),
         Check("q2", "random symmetric positive definite matrix", "max_stable_lr", _random_spd,
               points=0.5, hidden=True, tol={"lr_max": LR}),
         Check("q2", "converges below the bound and diverges above it", "stability",
@@ -268,38 +326,46 @@ def checks(v):
         Check("q2", "matrix symmetric up to rounding is accepted", "max_stable_lr",
               _rounding_asymmetry, points=0.25, hidden=True, tol={"lr_max": LR}),
         Check("q2", "random invalid matrices raise ValueError", "max_stable_lr_invalid",
-              _random_invalid, points=0.25, hidden=True, tol=EXACT),
+              _random_invalid, points=0.25, hidden=True, tol=EXACT, validation=True),
+        Check("q2", "a 1 x 1 matrix, and large entries symmetric up to rounding",
+              "max_stable_lr_each", _one_by_one_and_large, points=0.25, hidden=True,
+              tol={"lr_max": LR}),
         # q3: steps to converge
         Check("q3", f"setup quadratic, lr = {lr:g}, tol = 1e-6", "steps_to_converge",
-              lambda rng: dict(A=A_demo, b=b_demo, x0=x0, lr=lr, tol=1e-6, max_steps=1000),
+              lambda rng: _run(A=A_demo, b=b_demo, x0=x0, lr=lr, tol=1e-6, max_steps=1000),
               points=0.25, tol=EXACT),
         Check("q3", "x0 at the minimizer takes 0 steps", "steps_to_converge",
-              lambda rng: dict(A=A_demo, b=b_demo, x0=np.linalg.solve(A_demo, b_demo), lr=lr,
+              lambda rng: _run(A=A_demo, b=b_demo, x0=np.linalg.solve(A_demo, b_demo), lr=lr,
                                tol=1e-6, max_steps=1000), points=0.25, tol=EXACT),
         Check("q3", f"lr = {lr_above:g} above the limit {limit:.3g} gives -1",
               "steps_to_converge",
-              lambda rng: dict(A=A_demo, b=b_demo, x0=x0, lr=lr_above, tol=1e-6,
+              lambda rng: _run(A=A_demo, b=b_demo, x0=x0, lr=lr_above, tol=1e-6,
                                max_steps=1000), points=0.25, tol=EXACT),
         Check("q3", "random quadratic, learning rate and tolerance", "steps_to_converge",
-              _random_converging, points=0.5, hidden=True, tol=EXACT),
+              lambda rng: _run(**_random_converging(rng)), points=0.25, hidden=True,
+              tol=EXACT),
         Check("q3", "tolerance first met exactly at max_steps", "steps_to_converge",
-              _converging, points=0.25, hidden=True, tol=EXACT),
+              lambda rng: _run(**_converging(rng)), points=0.25, hidden=True, tol=EXACT),
         Check("q3", "tolerance met one step after max_steps gives -1",
               "steps_to_converge_runs", _late_and_in_time, points=0.25, hidden=True,
               tol=EXACT),
         Check("q3", "random diverging run gives -1", "steps_to_converge_runs",
               _diverging_and_converging, points=0.25, hidden=True, tol=EXACT),
+        Check("q3", "a gradient norm equal to tol does not count (< is strict)",
+              "steps_to_converge", lambda rng: _run(**_exactly_tol(rng)), points=0.25,
+              hidden=True, tol=EXACT),
         # q4: minibatch SGD
         Check("q4", "full batch is gradient descent", "minibatch_sgd",
               lambda rng: dict(X=SMALL_X, y=SMALL_Y, w0=np.zeros(2), lr=0.1, batch_size=5,
                                epochs=4, seed=0), points=0.5, tol={"path": PATH}),
         Check("q4", "one epoch of batches 2, 2, 1 on a small problem", "minibatch_sgd",
               lambda rng: dict(X=SMALL_X, y=SMALL_Y, w0=np.array([0.5, 0.5]), lr=0.1,
-                               batch_size=2, epochs=1, seed=1), points=0.5, tol={"path": PATH}),
+                               batch_size=2, epochs=1, seed=1), points=0.75, tol={"path": PATH}),
         Check("q4", "random data, batch size not dividing m, several epochs", "minibatch_sgd",
               _random_sgd, points=1.0, hidden=True, tol={"path": PATH}),
         Check("q4", "batch size 1 with a random generator", "minibatch_sgd", _sgd_batch_one,
               points=0.5, hidden=True, tol={"path": PATH}),
         Check("q4", "inconsistent shapes, batch_size 0, negative epochs raise ValueError",
-              "minibatch_sgd_cases", _bad_sgd_input, points=0.5, hidden=True, tol=EXACT),
+              "minibatch_sgd_cases", _bad_sgd_input, points=0.25, hidden=True, tol=EXACT,
+              validation=True),
     ]

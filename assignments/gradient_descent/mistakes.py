@@ -1,9 +1,15 @@
 """Known wrong variants of the gradient_descent API, used by the judge to name
-misconceptions. Each is a complete, self-contained replacement of one API function."""
+misconceptions. Each is a complete, self-contained replacement of one API function (the tests
+paste its source alone into a notebook cell): the reference with one mistake. Each keeps the
+reference's input validation (ValueError), so the validation checks are never a variant's
+evidence: a submission that forgets the validation is not mistaken for a variant there, and
+one that validates and makes the mistake is still named."""
 import numpy as np
 
 
 def gradient_descent__ascent(grad_f, x0, lr, n_steps):
+    if np.ndim(x0) != 1 or n_steps < 0:
+        raise ValueError("x0 must be 1-D and n_steps >= 0")
     path = [np.asarray(x0, dtype=float)]
     for _ in range(n_steps):
         path.append(path[-1] + lr * np.asarray(grad_f(path[-1]), dtype=float))
@@ -12,6 +18,8 @@ def gradient_descent__ascent(grad_f, x0, lr, n_steps):
 
 def gradient_descent__no_initial_row(grad_f, x0, lr, n_steps):
     # Records x_1..x_n only: n_steps rows instead of n_steps + 1.
+    if np.ndim(x0) != 1 or n_steps < 0:
+        raise ValueError("x0 must be 1-D and n_steps >= 0")
     x, path = np.asarray(x0, dtype=float), []
     for _ in range(n_steps):
         x = x - lr * np.asarray(grad_f(x), dtype=float)
@@ -20,11 +28,27 @@ def gradient_descent__no_initial_row(grad_f, x0, lr, n_steps):
 
 
 def max_stable_lr__lambda_min(A):
-    return float(2.0 / np.linalg.eigvalsh(np.asarray(A, dtype=float))[0])
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.size == 0 or not np.all(np.isfinite(A)):
+        raise ValueError("A must be a finite square matrix")
+    if np.max(np.abs(A - A.T)) > 1e-10 * np.max(np.abs(A)):
+        raise ValueError("A is not symmetric")
+    eigenvalues = np.linalg.eigvalsh(A)
+    if eigenvalues[0] <= 0:
+        raise ValueError("A is not positive definite")
+    return float(2.0 / eigenvalues[0])
 
 
 def max_stable_lr__no_factor_2(A):
-    return float(1.0 / np.linalg.eigvalsh(np.asarray(A, dtype=float))[-1])
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.size == 0 or not np.all(np.isfinite(A)):
+        raise ValueError("A must be a finite square matrix")
+    if np.max(np.abs(A - A.T)) > 1e-10 * np.max(np.abs(A)):
+        raise ValueError("A is not symmetric")
+    eigenvalues = np.linalg.eigvalsh(A)
+    if eigenvalues[0] <= 0:
+        raise ValueError("A is not positive definite")
+    return float(1.0 / eigenvalues[-1])
 
 
 def steps_to_converge__off_by_one(grad_f, x0, lr, tol, max_steps):
@@ -50,6 +74,10 @@ def steps_to_converge__step_size(grad_f, x0, lr, tol, max_steps):
 
 
 def minibatch_sgd__no_shuffle(X, y, w0, lr, batch_size, epochs, rng):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or np.shape(w0) != (X.shape[1],) \
+            or batch_size < 1 or epochs < 0:
+        raise ValueError("inconsistent shapes, batch_size < 1 or epochs < 0")
     w, path = np.asarray(w0, dtype=float), [np.asarray(w0, dtype=float)]
     for _ in range(epochs):
         for start in range(0, X.shape[0], batch_size):
@@ -61,6 +89,10 @@ def minibatch_sgd__no_shuffle(X, y, w0, lr, batch_size, epochs, rng):
 
 def minibatch_sgd__shuffle_once(X, y, w0, lr, batch_size, epochs, rng):
     # One permutation before the first epoch, reused for every epoch.
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or np.shape(w0) != (X.shape[1],) \
+            or batch_size < 1 or epochs < 0:
+        raise ValueError("inconsistent shapes, batch_size < 1 or epochs < 0")
     order = rng.permutation(X.shape[0])
     w, path = np.asarray(w0, dtype=float), [np.asarray(w0, dtype=float)]
     for _ in range(epochs):
@@ -72,6 +104,10 @@ def minibatch_sgd__shuffle_once(X, y, w0, lr, batch_size, epochs, rng):
 
 
 def minibatch_sgd__gradient_sum(X, y, w0, lr, batch_size, epochs, rng):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or np.shape(w0) != (X.shape[1],) \
+            or batch_size < 1 or epochs < 0:
+        raise ValueError("inconsistent shapes, batch_size < 1 or epochs < 0")
     w, path = np.asarray(w0, dtype=float), [np.asarray(w0, dtype=float)]
     for _ in range(epochs):
         order = rng.permutation(X.shape[0])
@@ -84,6 +120,10 @@ def minibatch_sgd__gradient_sum(X, y, w0, lr, batch_size, epochs, rng):
 
 def minibatch_sgd__nominal_batch_size(X, y, w0, lr, batch_size, epochs, rng):
     # Divides by batch_size also for the smaller last batch.
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or np.shape(w0) != (X.shape[1],) \
+            or batch_size < 1 or epochs < 0:
+        raise ValueError("inconsistent shapes, batch_size < 1 or epochs < 0")
     w, path = np.asarray(w0, dtype=float), [np.asarray(w0, dtype=float)]
     for _ in range(epochs):
         order = rng.permutation(X.shape[0])

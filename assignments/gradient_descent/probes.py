@@ -3,6 +3,12 @@
 Each probe takes the submission's names and plain-data inputs and returns raw outputs; it holds
 no expected value. Gradients are built here from plain data (A, b for the quadratic
 f(x) = 0.5 x^T A x - b^T x, whose gradient is A x - b), and random generators from a seed.
+
+Question 3 is graded on its own: steps_to_converge may run question 1's gradient_descent, so
+during a question 3 probe that name stands in (Names.standing_in) for a function that returns
+the run's trajectory given in the inputs (`path`, computed on the trusted side) and falls back
+on the student's own gradient_descent for any other call. A mistake in question 1 then costs
+question 1's points only.
 """
 
 import numpy as np
@@ -59,15 +65,43 @@ def max_stable_lr_invalid(ns, matrices):
     return {name: _value_error(ns["max_stable_lr"], A) for name, A in matrices.items()}
 
 
+def max_stable_lr_each(ns, matrices):
+    return {"lr_max": [ns["max_stable_lr"](A) for A in matrices]}
+
+
 def stability(ns, A, b, x0, factors, n_steps):
     """The student's max_stable_lr(A) only: the parent runs gradient descent at
     factor * lr_max from x0 on 0.5 x^T A x - b^T x and judges what happens."""
     return {"lr_max": ns["max_stable_lr"](A)}
 
 
-def steps_to_converge(ns, A, b, x0, lr, tol, max_steps):
+def _given_path(path, lr, own):
+    """A stand-in for gradient_descent: the given trajectory from any of its points, for calls
+    with the run's learning rate and at most as many steps as it holds (a run taken one step
+    at a time too); any other call goes to the student's own function (own)."""
+    path = np.asarray(path, dtype=float)
+    rows = {}
+    for k, row in enumerate(path):
+        rows.setdefault((row + 0.0).tobytes(), k)    # + 0.0: -0.0 and 0.0 are one point
+
+    def gradient_descent(grad_f, x0, lr_, n_steps):
+        start = np.asarray(x0, dtype=float)
+        if lr_ == lr and start.shape == path.shape[1:] and \
+                isinstance(n_steps, (int, np.integer)) and n_steps >= 0:
+            k = rows.get((start + 0.0).tobytes())
+            if k is not None and k + n_steps < len(path):
+                return path[k:k + n_steps + 1].copy()
+        if own is None:
+            raise MissingName("gradient_descent")
+        return own(grad_f, x0, lr_, n_steps)
+    return gradient_descent
+
+
+def steps_to_converge(ns, A, b, x0, lr, tol, max_steps, path=None):
+    stand_in = {} if path is None else \
+        {"gradient_descent": _given_path(path, lr, ns.get("gradient_descent"))}
     # Diverging runs overflow on purpose; their warnings would only be noise.
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), ns.standing_in(**stand_in):
         steps = ns["steps_to_converge"](_quadratic_gradient(A, b), x0, lr, tol, max_steps)
     return {"steps": steps}
 
