@@ -69,33 +69,14 @@ def _backprop_cases():
     rng = np.random.default_rng(0)
     shapes = {"W1": (3, 2), "b1": (3, 1), "W2": (1, 3), "b2": (1, 1)}
     params = {k: rng.normal(size=s) for k, s in shapes.items()}
-    eps = 1e-5
-    # a cost linear in the parameters: its central differences are the coefficients
-    coef = {k: rng.normal(size=s) for k, s in shapes.items()}
-
-    def costs(scale, offset=0.0):
-        return ({k: offset + scale * (1.0 + eps * coef[k]) for k in shapes},
-                {k: offset + scale * (1.0 - eps * coef[k]) for k in shapes})
-
-    plus, minus = costs(1.0)
-    expected = {"cost_plus": plus, "cost_minus": minus}
-    inputs = {"params": params, "eps": eps}
-    right = {"d" + k: coef[k] for k in shapes}
-    wrong = {"dW1": -coef["W1"], "db1": coef["b1"] * 3, "dW2": np.zeros((7, 7)),
+    # the course's central differences: a judge-only input
+    numeric = {k: rng.normal(size=s) for k, s in shapes.items()}
+    inputs = {"params": params, "_numeric": numeric}
+    wrong = {"dW1": -numeric["W1"], "db1": numeric["b1"] * 3, "dW2": np.zeros((7, 7)),
              "db2": np.array([[np.inf]])}
-    yield "gradient_check", inputs, {"analytic": wrong, "cost_plus": plus,
-                                     "cost_minus": minus}, expected
-    yield "gradient_check", inputs, {"analytic": {"dW1": "s"}, "cost_plus": plus,
-                                     "cost_minus": minus}, expected
-    yield "gradient_check", inputs, {"analytic": "nope"}, expected
-    flat = {k: 0.5 for k in shapes}
-    yield "gradient_check", inputs, {"analytic": right, "cost_plus": flat,
-                                     "cost_minus": flat}, expected
-    yield "gradient_check", inputs, {"analytic": right, "cost_plus": {},
-                                     "cost_minus": {}}, expected
-    infinite = {k: np.full(shapes[k], np.inf) for k in shapes}
-    yield "gradient_check", inputs, {"analytic": right, "cost_plus": infinite,
-                                     "cost_minus": flat}, expected
+    yield "gradient_check", inputs, {"analytic": wrong}, None
+    yield "gradient_check", inputs, {"analytic": {"dW1": "s"}}, None
+    yield "gradient_check", inputs, {"analytic": "nope"}, None
 
 
 def _embeddings_cases():

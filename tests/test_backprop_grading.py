@@ -1,11 +1,13 @@
 """Grading the backprop assignment: its known mistakes are named, its examples grade as they
-should, its gradient check judges the student's own functions, and correct code written
-differently from the reference keeps full marks."""
+should, its gradient check compares backward with central differences of the course's cost,
+and question 3 is graded on its own (wrong functions of questions 1 and 2 that backward calls
+cost nothing there)."""
 
 import numpy as np
 
 from assignment_grading import (GradingTests, feedback, grade, named, notebook_with_code,
                                 question)
+from test_diagnoses import alternatives
 from autograder import checklib
 from autograder.probe import make_plan
 from autograder.spec import load_assignment
@@ -25,7 +27,7 @@ def _gradient_check_outputs(assignment, namespace, seed):
 def test_gradient_check_judge_accepts_the_reference_and_rejects_wrong_backwards():
     """The gradient-check judge gives the reference full points for several seeds and
     fails every known wrong backward on at least one parameter (threshold: relative error
-    1e-6 against central differences with eps = 1e-5)."""
+    1e-6 against the course's central differences with eps = 1e-5, a judge-only input)."""
     assignment = load_assignment("backprop")
     reference = vars(assignment.reference)
     for seed in range(5):
@@ -40,98 +42,92 @@ def test_gradient_check_judge_accepts_the_reference_and_rejects_wrong_backwards(
             assert fraction < 1.0 and messages, mistake.id
 
 
-# Correct, but written unlike the reference: naive-but-safe sigmoid, np.mean, einsum,
-# np.nditer, and a while loop; the tolerances must not punish any of it.
-ALTERNATIVE = {
+# Correct, but written unlike the reference (naive-but-safe sigmoid, np.mean, einsum,
+# np.nditer, a while loop): tests/test_diagnoses.py grades it with the other alternatives.
+ALTERNATIVE = alternatives("backprop").SOLUTIONS["einsum"]
+
+# Questions 1 and 2 wrong: tanh_derivative without the square, sigmoid and forward that
+# saturate at 0.5, a summed cost.
+WRONG_EARLIER = {
     "q1": '''
+import numpy as np
+
+
 def sigmoid(z):
-    z = np.asarray(z, dtype=float)
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1 / (1 + np.exp(-z[pos]))
-    out[~pos] = np.exp(z[~pos]) / (1 + np.exp(z[~pos]))
-    return out
+    return np.minimum(0.5, 1 / (1 + np.exp(-np.asarray(z, dtype=float))))
 
 
 def sigmoid_derivative(z):
-    e = np.exp(-np.abs(np.asarray(z, dtype=float)))
-    return e / (1 + e) ** 2
+    return sigmoid(z) * (1 - sigmoid(z))
 
 
 def tanh_derivative(z):
-    return 1 / np.cosh(np.asarray(z, dtype=float)) ** 2
+    return 1 - np.tanh(z)
 ''',
     "q2": '''
+import numpy as np
+
+
 def forward(X, params):
-    W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
-    Z1 = np.dot(W1.T, X) + b1
+    Z1 = params["W1"].T @ X + params["b1"]
     A1 = np.tanh(Z1)
-    Z2 = np.dot(W2.T, A1) + b2
-    A2 = 0.5 * (1 + np.tanh(Z2 / 2))
-    return A2, dict(Z1=Z1, A1=A1, Z2=Z2, A2=A2)
+    Z2 = params["W2"].T @ A1 + params["b2"]
+    A2 = sigmoid(Z2)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
 
 
 def compute_cost(A2, Y):
     if np.shape(A2) != np.shape(Y):
-        raise ValueError("A2 and Y must have the same shape")
-    p = np.clip(A2, 1e-12, 1 - 1e-12)
-    return float(np.mean(-(Y * np.log(p) + (1 - Y) * np.log(1 - p))))
-''',
-    "q3": '''
-def backward(X, Y, params, cache):
-    m = Y.shape[1]
-    delta2 = (cache["A2"] - Y) / m
-    delta1 = np.einsum("hk,km->hm", params["W2"], delta2) * (1 - np.tanh(cache["Z1"]) ** 2)
-    return {"dW1": np.einsum("im,hm->ih", X, delta1), "db1": delta1.sum(1, keepdims=True),
-            "dW2": np.einsum("hm,km->hk", cache["A1"], delta2),
-            "db2": delta2.sum(1, keepdims=True)}
-''',
-    "q4": '''
-def numerical_gradient(f, x, eps=1e-5):
-    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
-        raise TypeError("x must be a float array")
-    g = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    while not it.finished:
-        i = it.multi_index
-        keep = x[i]
-        try:
-            x[i] = keep + eps
-            up = f()
-            x[i] = keep - eps
-            down = f()
-        finally:
-            x[i] = keep
-        g[i] = (up - down) / eps / 2
-        it.iternext()
-    return g
-''',
-    "q5": '''
-def update_parameters(params, grads, lr):
-    new = {}
-    for name, value in params.items():
-        new[name] = value.copy()
-        new[name] -= lr * grads["d" + name]
-    return new
+        raise ValueError("shapes differ")
+    A = np.clip(A2, 1e-12, 1 - 1e-12)
+    return float(-np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)))
 ''',
 }
 
+# A right backward that leans on questions 1 and 2: it recomputes the cache with forward and
+# takes the derivatives from sigmoid, sigmoid_derivative and tanh_derivative.
+BACKWARD_USING_EARLIER = '''
+import numpy as np
 
-def test_correct_code_written_differently_gets_full_marks(tmp_path, box):
-    """A correct solution that shares no code with the reference (other formulas for the
-    activations and their derivatives, np.mean, einsum, np.nditer) scores full marks: the
-    rtol 1e-6 comparisons and the gradient check leave room for honest rounding."""
+
+def backward(X, Y, params, cache):
+    m = X.shape[1]
+    _, cache = forward(X, params)
+    dA2 = (sigmoid(cache["Z2"]) - Y) / (cache["A2"] * (1 - cache["A2"]))
+    dZ2 = dA2 * sigmoid_derivative(cache["Z2"])
+    dZ1 = (params["W2"] @ dZ2) * tanh_derivative(cache["Z1"])
+    return {"dW1": X @ dZ1.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m,
+            "dW2": cache["A1"] @ dZ2.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m}
+'''
+
+
+def test_q3_is_graded_on_its_own(tmp_path, box):
+    """A right backward that calls wrong functions of questions 1 and 2 (forward, sigmoid,
+    sigmoid_derivative, tanh_derivative) keeps full marks on q3, gradient check included:
+    its probes stand in the course's values for the check's network, while q1 and q2 lose
+    their points; the same backward with right earlier functions gets full marks too."""
     assignment = load_assignment("backprop")
-    path = notebook_with_code(assignment, ALTERNATIVE, tmp_path / "alt.ipynb")
-    result = grade(assignment, [path], tmp_path / "out")["alt"]
-    assert result.total == assignment.possible, feedback(result)
+    wrong = notebook_with_code(assignment, {**WRONG_EARLIER, "q3": BACKWARD_USING_EARLIER},
+                               tmp_path / "subs" / "wrong.ipynb")
+    right = notebook_with_code(assignment, {"q3": BACKWARD_USING_EARLIER},
+                               tmp_path / "subs" / "right.ipynb")
+    results = grade(assignment, [wrong, right], tmp_path / "out")
+    result = results["wrong"]
+    assert result.status == "ok", result.message
+    for qid in ("q1", "q2"):
+        assert question(result, qid).score < question(result, qid).possible, qid
+    q3 = question(result, "q3")
+    assert q3.score == q3.possible, q3.feedback
+    assert not any(m.get("m") == "upstream" for c in result.checks if c.question == "q3"
+                   for m in c.messages)
+    assert results["right"].total == assignment.possible, feedback(results["right"])
 
 
-def test_gradient_check_uses_the_students_own_cost(tmp_path, box):
-    """A summed cost (no 1/m) with a backward that is its exact gradient (no 1/m either)
-    passes the hidden gradient check, which compares the student's backward with the
-    student's own cost, while both functions lose the reference comparisons and are named:
-    cost-no-mean and backward-no-mean."""
+def test_gradient_check_compares_with_the_courses_cost(tmp_path, box):
+    """A summed cost (no 1/m) with a backward that is its exact gradient (no 1/m either):
+    both lose their reference comparisons and are named (cost-no-mean, backward-no-mean),
+    and the gradient check fails too: it compares backward with central differences of the
+    course's cost, not of the student's own."""
     assignment = load_assignment("backprop")
     mistakes = {m.id: m for m in assignment.mistakes}
     sources = {
@@ -141,8 +137,7 @@ def test_gradient_check_uses_the_students_own_cost(tmp_path, box):
     path = notebook_with_code(assignment, sources, tmp_path / "sum.ipynb")
     result = grade(assignment, [path], tmp_path / "out")["sum"]
     by_name = {c.name: c for c in result.checks}
-    assert by_name["your backward against central differences of your own cost"].status \
-        == "passed"
+    assert by_name["your backward against central differences of the cost"].score == 0
     assert {"cost-no-mean", "backward-no-mean"} <= named(result)
     text = feedback(result)
     for mistake_id in ("cost-no-mean", "backward-no-mean"):

@@ -6,32 +6,39 @@ from autograder.batch import BatchOptions, grade_batch
 from autograder.i18n import say_in
 from autograder.spec import load_assignment
 
-WRONG_TANH = '''
+WRONG_SIGMOID = '''
 import numpy as np
 
 def sigmoid(z):
-    return 1 / (1 + np.exp(-np.clip(z, -500, 500)))
+    return 1 / (1 + np.exp(np.clip(z, -500, 500)))     # should be exp(-z)
 
 def sigmoid_derivative(z):
-    s = sigmoid(z)
+    s = 1 / (1 + np.exp(-np.clip(z, -500, 500)))
     return s * (1 - s)
 
 def tanh_derivative(z):
-    return 1 - np.tanh(z)          # should be 1 - tanh(z)**2
+    return 1 - np.tanh(z) ** 2
 '''
 
 
-BACKWARD_USING_Q1 = '''
+# forward's A2 is sigmoid(Z2): its checks cannot stand a right sigmoid in (that would hand
+# the sandbox the expected output), so a wrong sigmoid fails them and the note says why.
+# (backward's checks stand in question 1's functions: a wrong one costs nothing there.)
+FORWARD_USING_Q1 = '''
 import numpy as np
 
-def backward(X, Y, params, cache):
-    m = X.shape[1]
-    dZ2 = cache["A2"] - Y
-    dW2 = cache["A1"] @ dZ2.T / m
-    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
-    dZ1 = (params["W2"] @ dZ2) * tanh_derivative(cache["Z1"])
-    return {"dW1": X @ dZ1.T / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
-            "dW2": dW2, "db2": db2}
+def forward(X, params):
+    Z1 = params["W1"].T @ X + params["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = params["W2"].T @ A1 + params["b2"]
+    A2 = sigmoid(Z2)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+def compute_cost(A2, Y):
+    if np.shape(A2) != np.shape(Y):
+        raise ValueError("A2 and Y differ in shape")
+    A = np.clip(A2, 1e-12, 1 - 1e-12)
+    return float(-np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A)))
 '''
 
 
@@ -43,18 +50,18 @@ def _graded(tmp_path, code: dict, lang=None):
     return assignment, summary.results[0]
 
 
-def test_backward_is_told_that_q1_is_the_cause(tmp_path):
-    """Does a right backward that calls a wrong tanh_derivative from q1 get a note naming
-    tanh_derivative and q1 on its failed checks (English lines and the es wording), while
-    q1's own checks carry no such note?"""
-    assignment, result = _graded(tmp_path, {"q1": WRONG_TANH, "q3": BACKWARD_USING_Q1})
-    later = [c for c in result.checks if c.question == "q3" and c.score < c.points]
-    assert later, "backward must fail when tanh_derivative is wrong"
+def test_forward_is_told_that_q1_is_the_cause(tmp_path):
+    """Does a right forward that calls a wrong sigmoid from q1 get a note naming sigmoid and
+    q1 on its failed checks (English lines and the es wording), while q1's own checks carry
+    no such note?"""
+    assignment, result = _graded(tmp_path, {"q1": WRONG_SIGMOID, "q2": FORWARD_USING_Q1})
+    later = [c for c in result.checks if c.question == "q2" and c.score < c.points]
+    assert later, "forward must fail when sigmoid is wrong"
     for check in later:
         text = "\n".join(check.feedback)
-        assert "calls tanh_derivative from q1" in text, text
+        assert "calls sigmoid from q1" in text, text
         notes = [m for m in check.messages if m.get("m") == "upstream"]
-        assert "tanh_derivative de q1" in say_in("es", notes[0], assignment)
+        assert "sigmoid de q1" in say_in("es", notes[0], assignment)
     own = [c for c in result.checks if c.question == "q1"]
     assert not any("calls" in line for c in own for line in c.feedback)
 

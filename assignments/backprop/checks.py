@@ -4,8 +4,18 @@ Public checks use the small network of the setup cell (the variant's: see varian
 exercise's notation (examples are columns, Z = W^T A + b); hidden checks draw sizes, parameters
 and data from the grading rng. Values are compared with the reference to rtol 1e-6 (plus a
 small atol for entries near 0), as the assignment asks; the hidden gradient check compares the
-student's backward with central differences, taken here in the parent, of the student's own
-cost, which must itself move like the course's cost (judges.gradient_check).
+student's backward with central differences of the course's cost, taken here on the trusted
+side and given to the judge only (`_numeric`, judges.gradient_check).
+
+Input validation (compute_cost's ValueError, numerical_gradient's TypeError and letting f's
+exception through with x restored) is 0.75 of the 10 points (Check.validation).
+
+Question 3 is graded on its own: backward gets the cache of the course's forward pass, and
+the functions it may call (sigmoid, sigmoid_derivative, tanh_derivative, forward) stand in
+during its probes for ones that return the values given here for that cache (probes.py), so a
+mistake in question 1 or 2 costs that question's points only. Question 2's forward is not:
+its A2 is sigmoid(Z2), and a stand-in would hand the expected output to the sandbox; a failed
+forward that calls a wrong sigmoid is told so instead (upstream notes).
 """
 
 import numpy as np
@@ -72,6 +82,37 @@ def _cache(X, params):
     return {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": 1.0 / (1.0 + np.exp(-Z2))}
 
 
+def _backward_case(X, Y, params):
+    """backward's inputs, with what question 1's functions give on the cache's pre-activations
+    (`given`: rows [z, value]) for the stand-ins of the backward probes."""
+    cache = _cache(X, params)
+    A1, A2 = cache["A1"], cache["A2"]
+    given = {"sigmoid": [[cache["Z2"], A2]],
+             "sigmoid_derivative": [[cache["Z2"], A2 * (1.0 - A2)]],
+             "tanh_derivative": [[cache["Z1"], 1.0 - A1 ** 2]]}
+    return dict(X=X, Y=Y, params=params, cache=cache, given=given)
+
+
+def _cost(X, Y, params):
+    A = np.clip(_cache(X, params)["A2"], 1e-12, 1.0 - 1e-12)
+    return float(-np.mean(Y * np.log(A) + (1.0 - Y) * np.log(1.0 - A)))
+
+
+def _central_differences(X, Y, params, eps):
+    """{name: (J(params + eps e_i) - J(params - eps e_i)) / (2 eps)} of the course's cost."""
+    numeric = {}
+    for name, array in params.items():
+        numeric[name] = np.zeros(array.shape)
+        for pos in np.ndindex(array.shape):
+            costs = []
+            for shift in (eps, -eps):
+                moved = {k: v.copy() for k, v in params.items()}
+                moved[name][pos] = array[pos] + shift
+                costs.append(_cost(X, Y, moved))
+            numeric[name][pos] = (costs[0] - costs[1]) / (2.0 * eps)
+    return numeric
+
+
 def _network(rng, n_x=None, n_h=None, m=None):
     n_x = int(rng.integers(2, 7)) if n_x is None else n_x
     n_h = int(rng.integers(2, 9)) if n_h is None else n_h
@@ -111,14 +152,14 @@ def _random_cost(rng):
 
 
 def _random_backward(rng):
-    X, Y, params = _network(rng)
-    return dict(X=X, Y=Y, params=params, cache=_cache(X, params))
+    return _backward_case(*_network(rng))
 
 
 def _gradient_check(rng):
     X, Y, params = _network(rng, int(rng.integers(2, 6)), int(rng.integers(2, 7)),
                             int(rng.integers(5, 31)))
-    return dict(X=X, Y=Y, params=params, eps=1e-5)
+    # The central differences are the judge's only: in the sandbox they would be the answer.
+    return dict(_backward_case(X, Y, params), _numeric=_central_differences(X, Y, params, 1e-5))
 
 
 def _random_numgrad(rng):
@@ -171,18 +212,18 @@ def checks(v):
         Check("q2", "cost is finite for A2 exactly 0 or 1", "compute_cost",
               lambda rng: dict(A2=A2_extreme, Y=Y), points=0.25, tol=VALUES),
         Check("q2", "A2 and Y of different shapes raise ValueError", "cost_shape_mismatch",
-              lambda rng: dict(A2=np.full((1, 3), 0.5), Y=np.ones((3, 1))), points=0.25),
+              lambda rng: dict(A2=np.full((1, 3), 0.5), Y=np.ones((3, 1))), points=0.25,
+              validation=True),
         Check("q2", "forward through a network of random size", "forward", _random_forward,
               points=0.5, hidden=True, tol=forward_tol),
         Check("q2", "cost of random predictions", "compute_cost", _random_cost, points=0.25,
               hidden=True, tol=VALUES),
         # q3: backpropagation
         Check("q3", "gradients of the small network", "backward",
-              lambda rng: dict(X=X, Y=Y, params=PARAMS, cache=_cache(X, PARAMS)), points=1.0,
-              tol=VALUES),
+              lambda rng: _backward_case(X, Y, PARAMS), points=1.0, tol=VALUES),
         Check("q3", "gradients of a network of random size against the reference", "backward",
               _random_backward, points=1.0, hidden=True, tol=VALUES),
-        Check("q3", "your backward against central differences of your own cost",
+        Check("q3", "your backward against central differences of the cost",
               "gradient_check", _gradient_check, points=1.0, hidden=True,
               judge="gradient_check"),
         # q4: gradient checking
@@ -191,7 +232,7 @@ def checks(v):
                                c=np.array([[1.0, 2.0, -1.0], [0.5, -2.0, 3.0]])),
               points=0.5, tol=numgrad_tol),
         Check("q4", "integer x raises TypeError", "numerical_gradient_integer_x",
-              lambda rng: dict(x=np.array([1, 2, 3])), points=0.25),
+              lambda rng: dict(x=np.array([1, 2, 3])), points=0.25, validation=True),
         Check("q4", "random x with eps = 1e-6", "numerical_gradient", _random_numgrad,
               points=0.5, hidden=True, tol=numgrad_tol),
         Check("q4", "coupled function of a 3-D x", "numerical_gradient", _coupled_numgrad,
@@ -199,7 +240,8 @@ def checks(v):
         Check("q4", "x restored although f raised", "numerical_gradient_f_raises",
               lambda rng: dict(x=rng.normal(size=4), calls_before_failure=2,
                                c=rng.normal(size=4)), points=0.25,
-              hidden=True, tol={"grad": VALUES, "raises": EXACT, "x_after": RESTORED}),
+              hidden=True, validation=True,
+              tol={"grad": VALUES, "raises": EXACT, "x_after": RESTORED}),
         # q5: parameter update
         Check("q5", "one step on the small network, params left unchanged",
               "update_parameters",

@@ -1,7 +1,9 @@
 """Known wrong variants of the backprop API, used by the judge to name misconceptions.
 
 Each variant has the signature of the function it replaces and is self-contained, so
-the judge can run it on the same probe inputs as the student's code.
+the judge can run it on the same probe inputs as the student's code. Each validates its input
+as the exercise asks, so that a mistake's evidence is its mathematics only (a missing
+ValueError or TypeError is told by its own check, never named as a mistake).
 """
 import numpy as np
 
@@ -19,16 +21,22 @@ def tanh_derivative__of_output(z):
 
 
 def compute_cost__no_mean(A2, Y):
+    if np.shape(A2) != np.shape(Y):
+        raise ValueError("A2 and Y have different shapes")
     A = np.clip(np.asarray(A2, dtype=float), 1e-12, 1.0 - 1e-12)
     return float(-np.sum(Y * np.log(A) + (1.0 - Y) * np.log(1.0 - A)))
 
 
 def compute_cost__log10(A2, Y):
+    if np.shape(A2) != np.shape(Y):
+        raise ValueError("A2 and Y have different shapes")
     A = np.clip(np.asarray(A2, dtype=float), 1e-12, 1.0 - 1e-12)
     return float(-np.sum(Y * np.log10(A) + (1.0 - Y) * np.log10(1.0 - A)) / Y.shape[-1])
 
 
 def compute_cost__sign(A2, Y):
+    if np.shape(A2) != np.shape(Y):
+        raise ValueError("A2 and Y have different shapes")
     A = np.clip(np.asarray(A2, dtype=float), 1e-12, 1.0 - 1e-12)
     return float(np.sum(Y * np.log(A) + (1.0 - Y) * np.log(1.0 - A)) / Y.shape[-1])
 
@@ -72,14 +80,18 @@ def backward__no_mean(X, Y, params, cache):
 
 def numerical_gradient__denominator_eps(f, x, eps=1e-5):
     # Central difference divided by eps instead of the 2*eps the points are apart.
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError("x must be a floating-point array")
     grad = np.zeros(x.shape, dtype=float)
     for idx in np.ndindex(x.shape):
         old = x[idx]
-        x[idx] = old + eps
-        f_plus = f()
-        x[idx] = old - eps
-        f_minus = f()
-        x[idx] = old
+        try:
+            x[idx] = old + eps
+            f_plus = f()
+            x[idx] = old - eps
+            f_minus = f()
+        finally:
+            x[idx] = old
         grad[idx] = (f_plus - f_minus) / eps
     return grad
 
