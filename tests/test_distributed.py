@@ -1,10 +1,9 @@
-"""Scale: deterministic shards + merge, grading on a dask cluster, the example CI workflow."""
+"""Scale: deterministic shards + merge, grading on a dask cluster (the GitHub Actions workflow:
+tests/test_workflow.py)."""
 
 import dataclasses
-from pathlib import Path
 
 import pytest
-import yaml
 
 import autograder.distributed as distributed
 from autograder.batch import BatchOptions, grade_batch
@@ -13,7 +12,6 @@ from autograder.gradebook import Gradebook
 from autograder.selfcheck import SelfCheckFailed
 from classroom import cli, read_csv, write_class
 
-ROOT = Path(__file__).resolve().parent.parent
 COUNT = 12
 
 
@@ -284,22 +282,3 @@ def test_stale_submission_copies_of_killed_workers_are_removed(tmp_path):
     assert distributed.sweep_stale_copies(tmp_path) == [stale]
     assert not stale.exists() and live.exists() and other.exists() and link.is_symlink()
 
-
-def test_example_workflow_grades_shards_and_merges():
-    """Does the example GitHub Actions workflow run on push, install with bootstrap.sh, grade
-    one shard per matrix entry (total taken from the matrix), merge and upload the result?"""
-    text = (ROOT / ".github" / "workflows" / "grade.yml").read_text()
-    flow = yaml.safe_load(text)
-    triggers = flow.get("on", flow.get(True))
-    assert "push" in triggers
-    grade, merge = flow["jobs"]["grade"], flow["jobs"]["merge"]
-    assert grade["strategy"]["matrix"]["shard"] == list(range(1, 5))
-    runs = "\n".join(step.get("run", "") for step in grade["steps"])
-    assert "scripts/bootstrap.sh" in runs
-    assert '--shard "${{ matrix.shard }}/${{ strategy.job-total }}"' in runs
-    assert merge["needs"] == "grade"
-    merge_runs = "\n".join(step.get("run", "") for step in merge["steps"])
-    assert '"$NEUROGRADE" merge shards/shard-* --out gradebook' in merge_runs
-    uploads = [s for s in merge["steps"] if s.get("uses", "").startswith(
-        "actions/upload-artifact")]
-    assert uploads and uploads[0]["with"]["path"] == "gradebook/"
