@@ -172,6 +172,13 @@ def _coupled_numgrad(rng):
     return dict(x=rng.normal(size=shape), c=rng.normal(size=shape), kind="coupled")
 
 
+def _fast_numgrad(rng):
+    # sum(sin(1000 x) * c) with the default eps: its central difference is the derivative
+    # times sin(1000 eps) / (1000 eps), 1 - 1.7e-5 for eps = 1e-5, so another default shows.
+    shape = (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
+    return dict(x=rng.normal(size=shape), c=rng.normal(size=shape), kind="fast")
+
+
 def _random_update(rng):
     _, _, params = _network(rng)
     grads = {"d" + k: rng.normal(size=v.shape) for k, v in params.items()}
@@ -234,9 +241,11 @@ def checks(v):
         Check("q4", "integer x raises TypeError", "numerical_gradient_integer_x",
               lambda rng: dict(x=np.array([1, 2, 3])), points=0.25, validation=True),
         Check("q4", "random x with eps = 1e-6", "numerical_gradient", _random_numgrad,
-              points=0.5, hidden=True, tol=numgrad_tol),
+              points=0.375, hidden=True, tol=numgrad_tol),
         Check("q4", "coupled function of a 3-D x", "numerical_gradient", _coupled_numgrad,
-              points=0.5, hidden=True, tol=numgrad_tol),
+              points=0.375, hidden=True, tol=numgrad_tol),
+        Check("q4", "a fast-varying function with the default eps", "numerical_gradient",
+              _fast_numgrad, points=0.25, hidden=True, tol=numgrad_tol),
         Check("q4", "x restored although f raised", "numerical_gradient_f_raises",
               lambda rng: dict(x=rng.normal(size=4), calls_before_failure=2,
                                c=rng.normal(size=4)), points=0.25,

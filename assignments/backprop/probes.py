@@ -90,6 +90,8 @@ def gradient_check(ns, X, Y, params, cache, given, **judge_only):
 def _test_function(kind, x, c):
     if kind == "sin":
         return lambda: float(np.sum(np.sin(x) * c))
+    if kind == "fast":  # its central differences depend visibly on eps
+        return lambda: float(np.sum(np.sin(1000.0 * x) * c))
     # "coupled": every entry's derivative depends on all the others.
     return lambda: float(np.sum(np.sin(x) * c) + 0.5 * np.sum(x) ** 2)
 
