@@ -102,6 +102,9 @@ class Names:
         them sees the stand-ins. Restored afterwards, also when the block raises. A read-only
         namespace (the reference's, whose own functions are right) is left as it is."""
         if not hasattr(self._mapping, "__setitem__"):
+            record = getattr(self._mapping, "stood_in", None)
+            if isinstance(record, set):  # the grader's Recorder: which names stood in
+                record.update(functions)
             yield self
             return
         saved = {name: self._mapping[name] for name in functions if name in self._mapping}

@@ -33,6 +33,7 @@ class Expectations:
     expected: dict            # check id -> normalized reference outputs
     variants: dict            # check id -> tuple[(Mistake, normalized outputs)]
     lookups: dict = field(default_factory=dict)  # check id -> names its probe looks up
+    standins: dict = field(default_factory=dict)  # check id -> names its probe stands in for
 
 
 def _run_probe(plan: Plan, planned: PlannedCheck, namespace) -> object:
@@ -55,11 +56,12 @@ def expectations(plan: Plan) -> Expectations:
 def _expectations(plan: Plan) -> Expectations:
     assignment = plan.assignment
     reference = vars(assignment.reference)
-    expected, variants, lookups = {}, {}, {}
+    expected, variants, lookups, standins = {}, {}, {}, {}
     for planned in plan.all_checks:
         recorder = Recorder(reference)
         expected[planned.id] = _run_probe(plan, planned, recorder)
         lookups[planned.id] = frozenset(recorder.seen)
+        standins[planned.id] = frozenset(recorder.stood_in)
         found = []
         question = assignment.question(planned.check.question)
         for mistake in assignment.mistakes:
@@ -73,7 +75,7 @@ def _expectations(plan: Plan) -> Expectations:
             if checklib.compare(out, expected[planned.id], planned.check.tol):
                 found.append((mistake, out))
         variants[planned.id] = tuple(found)
-    return Expectations(expected, variants, lookups)
+    return Expectations(expected, variants, lookups, standins)
 
 
 class single_threaded:
@@ -340,7 +342,8 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
                       {p.id: exp.lookups.get(p.id, ()) for p in plan.checks},
                       execution.submission.notebook,
                       lambda c, note: render(say("labelled", label=check_label(by_id[c.id]),
-                                                 text=note), english))
+                                                 text=note), english),
+                      exp.standins)
     questions = []
     for q in assignment.questions:
         mine = [c for c in checks if c.question == q.id]

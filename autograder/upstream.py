@@ -25,6 +25,7 @@ class Recorder(Mapping):
 
     def __init__(self, namespace: Mapping):
         self._namespace, self.seen = namespace, set()
+        self.stood_in = set()  # names a probe replaced by stand-ins (Names.standing_in)
 
     def __getitem__(self, name):
         self.seen.add(name)
@@ -77,10 +78,14 @@ def reached(start: set[str], graph: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def annotate(checks: tuple, assignment, lookups: dict, notebook, english_line) -> tuple:
+def annotate(checks: tuple, assignment, lookups: dict, notebook, english_line,
+             standins: dict | None = None) -> tuple:
     """checks, each failed one with a note per earlier question's function it reaches whose
     question does not pass (only when some check failed: a notebook is read only then).
-    english_line(check, message) words a note for the instructor's English lines."""
+    english_line(check, message) words a note for the instructor's English lines.
+    standins: check id -> names its probe replaced by stand-ins while it ran; the student's
+    own functions of those names were not used, so they are never blamed (nor what they
+    call)."""
     # Only checks whose probe ran the submission's code: not a missing name, a run that
     # stopped, or a judge-only check (which calls the course's code on the student's files).
     failed = [c for c in checks if c.score < c.points - 1e-9 and c.id in lookups
@@ -96,7 +101,9 @@ def annotate(checks: tuple, assignment, lookups: dict, notebook, english_line) -
         if check not in failed:
             out.append(check)
             continue
-        names = reached(set(lookups.get(check.id, ())), graph)
+        skip = set((standins or {}).get(check.id, ()))
+        names = reached(set(lookups.get(check.id, ())) - skip,
+                        {k: v - skip for k, v in graph.items() if k not in skip})
         culprits = [name for name in names if name in owner and owner[name] in broken
                     and order[owner[name]] < order[check.question]]
         notes = [say("upstream", function=name, question=owner[name])
