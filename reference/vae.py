@@ -1,6 +1,6 @@
 """Reference solution: the loss of a variational autoencoder (torch).
 
-Shapes: mu, logvar (batch, latent); x, x_hat (batch, ...). Per-example terms are summed
+Shapes: mu, logvar (batch, latent); x, x_hat (batch, d1, ...). Per-example terms are summed
 over their non-batch dimensions and the loss averages them over the batch. Everything
 stays in torch with the input dtype, so autograd flows through and float32 / float64 both
 work.

@@ -149,9 +149,10 @@ def _on_its_own(ns, args, kind, given_kl, given_recon):
 
 
 def vae_loss(ns, x, x_hat, mu, logvar, dtype, beta=None, kind=None, given_kl=None,
-             given_recon=None):
+             given_recon=None, grads=True):
     """Calls vae_loss(x, x_hat, mu, logvar, beta, kind); beta and kind None (both) leave the
-    defaults to the submission, to check them. given_kl, given_recon: the stand-ins' values."""
+    defaults to the submission, to check them. given_kl, given_recon: the stand-ins' values.
+    grads: also return the gradients of the loss with respect to x_hat, mu and logvar."""
     leaves = [_tensor(v, dtype, True) for v in (x_hat, mu, logvar)]
     args = [_tensor(x, dtype), *leaves]
     if beta is not None or kind is not None:
@@ -159,8 +160,9 @@ def vae_loss(ns, x, x_hat, mu, logvar, dtype, beta=None, kind=None, given_kl=Non
     loss = _on_its_own(ns, args, kind or "mse", given_kl, given_recon)
     out = {"loss": loss, "dtype": _dtype(loss),
            "shape": list(loss.shape) if isinstance(loss, torch.Tensor) else None}
-    cotangent = torch.ones((), dtype=getattr(torch, dtype))
-    out["dx_hat"], out["dmu"], out["dlogvar"] = _grads(loss, cotangent, leaves)
+    if grads:
+        cotangent = torch.ones((), dtype=getattr(torch, dtype))
+        out["dx_hat"], out["dmu"], out["dlogvar"] = _grads(loss, cotangent, leaves)
     return out
 
 

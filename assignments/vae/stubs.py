@@ -44,7 +44,7 @@ def kl_divergence(mu, logvar):
 def reconstruction_loss(x, x_hat, kind="mse"):
     """Reconstruction term for each example, summed over all non-batch features.
 
-    x: (batch, ...) data; x_hat: tensor of the same shape, the decoder output.
+    x: (batch, d1, ...) data, at least 2-D; x_hat: the decoder output, same shape.
     kind="mse": squared error (x_hat - x)^2.
     kind="bce": binary cross-entropy, with x_hat the probabilities in [0, 1] and x the
     targets in [0, 1]; must stay finite when x_hat is exactly 0 or 1.
@@ -58,7 +58,7 @@ def vae_loss(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
     """VAE loss (negative ELBO, beta-weighted): the batch mean of
     reconstruction_loss(x, x_hat, kind) + beta * kl_divergence(mu, logvar).
 
-    x, x_hat: (batch, ...); mu, logvar: (batch, latent); beta: float >= 0.
+    x, x_hat: (batch, d1, ...); mu, logvar: (batch, latent); beta: float >= 0.
     Returns a scalar (0-dim) tensor that keeps the gradients. Raises ValueError in the
     same cases as reconstruction_loss and kl_divergence.
     """

@@ -95,7 +95,8 @@ def vae_loss(x, x_hat, mu, logvar, beta=1.0, kind="mse"):
     else:
         if (xh < 0).any() or (xh > 1).any():
             raise ValueError("x_hat must lie in [0, 1] for bce")
-        recon = -(xf * torch.log(xh) + (1 - xf) * torch.log1p(-xh)).sum()
+        logs = torch.log(xh).clamp(min=-100), torch.log1p(-xh).clamp(min=-100)
+        recon = -(xf * logs[0] + (1 - xf) * logs[1]).sum()
     kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum()
     return (recon + beta * kl) / b
 ''',
