@@ -80,7 +80,8 @@ deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
 print(next(d for d in deps if re.match(r"torch\s*([<>=!~;]|$)", d)))')
         "$VENV/bin/pip" install -q --no-deps --index-url "$NEUROGRADE_TORCH_INDEX" "$torch_req"
     fi
-    "$VENV/bin/pip" install -q -e . 2>&1 | grep -v "is ignored: it is neither" || true
+    # The package with its test and dask extras: the README's two commands need both.
+    "$VENV/bin/pip" install -q -e ".[test,dask]" 2>&1 | grep -v "is ignored: it is neither" || true
     "$VENV/bin/python" -c 'import autograder, torch, otter, nbclient'
     touch "$VENV/.neurograde-installed"
 fi
