@@ -235,7 +235,8 @@ def grade_on_dask(address: str, plan: Plan, version: str, todo: list[Submission]
                               "environment, on the client and on every worker") from None
     from .grader import internal_error
     try:
-        client = Client(address, timeout=CONNECT_SECONDS)
+        # Not the process's default client: two batches in one process keep their own.
+        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise DaskUnavailable(f"cannot reach the dask scheduler at {address} ({exc}); start "
                               f"one with `dask scheduler` and workers with `dask worker "
@@ -247,7 +248,7 @@ def grade_on_dask(address: str, plan: Plan, version: str, todo: list[Submission]
         for sub in todo:
             futures[client.submit(grade_task, spec, Payload.of(sub), key=spec.key(sub),
                                   pure=False, retries=RETRIES)] = sub
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             sub = futures.pop(future)
             try:
                 result = SubmissionResult.from_dict(future.result())

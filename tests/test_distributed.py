@@ -218,14 +218,18 @@ def test_two_clients_with_different_languages_get_their_own_results(
 
     def run(lang):
         options = BatchOptions(timeout=60, quiet=True, lang=lang, dask=cluster.scheduler_address)
-        got[lang] = list(distributed.grade_on_dask(cluster.scheduler_address, plan, "v",
-                                                   subs, options))
+        try:
+            got[lang] = list(distributed.grade_on_dask(cluster.scheduler_address, plan, "v",
+                                                       subs, options))
+        except BaseException as exc:  # shown by the assertion below, not lost in a thread
+            got[lang] = exc
     threads = [threading.Thread(target=run, args=(lang,)) for lang in ("en", "es")]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
     for lang in ("en", "es"):
+        assert isinstance(got.get(lang), list), (lang, repr(got.get(lang)))
         assert len(got[lang]) == len(subs)
         assert {r.extra.get("built_for") for r in got[lang]} == {lang}, lang
 
