@@ -218,7 +218,7 @@ def _rank(E, vocab, q, skip, k):
     norms = np.linalg.norm(E, axis=1)
     scores = (E @ q) / np.where(norms > 0, norms, 1.0) / (np.linalg.norm(q) or 1.0)
     scores[list(skip)] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:k]
+    order = [i for i in np.argsort(-scores, kind="stable") if scores[i] > -np.inf][:k]
     return [(vocab[i], float(scores[i])) for i in order]
 
 
@@ -248,7 +248,8 @@ def _analogy_accuracy(E, vocab, questions, restrict_vocab=30000):
     for i, w in enumerate(vocab[:R]):
         position.setdefault(w.lower(), i)
     U = np.asarray(E[:R], np.float64)
-    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    U /= np.where(norms > 0, norms, 1.0)          # a zero vector has cosine 0 with anything
     right = answered = 0
     for q in questions:          # one question at a time: slow but obviously right
         ids = [position.get(w.lower()) for w in q]

@@ -135,22 +135,24 @@ def _given_neighbours(calls, E=None, vocab=None, limit=None):
             q = table[index[c["query"]]]
         else:
             q = c["query"]
-        given.append(_given(q, skip, int(c["k"]), E, limit))
+        given.append(_given(q, skip, 5 if c["k"] is None else int(c["k"]), E, limit))
     return given
 
 
 def _given_analogies(questions, k, E=None, vocab=None, limit=None):
-    """_given for each analogy question [a, b, c] of a check: the query b - a + c of unit
-    vectors, the three words skipped."""
+    """_given for each analogy question [a, b, c] of a check (k: one for all, or one per
+    question; None: the default, 1): the query b - a + c of unit vectors, the three words
+    skipped."""
     index = _index() if E is None else {w: i for i, w in reversed(list(enumerate(vocab)))}
     table = _glove()[0] if E is None else np.asarray(E)
+    ks = k if isinstance(k, list) else [k] * len(questions)
     given = []
-    for words in questions:
+    for words, k in zip(questions, ks):
         ids = [index[w] for w in words]
         rows = np.asarray(table[ids], dtype=np.float64)
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         U = rows / np.where(norms > 0, norms, 1.0)
-        given.append(_given(U[1] - U[0] + U[2], ids, int(k), E, limit))
+        given.append(_given(U[1] - U[0] + U[2], ids, 1 if k is None else int(k), E, limit))
     return given
 
 
@@ -317,6 +319,30 @@ def _random_vector_queries(rng):
     return _neighbours(limit=LIMIT, calls=calls)
 
 
+def _random_small_neighbours(rng):
+    """A small table whose last word has the zero vector (cosine 0 with anything): word
+    queries with k = 0, 1, the default (5) and beyond the words left (every word ranked, the
+    zero one at 0), and a query vector shorter than 1."""
+    E, vocab = _small_table(rng, zero=True)
+    n, d = E.shape
+    U = _unit_rows(E)
+    calls = []
+    for k in (None, n + 3, 1, 0):
+        while True:
+            i = int(rng.integers(n - 1))
+            s = U @ U[i]
+            s[i] = -np.inf
+            if _clear(s, 5 if k is None else min(k, n - 1)):
+                calls.append({"query": vocab[i], "k": k, "exclude": []})
+                break
+    while True:
+        q = rng.normal(size=d)
+        q *= 0.5 / np.linalg.norm(q)
+        if _clear(U @ (2 * q), 3):
+            calls.append({"query": q, "k": 3, "exclude": []})
+            return _neighbours(E=E, vocab=vocab, calls=calls)
+
+
 # ---------------------------------------------------------------------------- q3
 
 def _random_file_analogies(rng):
@@ -333,21 +359,50 @@ def _random_file_analogies(rng):
     return _analogies(limit=LIMIT, questions=picked, k=3)
 
 
-def _random_small_table(rng):
-    n = 12
+def _small_table(rng, n=12, d=4, zero=False):
+    """n GloVe words with made-up vectors of d entries of one decimal, none shorter than 0.3,
+    or the last one zero (zero=True)."""
     vocab = [_glove()[1][i] for i in rng.choice(_frequent(), size=n, replace=False)]
     while True:
-        E = np.round(rng.normal(size=(n, 4)), 1)
-        norms = np.linalg.norm(E, axis=1, keepdims=True)
-        if np.all(norms > 0.3):
+        E = np.round(rng.normal(size=(n, d)), 1)
+        if np.all(np.linalg.norm(E, axis=1) > 0.3):
             break
-    U = E / norms
+    if zero:
+        E[-1] = 0.0
+    return E, vocab
+
+
+def _unit_rows(E):
+    """E's rows scaled to length 1; a zero row stays zero."""
+    norms = np.linalg.norm(E, axis=1, keepdims=True)
+    return E / np.where(norms > 0, norms, 1.0)
+
+
+def _random_small_table(rng, questions=2, k=3, zero=False):
+    """Analogy questions on a small table (k: one for all, or one per question; None: the
+    default, 1); the words of a question never the zero one."""
+    E, vocab = _small_table(rng, zero=zero)
+    U = _unit_rows(E)
+    ks = k if isinstance(k, list) else [k] * questions
     picked = []
-    while len(picked) < 2:
-        a, b, c = (int(x) for x in rng.choice(n, size=3, replace=False))
-        if _clear(_analogy_scores(U, a, b, c), 3):
+    while len(picked) < questions:
+        a, b, c = (int(x) for x in rng.choice(len(vocab) - zero, size=3, replace=False))
+        asked = 1 if ks[len(picked)] is None else ks[len(picked)]
+        if _clear(_analogy_scores(U, a, b, c), max(1, min(asked, len(vocab) - 3))):
             picked.append([vocab[a], vocab[b], vocab[c]])
-    return _analogies(E=E, vocab=vocab, questions=picked, k=3)
+    return _analogies(E=E, vocab=vocab, questions=picked, k=k)
+
+
+def _random_small_table_every_word(rng):
+    """A table with a zero vector; one question asked with k beyond the words left (every
+    word but a, b and c ranked, the zero one at 0), with k = 0 and with the default k."""
+    E, vocab = _small_table(rng, zero=True)
+    U = _unit_rows(E)
+    while True:
+        a, b, c = (int(x) for x in rng.choice(len(vocab) - 1, size=3, replace=False))
+        if _clear(_analogy_scores(U, a, b, c), len(vocab) - 3):
+            return _analogies(E=E, vocab=vocab, questions=[[vocab[a], vocab[b], vocab[c]]] * 3,
+                              k=[len(vocab), 0, None])
 
 
 # ---------------------------------------------------------------------------- q4
@@ -408,6 +463,28 @@ def _random_default_restrict(rng):
     for row, rank in zip(answerable[:3], moved):
         rows.append(row[:3] + [vocab[rank]])
     return _accuracy(restrict_vocabs=["default"], limit=LIMIT, questions=rows)
+
+
+def _random_small_questions(rng):
+    """A small table whose last word has the zero vector: 5 to 9 questions (never about the
+    zero word), the expected word the best candidate in some of them (the first one) and not
+    in others (the second one), asked with the whole table and with restrict_vocab=2, which
+    leaves none answerable ((0.0, 0))."""
+    E, vocab = _small_table(rng, zero=True)
+    n = len(vocab)
+    U = _unit_rows(E)
+    right = rng.random(int(rng.integers(5, 10))) < 0.5
+    right[:2] = True, False
+    rows = []
+    while len(rows) < len(right):
+        a, b, c = (int(x) for x in rng.choice(n - 1, size=3, replace=False))
+        s = _analogy_scores(U, a, b, c)
+        if _clear(s, 1):
+            best = int(np.argmax(s))
+            others = [i for i in range(n) if i not in (a, b, c, best)]
+            d = best if right[len(rows)] else int(rng.choice(others))
+            rows.append([vocab[a], vocab[b], vocab[c], vocab[d]])
+    return _accuracy(E=E, vocab=vocab, questions=rows, restrict_vocabs=[None, 2])
 
 
 def _answers(rows, restrict, E=None, vocab=None, limit=None):
@@ -505,9 +582,12 @@ def checks(v):
                   {"query": "queen", "k": 2, "exclude": ["monarch"]}]),
               points=0.5, tol=RANKED),
         Check("q2", "neighbours of random frequent GloVe words", "most_similar",
-              _random_word_queries, points=0.5, hidden=True, tol=RANKED),
+              _random_word_queries, points=0.4, hidden=True, tol=RANKED),
         Check("q2", "GloVe vector queries and excluded words", "most_similar",
-              _random_vector_queries, points=0.5, hidden=True, tol=RANKED),
+              _random_vector_queries, points=0.3, hidden=True, tol=RANKED),
+        Check("q2", "a small table with a zero vector: k = 0, 1, the default and beyond the "
+              "words left; a short query vector", "most_similar", _random_small_neighbours,
+              points=0.3, hidden=True, tol=RANKED),
         # q3: analogy
         Check("q3", "toy table: man:king::woman and boy:prince::girl, k=3", "analogy",
               lambda rng: _analogies(**TOY, questions=[["man", "king", "woman"],
@@ -520,9 +600,12 @@ def checks(v):
               lambda rng: _analogies(limit=None, questions=questions, k=1),
               points=0.25, tol=RANKED),
         Check("q3", "random questions of questions-words.txt on GloVe, k=3", "analogy",
-              _random_file_analogies, points=1.0, hidden=True, tol=RANKED),
+              _random_file_analogies, points=0.75, hidden=True, tol=RANKED),
         Check("q3", "a random small table, k=3", "analogy", _random_small_table, points=0.5,
               hidden=True, tol=RANKED),
+        Check("q3", "a small table with a zero vector: k beyond the words left, 0 and the "
+              "default", "analogy", _random_small_table_every_word, points=0.25, hidden=True,
+              tol=RANKED),
         # q4: analogy_accuracy
         Check("q4", "toy questions, restrict_vocab=None and 8", "analogy_accuracy",
               lambda rng: _accuracy(**TOY, questions=TOY_QUESTIONS, restrict_vocabs=[None, 8]),
@@ -533,8 +616,11 @@ def checks(v):
         Check("q4", "a random sample of the questions on GloVe", "analogy_accuracy",
               _random_question_list, points=0.5, hidden=True, tol=ACCURACY),
         Check("q4", "a random sample written to a file with sections", "analogy_accuracy",
-              _random_question_file, points=0.5, hidden=True, tol=ACCURACY),
+              _random_question_file, points=0.25, hidden=True, tol=ACCURACY),
         Check("q4", "the default restrict_vocab, questions around rank 30,000",
-              "analogy_accuracy", _random_default_restrict, points=0.5, hidden=True,
+              "analogy_accuracy", _random_default_restrict, points=0.25, hidden=True,
+              tol=ACCURACY),
+        Check("q4", "a small table with a zero vector; a restrict_vocab that leaves no question",
+              "analogy_accuracy", _random_small_questions, points=0.5, hidden=True,
               tol=ACCURACY),
     ]

@@ -3,7 +3,8 @@
 Each variant has the signature of the function it replaces and is self-contained (numpy
 only, no helper, no call to another API function), so the judge can run it, or paste its
 source, on the same probe inputs as the student's code. Error handling is trimmed: a
-variant only needs to be wrong, on valid inputs, in the way its message describes.
+variant only needs to be wrong, on valid inputs, in the way its message describes (so the
+words it excludes are never returned, also when k is beyond the words left).
 """
 import numpy as np
 
@@ -45,7 +46,8 @@ def most_similar__dot(E, vocab, query, k=5, exclude=()):
     scores = E @ q
     skip = ([query] if isinstance(query, str) else []) + list(exclude)
     scores[[index[w] for w in skip]] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:k]
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] > -np.inf][:k]
     return [(vocab[i], float(scores[i])) for i in order]
 
 
@@ -58,7 +60,8 @@ def most_similar__keeps_query(E, vocab, query, k=5, exclude=()):
     norms[norms == 0] = 1.0
     scores = (E @ q) / norms / (np.linalg.norm(q) or 1.0)
     scores[[index[w] for w in exclude]] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:k]
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] > -np.inf][:k]
     return [(vocab[i], float(scores[i])) for i in order]
 
 
@@ -72,7 +75,8 @@ def analogy__no_normalize(E, vocab, a, b, c, k=1):
     norms[norms == 0] = 1.0
     scores = (E @ q) / norms / (np.linalg.norm(q) or 1.0)
     scores[[ia, ib, ic]] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:k]
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] > -np.inf][:k]
     return [(vocab[i], float(scores[i])) for i in order]
 
 
@@ -86,7 +90,8 @@ def analogy__sign(E, vocab, a, b, c, k=1):
     q = E[ia] / norms[ia] - E[ib] / norms[ib] + E[ic] / norms[ic]
     scores = (E @ q) / norms / (np.linalg.norm(q) or 1.0)
     scores[[ia, ib, ic]] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:k]
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] > -np.inf][:k]
     return [(vocab[i], float(scores[i])) for i in order]
 
 

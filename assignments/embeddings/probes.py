@@ -123,8 +123,11 @@ def one_hot_unknown(ns, words, vocab, unknown):
 
 
 def cosine_similarity(ns, pairs=(), matrices=()):
+    """The values for pairs of vectors, and their shapes (a number has none: a (1, 1) array
+    is not the float the docstring asks for); the arrays for pairs of matrices."""
     fn = ns["cosine_similarity"]
-    return {"pairs": [fn(u, v) for u, v in pairs],
+    values = [fn(u, v) for u, v in pairs]
+    return {"pairs": values, "pair_shapes": [list(np.shape(v)) for v in values],
             "matrices": [fn(A, B) for A, B in matrices]}
 
 
@@ -206,15 +209,18 @@ def _cosine(given, E):
 # ---------------------------------------------------------------------------- q2
 
 def most_similar(ns, calls, E=None, vocab=None, limit=None, given=None):
-    """calls: [{"query": word or vector, "k": int, "exclude": [words]}]; given: the
-    stand-in's values for each call (see above)."""
+    """calls: [{"query": word or vector, "k": int or None (the default), "exclude":
+    [words]}]; given: the stand-in's values for each call (see above)."""
     E, vocab = _table(E, vocab, limit)
     words, scores = [], []
     for i, c in enumerate(calls):
         shown = repr(c["query"]) if isinstance(c["query"], str) else say("embeddings.a-vector")
+        more = {} if c["k"] is None else {"k": int(c["k"])}   # None: the default k
         got = _on_its_own(ns, _cosine(given[i] if given else None, E), lambda: ns["most_similar"](
-            E, list(vocab), c["query"], k=int(c["k"]), exclude=tuple(c["exclude"])))
-        w, s = _pairs(got, say("embeddings.call-most-similar", query=shown, k=int(c["k"])))
+            E, list(vocab), c["query"], exclude=tuple(c["exclude"]), **more))
+        call = say("embeddings.call-most-similar", query=shown, k=int(c["k"])) if more \
+            else say("embeddings.call-most-similar-default", query=shown)
+        w, s = _pairs(got, call)
         words.append(w)
         scores.append(s)
     return {"words": words, "scores": scores}
@@ -223,14 +229,18 @@ def most_similar(ns, calls, E=None, vocab=None, limit=None, given=None):
 # ---------------------------------------------------------------------------- q3
 
 def analogy(ns, questions, k, E=None, vocab=None, limit=None, given=None):
-    """questions: [[a, b, c]], each asked with the same k; given: the stand-in's values for
-    each question (see above)."""
+    """questions: [[a, b, c]], asked with k (one for all, or a list with one per question;
+    None: the call leaves k to its default); given: the stand-in's values for each question
+    (see above)."""
     E, vocab = _table(E, vocab, limit)
+    ks = k if isinstance(k, list) else [k] * len(questions)
     words, scores = [], []
-    for i, (a, b, c) in enumerate(questions):
+    for i, ((a, b, c), k) in enumerate(zip(questions, ks)):
+        more = {} if k is None else {"k": int(k)}
         got = _on_its_own(ns, _cosine(given[i] if given else None, E),
-                          lambda: ns["analogy"](E, list(vocab), a, b, c, k=int(k)))
-        w, s = _pairs(got, f"analogy(E, vocab, {a!r}, {b!r}, {c!r}, k={k})")
+                          lambda: ns["analogy"](E, list(vocab), a, b, c, **more))
+        shown = "".join(f", {name}={value}" for name, value in more.items())
+        w, s = _pairs(got, f"analogy(E, vocab, {a!r}, {b!r}, {c!r}{shown})")
         words.append(w)
         scores.append(s)
     return {"words": words, "scores": scores}

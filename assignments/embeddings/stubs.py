@@ -72,7 +72,8 @@ def most_similar(E, vocab, query, k=5, exclude=()):
     E: (n, d) array, row i is the vector of vocab[i]; vocab: list of n words.
     query: a word of vocab, or a vector of shape (d,). A word query never returns itself.
     exclude: words that must not be returned.
-    Returns a list of k (word, score) pairs, best first, with score a Python float.
+    Returns a list of k (word, score) pairs, best first, with score a Python float (fewer
+    if fewer than k words may be returned).
     Raises KeyError if query (or a word of exclude) is not in vocab.
     """
     raise NotImplementedError
@@ -85,7 +86,8 @@ def analogy(E, vocab, a, b, c, k=1):
     Scale every vector to unit length, build the query b - a + c from the unit vectors,
     and score each word by its cosine similarity with the query; a, b and c themselves are
     never returned.
-    Returns a list of k (word, score) pairs, best first.
+    Returns a list of k (word, score) pairs, best first (fewer if fewer than k words may be
+    returned).
     Example: analogy(E, vocab, "man", "king", "woman") -> [("queen", 0.852...)] (GloVe).
     """
     raise NotImplementedError

@@ -78,7 +78,7 @@ def analogy(E, vocab, a, b, c, k=1):
     q = E[ib] / norms[ib] - E[ia] / norms[ia] + E[ic] / norms[ic]
     scores = E @ q / norms / np.linalg.norm(q)
     scores[[ia, ib, ic]] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:k]
+    order = np.argsort(-scores, kind="stable")[:min(k, len(vocab) - 3)]
     return [(vocab[i], float(scores[i])) for i in order]
 ''',
         "q4": '''
@@ -92,7 +92,8 @@ def analogy_accuracy(E, vocab, questions, restrict_vocab=30000):
     for i, w in enumerate(vocab[:n]):
         position.setdefault(w.lower(), i)
     U = np.asarray(E[:n], dtype=np.float64)
-    U = U / np.linalg.norm(U, axis=1, keepdims=True)
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    U = U / np.where(norms > 0, norms, 1.0)
     right = answered = 0
     for question in questions:
         ids = [position.get(w.lower()) for w in question]
@@ -140,6 +141,7 @@ def most_similar(E, vocab, query, k=5, exclude=()):
     skip = [position[w] for w in ([query] if isinstance(query, str) else []) + list(exclude)]
     scores[skip] = -np.inf
     order = np.lexsort((np.arange(len(E)), -scores))[:k]
+    order = order[np.isfinite(scores[order])]   # never an excluded word
     return [(np.str_(vocab[i]), scores[i]) for i in order]
 ''',
         "q3": '''
@@ -154,6 +156,7 @@ def analogy(E, vocab, a, b, c, k=1):
     scores = U @ (q / np.linalg.norm(q))
     scores[ids] = -np.inf
     order = np.lexsort((np.arange(len(E)), -scores))[:k]
+    order = order[np.isfinite(scores[order])]
     return [(np.str_(vocab[i]), scores[i]) for i in order]
 ''',
         "q4": '''
@@ -171,7 +174,8 @@ def analogy_accuracy(E, vocab, questions, restrict_vocab=30000):
     if len(Q) == 0:
         return np.float64(0.0), np.int64(0)
     U = np.asarray(E[:n], dtype=np.float64)
-    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    U = np.divide(U, norms, out=np.zeros_like(U), where=norms > 0)
     right = np.int64(0)
     for start in range(0, len(Q), 500):
         block = Q[start:start + 500]
@@ -194,7 +198,7 @@ def most_similar(E, vocab, query, k=5, exclude=()):
         query = E[position[query]]
     scores = cosine_similarity(E, query).ravel()
     scores[skip] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:k]
+    order = [i for i in np.argsort(-scores, kind="stable") if scores[i] > -np.inf][:k]
     return [(vocab[i], float(scores[i])) for i in order]
 ''',
         "q3": '''
