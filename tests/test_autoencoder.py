@@ -116,24 +116,16 @@ def test_one_submission_grading_time(assignment, tmp_path, box):
     assert wall < 3 * GRADING_SECONDS_BOUND
 
 
-def _rounds(assignment):
-    """mistake_rounds, except that the loss-against-the-noisy-input mistake sits in a round
-    whose add_noise is correct: train_epoch's noisy checks call the notebook's own add_noise,
-    so next to a wrong one the output matches no known variant."""
-    rounds = mistake_rounds(assignment)
-    noisy = next(k for k, r in enumerate(rounds) if r.get("q4") and
-                 r["q4"].id == "train-noisy-target")
-    free = next(k for k, r in enumerate(rounds) if "q3" not in r and "q4" in r)
-    rounds[noisy]["q4"], rounds[free]["q4"] = rounds[free]["q4"], rounds[noisy]["q4"]
-    return rounds
-
-
 def test_known_mistakes_are_named_in_feedback(assignment, tmp_path, box):
     """Each known mistake, pasted into the reference notebook (submitted with the reference
     checkpoint), loses points on its own question only, and the feedback names it; every
-    mistake is named at least once."""
+    mistake is named at least once. A wrong add_noise alone costs question 3 only: the
+    train_epoch that calls it keeps question 4's points (add_noise stands in there with the
+    course's noisy batches)."""
     checkpoint = FILES / "autoencoder.pt"
-    rounds = _rounds(assignment)
+    rounds = mistake_rounds(assignment)
+    by_id = {m.id: m for m in assignment.mistakes}
+    rounds.append({"q3": by_id["noise-without-clamp"]})  # train_epoch right, add_noise wrong
     paths = [_folder(notebook_with_mistakes(assignment, r, tmp_path / "subs" / f"round{k}.ipynb"),
                      checkpoint) for k, r in enumerate(rounds)]
     results = grade(assignment, paths, tmp_path / "out")
@@ -144,17 +136,25 @@ def test_known_mistakes_are_named_in_feedback(assignment, tmp_path, box):
         text = feedback(result)
         for q in result.questions:
             mistake = chosen.get(q.id)
-            # train_epoch's noisy checks call the notebook's add_noise: those may lose points.
-            # q7 is judged from the checkpoint alone, in the grader's own architecture.
-            spill = {"q4": {"q3"}}.get(q.id, set())
             if mistake is None:
-                if not spill & set(chosen):
-                    assert q.score == q.possible, (k, q.id, q.feedback)
+                assert q.score == pytest.approx(q.possible, abs=1e-9), (k, q.id, q.feedback)
                 continue
             assert q.score < q.possible, (mistake.id, "lost no points")
             assert f"likely mistake: {mistake.text('en')}" in text, (mistake.id, text)
         seen |= named(result)
     assert seen == {m.id for m in assignment.mistakes}
+
+
+def test_every_train_epoch_check_ends_on_a_smaller_batch(assignment):
+    """In every train_epoch check the batch size does not divide the images, so a mean of the
+    batch losses that does not weight them by batch size gives another number (and is
+    named)."""
+    plan = make_plan(assignment, None)
+    checks = [p for p in plan.checks if p.check.probe == "train_epoch"]
+    assert len(checks) == 4
+    for planned in checks:
+        inputs = planned.inputs
+        assert len(inputs["images"]) % inputs["batch_size"], planned.check.name
 
 
 def test_every_mistake_differs_from_the_reference_for_other_seeds(assignment):

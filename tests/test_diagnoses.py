@@ -25,6 +25,7 @@ import pytest
 
 from assignment_grading import feedback, grade, named, notebook_with_code, \
     notebook_with_mistakes, question
+from autograder.examples import _extra_files_hook
 from autograder.spec import known_slugs, load_assignment
 
 ALTERNATIVES = Path(__file__).parent / "alternatives"
@@ -39,6 +40,19 @@ def alternatives(slug: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _submission(assignment, notebook: Path) -> Path:
+    """The notebook alone, or in a folder with the files the assignment's submissions carry
+    besides it (the autoencoder's correct checkpoint): only the code differs between them."""
+    write = _extra_files_hook(assignment)
+    if write is None:
+        return notebook
+    folder = notebook.with_suffix("")
+    folder.mkdir(parents=True)
+    notebook.rename(folder / f"{assignment.slug}.ipynb")
+    write("correct", folder)
+    return folder
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -70,6 +84,7 @@ def test_diagnoses_are_true(slug, tmp_path, box):
     lax = getattr(alt, "WITHOUT_VALIDATION", {})
     for name, sources in lax.items():
         paths.append(notebook_with_code(assignment, sources, subs / f"lax-{name}.ipynb"))
+    paths = [_submission(assignment, path) for path in paths]
     results = grade(assignment, paths, tmp_path / "out")
     judge_words = getattr(alt, "JUDGE_WORDS", {})
     assert set(judge_words) <= set(mistakes)

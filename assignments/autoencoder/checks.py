@@ -7,6 +7,11 @@ hidden ones draw a class-balanced set from the grading seed.
 Models of q1 and q2 get weights chosen here (the probes refill every parameter from a seeded
 generator), so their codes, outputs and gradients are compared with the reference's own.
 
+train_epoch (q4) is graded on its own: in its denoising checks the notebook's add_noise (q3)
+stands in for the noisy batches computed here (_noisy_batches), so a wrong add_noise costs
+q3's points only. Every train_epoch check ends on a smaller batch, so a mean of the batch
+losses that does not weight them by batch size shows. No check is of input validation.
+
 The trained-model checks (q7) are judge-only (parent_namespace): the grader reads the
 submitted autoencoder.pt itself (no link followed, size capped), loads it with weights_only
 into its own copy of the question-1 architecture, and runs the q7 probes on images drawn from
@@ -143,10 +148,30 @@ def _hidden_model(rng, latent_dim, n, **more):
 def _train_epoch(images, batch_size=8, epochs=1, noise_std=0.0, with_labels=False):
     # Plain SGD is linear in the gradients, so equivalent ways of writing the loss agree to
     # rounding; lr 30 is large enough for a missing zero_grad to move the weights by ~1e-2.
-    # Batches always divide the images evenly: the mean of batch losses, weighted or not,
-    # is then the same number.
-    return dict(images=images, batch_size=batch_size, epochs=epochs, noise_std=noise_std,
-                lr=30.0, with_labels=with_labels)
+    # The last batch is smaller than the others (batch_size does not divide the images), so
+    # the mean of the batch losses weighted by batch size and the plain mean of the batch
+    # losses differ.
+    inputs = dict(images=images, batch_size=batch_size, epochs=epochs, noise_std=noise_std,
+                  lr=30.0, with_labels=with_labels)
+    if noise_std > 0:
+        inputs["noisy"] = _noisy_batches(images, batch_size, epochs, noise_std)
+    return inputs
+
+
+def _noisy_batches(images, batch_size, epochs, noise_std):
+    """What add_noise stands in with while train_epoch runs (probes.train_epoch): for every
+    epoch, the noisy images of each batch, as the reference's add_noise draws them from the
+    global generator, which the probe seeds with 100 + epoch before the epoch."""
+    reference = _load_module(REFERENCE_DIR / "autoencoder.py",
+                             "neurograde_reference_autoencoder")
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    x = x.to(torch.float32).contiguous() / 255.0
+    noisy = []
+    for epoch in range(epochs):
+        generator = torch.Generator().manual_seed(100 + epoch)  # the same stream as the seed
+        noisy.append([reference.add_noise(x[i:i + batch_size], noise_std, generator).numpy()
+                      for i in range(0, len(x), batch_size)])
+    return noisy
 
 
 def _pca(rng, n_train, n_test, k, crop):
@@ -266,18 +291,18 @@ def checks():
               lambda rng: dict(images=_hidden_images(rng, 1)[:3], std=0.3, seed=_seed(rng)),
               points=0.5, hidden=True, tol=FLOAT),
         # q4: train_epoch, on a small fixed model
-        Check("q4", "one epoch, 3 batches of 8, no noise", "train_epoch",
-              lambda rng: _train_epoch(_public_images(24)), points=1.0, tol=TRAINING),
+        Check("q4", "one epoch, batches of 8, 8 and 4, no noise", "train_epoch",
+              lambda rng: _train_epoch(_public_images(20)), points=1.0, tol=TRAINING),
         Check("q4", "three epochs over (images, labels) batches", "train_epoch",
-              lambda rng: _train_epoch(_hidden_images(rng, 3), batch_size=10, epochs=3,
+              lambda rng: _train_epoch(_hidden_images(rng, 3), batch_size=8, epochs=3,
                                        with_labels=True),
               points=1.0, hidden=True, tol=TRAINING),
         Check("q4", "denoising: noisy inputs, clean targets", "train_epoch",
-              lambda rng: _train_epoch(_hidden_images(rng, 2), batch_size=5, epochs=2,
+              lambda rng: _train_epoch(_hidden_images(rng, 2), batch_size=6, epochs=2,
                                        noise_std=0.3),
               points=1.0, hidden=True, tol=TRAINING),
         Check("q4", "denoising with labelled batches", "train_epoch",
-              lambda rng: _train_epoch(_hidden_images(rng, 2), batch_size=4, epochs=2,
+              lambda rng: _train_epoch(_hidden_images(rng, 2), batch_size=7, epochs=2,
                                        noise_std=0.1, with_labels=True),
               points=1.0, hidden=True, tol=TRAINING),
         # q5: the PCA baseline

@@ -149,6 +149,20 @@ def train_epoch__sum(model, loader, optimizer, noise_std=0.0):
     return total
 
 
+def train_epoch__unweighted_mean(model, loader, optimizer, noise_std=0.0):
+    model.train()
+    losses = []
+    for batch in loader:
+        x = batch[0] if isinstance(batch, (list, tuple)) else batch
+        inputs = add_noise(x, noise_std) if noise_std > 0 else x
+        loss = F.mse_loss(model(inputs), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
 def pca_reconstruction_mse__not_centred(X_train, X_test, k):
     A = torch.as_tensor(X_train, dtype=torch.float64).flatten(1)
     B = torch.as_tensor(X_test, dtype=torch.float64).flatten(1)
@@ -271,6 +285,18 @@ MISTAKES = [
      "message": _m("this is the sum of the batch losses; divide to get the mean",
                    "esa es la suma de las pérdidas de los lotes; dividí para obtener el promedio",
                    "essa é a soma das perdas dos lotes; divida para obter a média")},
+    {"id": "train-unweighted-mean", "function": "train_epoch",
+     "variant": train_epoch__unweighted_mean,
+     "message": _m("this is the plain mean of the batch losses, so a smaller last batch counts "
+                   "as much as a full one; weight each batch's loss by its size "
+                   "(loss.item() * len(x)) and divide by the number of images",
+                   "esto es el promedio simple de las pérdidas de los lotes, así un último "
+                   "lote más chico cuenta tanto como uno completo; ponderá la pérdida de cada "
+                   "lote por su tamaño (loss.item() * len(x)) y dividí por la cantidad de "
+                   "imágenes",
+                   "isto é a média simples das perdas dos lotes, então um último lote menor "
+                   "conta tanto quanto um completo; pondere a perda de cada lote pelo seu "
+                   "tamanho (loss.item() * len(x)) e divida pelo número de imagens")},
     {"id": "pca-not-centred", "function": "pca_reconstruction_mse",
      "variant": pca_reconstruction_mse__not_centred,
      "message": _m("PCA needs centred data: subtract the training mean before finding the "
