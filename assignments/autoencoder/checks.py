@@ -145,7 +145,8 @@ def _hidden_model(rng, latent_dim, n, **more):
     return _model(_hidden_images(rng, 1)[:n], latent_dim, _seed(rng), rng, **more)
 
 
-def _train_epoch(images, batch_size=8, epochs=1, noise_std=0.0, with_labels=False):
+def _train_epoch(images, batch_size=8, epochs=1, noise_std=None, with_labels=False):
+    # noise_std None: the probe leaves it to train_epoch's default (no noise).
     # Plain SGD is linear in the gradients, so equivalent ways of writing the loss agree to
     # rounding; lr 30 is large enough for a missing zero_grad to move the weights by ~1e-2.
     # The last batch is smaller than the others (batch_size does not divide the images), so
@@ -153,7 +154,7 @@ def _train_epoch(images, batch_size=8, epochs=1, noise_std=0.0, with_labels=Fals
     # losses differ.
     inputs = dict(images=images, batch_size=batch_size, epochs=epochs, noise_std=noise_std,
                   lr=30.0, with_labels=with_labels)
-    if noise_std > 0:
+    if noise_std:
         inputs["noisy"] = _noisy_batches(images, batch_size, epochs, noise_std)
     return inputs
 
@@ -263,8 +264,9 @@ def checks():
               lambda rng: _hidden_model(rng, int(rng.choice([16, 128])),
                                         int(rng.integers(1, 8))),
               points=1.0, hidden=True, tol=model),
-        Check("q1", "the loss's gradient reaches every layer", "autoencoder_gradients",
-              lambda rng: dict(images=_hidden_images(rng, 1), latent_dim=LATENT_DIM,
+        Check("q1", "the default latent size; the loss's gradient reaches every layer",
+              "autoencoder_gradients",
+              lambda rng: dict(images=_hidden_images(rng, 1), latent_dim=None,
                                seed=_seed(rng)),
               points=2.0, hidden=True, tol={"gradients": GRADIENT}),
         # q2: tied weights
@@ -291,11 +293,11 @@ def checks():
               lambda rng: dict(images=_hidden_images(rng, 1)[:3], std=0.3, seed=_seed(rng)),
               points=0.5, hidden=True, tol=FLOAT),
         # q4: train_epoch, on a small fixed model
-        Check("q4", "one epoch, batches of 8, 8 and 4, no noise", "train_epoch",
+        Check("q4", "one epoch, batches of 8, 8 and 4, no noise (the default)", "train_epoch",
               lambda rng: _train_epoch(_public_images(20)), points=1.0, tol=TRAINING),
         Check("q4", "three epochs over (images, labels) batches", "train_epoch",
               lambda rng: _train_epoch(_hidden_images(rng, 3), batch_size=8, epochs=3,
-                                       with_labels=True),
+                                       noise_std=0.0, with_labels=True),
               points=1.0, hidden=True, tol=TRAINING),
         Check("q4", "denoising: noisy inputs, clean targets", "train_epoch",
               lambda rng: _train_epoch(_hidden_images(rng, 2), batch_size=6, epochs=2,

@@ -130,8 +130,9 @@ def autoencoder_structure(ns, images, latent_dim, seed, far_codes):
 
 
 def autoencoder_gradients(ns, images, latent_dim, seed):
-    model = _fill(ns["Autoencoder"](latent_dim), seed)
-    return {"gradients": _loss_gradients(model, _images(images))}
+    """latent_dim None: the model is built with the default latent size, Autoencoder()."""
+    model = ns["Autoencoder"]() if latent_dim is None else ns["Autoencoder"](latent_dim)
+    return {"gradients": _loss_gradients(_fill(model, seed), _images(images))}
 
 
 def _tied_model(ns, latent_dim, hidden, seed):
@@ -206,8 +207,9 @@ def _noise_stand_in(clean, noisy, std, own):
 
 def train_epoch(ns, images, batch_size, epochs, noise_std, lr, with_labels, noisy=None):
     """Trains the probe's small model for `epochs` calls of train_epoch on fixed batches (the
-    last one smaller). noisy: for each epoch, the noisy batches that add_noise (question 3)
-    stands in with (Names.standing_in), so that question 4 is graded on its own."""
+    last one smaller); noise_std None leaves it to its default. noisy: for each epoch, the
+    noisy batches that add_noise (question 3) stands in with (Names.standing_in), so that
+    question 4 is graded on its own."""
     torch.manual_seed(0)
     model = _TinyAutoencoder()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
@@ -222,9 +224,9 @@ def train_epoch(ns, images, batch_size, epochs, noise_std, lr, with_labels, nois
         torch.manual_seed(100 + epoch)  # the noise comes from the global generator
         stand_in = {} if noisy is None else {
             "add_noise": _noise_stand_in(clean, noisy[epoch], float(noise_std), own)}
+        more = {} if noise_std is None else {"noise_std": noise_std}  # None: the default
         with ns.standing_in(**stand_in):
-            losses.append(float(ns["train_epoch"](model, batches, optimizer,
-                                                   noise_std=noise_std)))
+            losses.append(float(ns["train_epoch"](model, batches, optimizer, **more)))
     return {"losses": np.array(losses), "weights": dict(model.state_dict())}
 
 
