@@ -146,6 +146,14 @@ class _OtherCall(BaseException):
     submission's `except Exception` does not swallow it)."""
 
 
+def _shape(x):
+    """np.shape(x), or None for what has no shape (a ragged list, an odd object)."""
+    try:
+        return np.shape(x)
+    except Exception:  # a student's odd argument: not a call the stand-in answers
+        return None
+
+
 def _cosine_stand_in(given, n, d):
     """cosine_similarity for a table of n rows of d numbers and the query of `given`: (table,
     query) -> (n, 1) and (query, table) -> (1, n), as the docstring of question 1 says."""
@@ -154,15 +162,18 @@ def _cosine_stand_in(given, n, d):
     cos[np.asarray(given["rows"], dtype=np.intp)] = np.asarray(given["cos"], dtype=np.float64)
 
     def is_query(x):
-        if np.shape(x) not in ((d,), (1, d)):
+        if _shape(x) not in ((d,), (1, d)):
             return False
-        x = np.asarray(x, dtype=np.float64).ravel()
+        try:
+            x = np.asarray(x, dtype=np.float64).ravel()
+        except Exception:  # not numbers: not the query
+            return False
         return any(np.allclose(x, v, rtol=1e-4, atol=1e-6) for v in queries)
 
     def cosine_similarity(a, b):
-        if np.shape(a) == (n, d) and is_query(b):
+        if _shape(a) == (n, d) and is_query(b):
             return cos[:, None].copy()
-        if np.shape(b) == (n, d) and is_query(a):
+        if _shape(b) == (n, d) and is_query(a):
             return cos[None, :].copy()
         raise _OtherCall
     return cosine_similarity
@@ -177,13 +188,21 @@ def _analogy_stand_in(given, d):
     seen = {}
 
     def analogy(E, vocab, a, b, c, k=1):
-        if np.shape(E) != (n, d) or len(vocab) != n or k != 1:
-            raise _OtherCall
-        if (a, b, c) in answers:
+        try:
+            asked = _shape(E) == (n, d) and len(vocab) == n and int(k) == k == 1 \
+                and (a, b, c) in answers
+        except Exception:  # odd arguments: not a call the stand-in answers
+            asked = False
+        if asked:
             return [answers[a, b, c]]
-        if seen.get("vocab") is not vocab:
-            seen.update(vocab=vocab, words=set(vocab))
-        unknown = [word for word in (a, b, c) if word not in seen["words"]]
+        if _shape(E) != (n, d) or not isinstance(vocab, list) or len(vocab) != n:
+            raise _OtherCall
+        try:
+            if seen.get("vocab") is not vocab:
+                seen.update(vocab=vocab, words=set(vocab))
+            unknown = [word for word in (a, b, c) if word not in seen["words"]]
+        except TypeError:  # unhashable words: not a call the stand-in answers
+            raise _OtherCall from None
         if unknown:
             raise KeyError(f"analogy: word {unknown[0]!r} is not in the vocabulary")
         raise _OtherCall
