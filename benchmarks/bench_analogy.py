@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))   # run from anywhere, without installing the package
 
-from autograder.data.glove import analogy_questions_path, load_glove  # noqa: E402
+from neurograde.data.glove import analogy_questions_path, load_glove  # noqa: E402
 
 
 def load_reference():

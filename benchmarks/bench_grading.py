@@ -42,18 +42,18 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import checklib  # noqa: E402
-from autograder.examples import broken_sources, partly_wrong_sources  # noqa: E402
-from autograder.execute import notebook_cells  # noqa: E402
-from autograder.probe import make_plan  # noqa: E402
-from autograder.release import build_notebook, fill_notebook, release, solution_source  # noqa
-from autograder.spec import load_assignment  # noqa: E402
+from neurograde import checklib  # noqa: E402
+from neurograde.examples import broken_sources, partly_wrong_sources  # noqa: E402
+from neurograde.execute import notebook_cells  # noqa: E402
+from neurograde.probe import make_plan  # noqa: E402
+from neurograde.release import build_notebook, fill_notebook, release, solution_source  # noqa
+from neurograde.spec import load_assignment  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SLUG = "perceptron"
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec, so
 # it would report this benchmark's own size whenever the grading parent stays below it.
-PEAK_RSS = ("import sys\nfrom autograder.cli import main\ncode = main(sys.argv[1:])\n"
+PEAK_RSS = ("import sys\nfrom neurograde.cli import main\ncode = main(sys.argv[1:])\n"
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
             "print('PEAK_RSS_KB', hwm.split()[1], file=sys.stderr)\nsys.exit(code)")
 

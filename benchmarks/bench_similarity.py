@@ -27,10 +27,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.similarity.fingerprint import BUILTINS
-from autograder.release import build_notebook, fill_notebook, solution_source
-from autograder.similarity.report import SimilarityOptions, compare, write_report
-from autograder.spec import LANGUAGES, load_assignment
+from neurograde.similarity.fingerprint import BUILTINS
+from neurograde.release import build_notebook, fill_notebook, solution_source
+from neurograde.similarity.report import SimilarityOptions, compare, write_report
+from neurograde.spec import LANGUAGES, load_assignment
 
 VARIANTS = {
     "predict": [

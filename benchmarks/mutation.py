@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from autograder.mutation import main  # noqa: E402
+from neurograde.mutation import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

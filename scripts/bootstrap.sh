@@ -69,7 +69,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     mkdir -p "$(dirname "$VENV")"
     "$PY" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import autograder, torch, otter, nbclient, distributed' 2>/dev/null \
+if ! "$VENV/bin/python" -c 'import neurograde, torch, otter, nbclient, distributed' 2>/dev/null \
         || [ pyproject.toml -nt "$VENV/.neurograde-installed" ]; then
     echo "[bootstrap] installing neurograde and its dependencies into $VENV"
     if [ -n "${NEUROGRADE_TORCH_INDEX:-}" ]; then
@@ -82,7 +82,7 @@ print(next(d for d in deps if re.match(r"torch\s*([<>=!~;]|$)", d)))')
     fi
     # The package with its test and dask extras: the README's two commands need both.
     "$VENV/bin/pip" install -q -e ".[test,dask]" 2>&1 | grep -v "is ignored: it is neither" || true
-    "$VENV/bin/python" -c 'import autograder, torch, otter, nbclient'
+    "$VENV/bin/python" -c 'import neurograde, torch, otter, nbclient'
     touch "$VENV/.neurograde-installed"
 fi
 # The sandbox runs student code as an unprivileged uid that must read (not write) the venv.

@@ -36,10 +36,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.data.cifar10 import load_cifar10, to_tensor  # noqa: E402
-from autograder.judge import _run_probe  # noqa: E402
-from autograder.probe import default_seed, make_plan  # noqa: E402
-from autograder.spec import load_assignment  # noqa: E402
+from neurograde.data.cifar10 import load_cifar10, to_tensor  # noqa: E402
+from neurograde.judge import _run_probe  # noqa: E402
+from neurograde.probe import default_seed, make_plan  # noqa: E402
+from neurograde.spec import load_assignment  # noqa: E402
 
 # The notebook's question-7 constants (tests/test_autoencoder.py checks they agree).
 EPOCHS = 12

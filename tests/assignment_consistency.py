@@ -109,7 +109,7 @@ class AssignmentFiles:
         Python literal) and the points of the questions."""
         import jinja2
 
-        from autograder.release import py_literal
+        from neurograde.release import py_literal
         env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
         env.filters["py"] = py_literal
         questions = self.config["question"]

@@ -20,12 +20,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.examples import write_examples
-from autograder.judge import SubmissionResult, expectations
-from autograder.probe import make_plan
-from autograder.release import build_notebook, fill_notebook, solution_source
-from autograder.spec import Assignment, Mistake, load_assignment
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.examples import write_examples
+from neurograde.judge import SubmissionResult, expectations
+from neurograde.probe import make_plan
+from neurograde.release import build_notebook, fill_notebook, solution_source
+from neurograde.spec import Assignment, Mistake, load_assignment
 
 # Hidden inputs come from the grading seed; a mistake must show whatever the seed is.
 EXTRA_SEEDS = tuple(range(10))

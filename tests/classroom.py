@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.examples import write_examples
+from neurograde.examples import write_examples
 
 KINDS = ("correct", "partly_wrong", "broken", "half", "garbage")
 
@@ -53,12 +53,12 @@ def write_class(assignment, folder: Path, count: int, names: list[str] | None = 
 
 
 def cli(*args, timeout: float = 600, **popen) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "neurograde", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, **popen)
 
 
 def grade_cmd(subs: Path, out: Path, *extra) -> list[str]:
-    return [sys.executable, "-m", "autograder.cli", "grade", "--assignment", "perceptron",
+    return [sys.executable, "-m", "neurograde", "grade", "--assignment", "perceptron",
             str(subs), "--out", str(out), "--jobs", "2", "--timeout", "60", *map(str, extra)]
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.sandbox import box as sandbox, warmpool
-from autograder.spec import load_assignment
+from neurograde.sandbox import box as sandbox, warmpool
+from neurograde.spec import load_assignment
 
 
 @pytest.fixture(scope="session")

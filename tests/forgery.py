@@ -13,11 +13,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from autograder import checklib
-from autograder.batch import BatchOptions, grade_batch
-from autograder.judge import expectations
-from autograder.probe import make_plan
-from autograder.release import build_notebook
+from neurograde import checklib
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.judge import expectations
+from neurograde.probe import make_plan
+from neurograde.release import build_notebook
 
 
 def grade(assignment, paths, out):

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograder import checklib
-from autograder.spec import load_assignment
+from neurograde import checklib
+from neurograde.spec import load_assignment
 
 
 def _glorot_cases():

@@ -8,12 +8,12 @@ import math
 
 import pytest
 
-from autograder import checklib
-from autograder.execute import CheckRun
-from autograder.judge import Expectations, expectations, named_mistakes
-from autograder.probe import make_plan
-from autograder.release import build_notebook
-from autograder.spec import Mistake, known_slugs, load_assignment
+from neurograde import checklib
+from neurograde.execute import CheckRun
+from neurograde.judge import Expectations, expectations, named_mistakes
+from neurograde.probe import make_plan
+from neurograde.release import build_notebook
+from neurograde.spec import Mistake, known_slugs, load_assignment
 
 SLUGS = known_slugs()
 

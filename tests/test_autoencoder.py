@@ -20,13 +20,13 @@ import pytest
 import torch
 
 from assignment_grading import feedback, grade, mistake_rounds, named, notebook_with_mistakes
-from autograder import checklib
-from autograder.data.cifar10 import find_cifar10
-from autograder.examples import _extra_files_hook, write_examples, write_reference_submission
-from autograder.i18n import say_in
-from autograder.judge import _run_probe, expectations
-from autograder.probe import make_plan
-from autograder.spec import ROOT, _load_module, load_assignment
+from neurograde import checklib
+from neurograde.data.cifar10 import find_cifar10
+from neurograde.examples import _extra_files_hook, write_examples, write_reference_submission
+from neurograde.i18n import say_in
+from neurograde.judge import _run_probe, expectations
+from neurograde.probe import make_plan
+from neurograde.spec import ROOT, _load_module, load_assignment
 
 SLUG = "autoencoder"
 FILES = ROOT / "assignments" / SLUG / "files"
@@ -104,7 +104,7 @@ def test_one_submission_grading_time(assignment, tmp_path, box):
     2-core machine, see README.md) and only bounded generously."""
     correct = write_reference_submission(assignment, tmp_path / "one")
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", "--assignment", SLUG,
+    proc = subprocess.run([sys.executable, "-m", "neurograde", "grade", "--assignment", SLUG,
                            str(correct), "--out", str(tmp_path / "out"), "--jobs", "1"],
                           capture_output=True, text=True, timeout=900, cwd=ROOT)
     wall = time.monotonic() - started
@@ -261,7 +261,7 @@ def test_notebook_trains_and_shows_results_with_data(assignment, tmp_path, monke
     linear classifier; the public checks of q1-q6 pass."""
     import nbclient
     import nbformat
-    from autograder.release import release
+    from neurograde.release import release
 
     rel = release(assignment, tmp_path / "release", "en")
     work = tmp_path / "student"
@@ -304,9 +304,9 @@ def test_feedback_page_shows_originals_and_reconstructions(tmp_path, box):
     """Does the student's feedback page carry the originals-vs-reconstructions picture,
     drawn from a public check only?"""
     import base64
-    from autograder.batch import BatchOptions, grade_batch
-    from autograder.examples import write_reference_submission
-    from autograder.spec import load_assignment
+    from neurograde.batch import BatchOptions, grade_batch
+    from neurograde.examples import write_reference_submission
+    from neurograde.spec import load_assignment
     assignment = load_assignment("autoencoder")
     sub = write_reference_submission(assignment, tmp_path / "ref", "en")
     summary = grade_batch(assignment, [sub], tmp_path / "out",

@@ -21,15 +21,15 @@ import pytest
 import torch
 
 from assignment_grading import feedback, grade, question
-from autograder import checklib
-from autograder.collect import collect
-from autograder.data.cifar10 import find_cifar10
-from autograder.execute import make_job
-from autograder.i18n import say_in
-from autograder.judge import _parent_run
-from autograder.probe import make_plan
-from autograder.release import build_notebook
-from autograder.spec import ROOT, load_assignment
+from neurograde import checklib
+from neurograde.collect import collect
+from neurograde.data.cifar10 import find_cifar10
+from neurograde.execute import make_job
+from neurograde.i18n import say_in
+from neurograde.judge import _parent_run
+from neurograde.probe import make_plan
+from neurograde.release import build_notebook
+from neurograde.spec import ROOT, load_assignment
 
 SLUG = "autoencoder"
 FILES = ROOT / "assignments" / SLUG / "files"

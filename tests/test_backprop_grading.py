@@ -8,9 +8,9 @@ import numpy as np
 from assignment_grading import (GradingTests, feedback, grade, named, notebook_with_code,
                                 question)
 from test_diagnoses import alternatives
-from autograder import checklib
-from autograder.probe import make_plan
-from autograder.spec import load_assignment
+from neurograde import checklib
+from neurograde.probe import make_plan
+from neurograde.spec import load_assignment
 
 
 class TestGrading(GradingTests):

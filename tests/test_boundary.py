@@ -11,7 +11,7 @@ import ast
 import sys
 from pathlib import Path
 
-from autograder.sandbox import box
+from neurograde.sandbox import box
 
 ENGINE = Path(box.__file__).resolve().parents[1]
 ALLOWED_THIRD_PARTY = {"numpy", "torch"}

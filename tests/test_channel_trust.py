@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import checklib
-from autograder.batch import BatchOptions, grade_batch
-from autograder.channel import ChannelCorrupt, SandboxSetupError, TAMPERED, read_report
-from autograder.collect import collect
-from autograder.execute import execute
-from autograder.grader import limits_for
-from autograder.probe import make_plan
-from autograder.sandbox.runner import AWAIT_HIDDEN, RawRun
+from neurograde import checklib
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.channel import ChannelCorrupt, SandboxSetupError, TAMPERED, read_report
+from neurograde.collect import collect
+from neurograde.execute import execute
+from neurograde.grader import limits_for
+from neurograde.probe import make_plan
+from neurograde.sandbox.runner import AWAIT_HIDDEN, RawRun
 from conftest import notebook_with
 
 ORDER = ["q1.p1", "q1.p2", "q1.h1", "q1.h2"]

@@ -3,8 +3,8 @@ carry the student's own numbers."""
 
 import pytest
 
-from autograder import i18n
-from autograder.spec import all_assignments
+from neurograde import i18n
+from neurograde.spec import all_assignments
 
 VARIANTS = (1, 12345, 2**40 + 7)
 

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from autograder import checklib
-from autograder.checklib import EXACT, Opaque, Raised, Tol, decode, encode, normalize
-from autograder.i18n import say_in
+from neurograde import checklib
+from neurograde.checklib import EXACT, Opaque, Raised, Tol, decode, encode, normalize
+from neurograde.i18n import say_in
 
 
 def compare(*args, **kwargs):

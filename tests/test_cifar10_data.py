@@ -15,8 +15,8 @@ import pytest
 import torch
 from PIL import Image
 
-from autograder.data import cifar10
-from autograder.data.cifar10 import (CLASSES, DataNotFound, UnsafePickleError,
+from neurograde.data import cifar10
+from neurograde.data.cifar10 import (CLASSES, DataNotFound, UnsafePickleError,
                                      find_cifar10, load_cifar10,
                                      sample_indices, to_tensor)
 

@@ -18,16 +18,16 @@ import nbformat
 import pytest
 
 from assignment_grading import mistake_rounds, notebook_with_mistakes
-from autograder import cli, selfcheck
-from autograder.batch import BatchOptions, grade_batch
-from autograder.collect import SubmissionLimits, UnsafeFile, collect
-from autograder.execute import notebook_cells
-from autograder.exports import match_roster, Student
-from autograder.gradebook import DB_NAME
-from autograder.release import build_notebook
-from autograder.sandbox.runner import copy_submission
-from autograder.selfcheck import SelfCheckFailed
-from autograder.spec import SpecError, _submission_limits
+from neurograde import cli, selfcheck
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.collect import SubmissionLimits, UnsafeFile, collect
+from neurograde.execute import notebook_cells
+from neurograde.exports import match_roster, Student
+from neurograde.gradebook import DB_NAME
+from neurograde.release import build_notebook
+from neurograde.sandbox.runner import copy_submission
+from neurograde.selfcheck import SelfCheckFailed
+from neurograde.spec import SpecError, _submission_limits
 from classroom import grade_cmd, read_csv
 
 SECRET = "TOP-SECRET-7f3a9c"   # in every file a link points to: must never reach an output

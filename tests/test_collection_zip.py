@@ -16,9 +16,9 @@ import nbformat
 import pytest
 
 from assignment_grading import notebook_with_mistakes
-from autograder import collect_zip
-from autograder.batch import BatchOptions, grade_batch
-from autograder.collect import SubmissionLimits, collect
+from neurograde import collect_zip
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.collect import SubmissionLimits, collect
 
 LIMITS = SubmissionLimits()
 

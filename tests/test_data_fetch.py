@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from autograder import cli
-from autograder.data import cifar10
-from autograder.data.cifar10 import DownloadError, download_cifar10, find_cifar10, load_cifar10
+from neurograde import cli
+from neurograde.data import cifar10
+from neurograde.data.cifar10 import DownloadError, download_cifar10, find_cifar10, load_cifar10
 from test_cifar10_data import _write_batches, _write_tar
 
 
@@ -167,8 +167,8 @@ def test_cli_data_fetch_downloads_into_data_dir_and_reports_failures(archive, se
 DEMO_WITHOUT_CIFAR = """
 import sys
 from pathlib import Path
-from autograder import cli, spec
-from autograder.data import cifar10
+from neurograde import cli, spec
+from neurograde.data import cifar10
 cifar10.SHARED_DATASETS = Path({missing!r})  # this machine has no CIFAR-10 anywhere
 cli.all_assignments = lambda: [spec.load_assignment(s) for s in ("autoencoder", "perceptron")]
 sys.exit(cli.main(["demo", "--out", {out!r}, "--jobs", "1"]))
@@ -183,7 +183,7 @@ def test_demo_without_cifar10_grades_the_others_and_says_how_to_get_it(tmp_path,
     import os
     import subprocess
     import sys
-    from autograder.spec import ROOT
+    from neurograde.spec import ROOT
     out = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if k != "NEUROGRADE_DATA"}
     env["XDG_CACHE_HOME"] = str(tmp_path / "empty-cache")

@@ -25,8 +25,8 @@ import pytest
 
 from assignment_grading import feedback, grade, named, notebook_with_code, \
     notebook_with_mistakes, question
-from autograder.examples import _extra_files_hook
-from autograder.spec import known_slugs, load_assignment
+from neurograde.examples import _extra_files_hook
+from neurograde.spec import known_slugs, load_assignment
 
 ALTERNATIVES = Path(__file__).parent / "alternatives"
 SLUGS = known_slugs()

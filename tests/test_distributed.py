@@ -5,11 +5,11 @@ import dataclasses
 
 import pytest
 
-import autograder.distributed as distributed
-from autograder.batch import BatchOptions, grade_batch
-from autograder.distributed import SchedulerUnreachable, Shard, ShardError, TaskSpec, shard_of
-from autograder.gradebook import Gradebook
-from autograder.selfcheck import SelfCheckFailed
+import neurograde.distributed as distributed
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.distributed import SchedulerUnreachable, Shard, ShardError, TaskSpec, shard_of
+from neurograde.gradebook import Gradebook
+from neurograde.selfcheck import SelfCheckFailed
 from classroom import cli, read_csv, write_class
 
 COUNT = 12
@@ -176,7 +176,7 @@ def test_unreachable_scheduler_is_a_usage_error_that_writes_nothing(klass, perce
 def test_task_key_names_everything_that_decides_a_row(klass, perceptron):
     """Two runs that would record different rows for one submission (another language, seed,
     time limit, sandbox mode or autograder) never share a task key; the same run does."""
-    from autograder.collect import collect
+    from neurograde.collect import collect
     sub = collect([klass], perceptron.limits)[0]
     base = TaskSpec("perceptron", 1, "1.0+abc", 60.0, "en", False)
     others = [dataclasses.replace(base, lang="es"), dataclasses.replace(base, seed=2),
@@ -196,8 +196,8 @@ class _LangGrader:
 
     def grade(self, sub):
         import time
-        from autograder.grader import ungraded
-        from autograder.spec import load_assignment
+        from neurograde.grader import ungraded
+        from neurograde.spec import load_assignment
         time.sleep(0.05)
         result = ungraded(sub, load_assignment(self.spec.slug), "ok", "")
         return dataclasses.replace(result, extra={"built_for": self.spec.lang})
@@ -209,8 +209,8 @@ def test_two_clients_with_different_languages_get_their_own_results(
     each get the rows built for their own language (with one key per submission they were
     handed each other's)."""
     import threading
-    from autograder.collect import collect
-    from autograder.probe import make_plan
+    from neurograde.collect import collect
+    from neurograde.probe import make_plan
     monkeypatch.setattr(distributed, "_grader_for", _LangGrader)  # in-process workers
     plan = make_plan(perceptron, None)
     subs = collect([klass], perceptron.limits)
@@ -237,8 +237,8 @@ def test_two_clients_with_different_languages_get_their_own_results(
 def test_recorded_rows_are_released_from_the_cluster(klass, perceptron, cluster, monkeypatch):
     """Once a row is handed over (and recorded), its task is gone from the scheduler, so a
     worker lost afterwards has nothing of it to recompute; tasks are submitted with retries."""
-    from autograder.collect import collect
-    from autograder.probe import make_plan
+    from neurograde.collect import collect
+    from neurograde.probe import make_plan
     monkeypatch.setattr(distributed, "_grader_for", _LangGrader)
     submitted = []
     import distributed as dask_distributed

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from assignment_grading import question
-from autograder import checklib
-from autograder.batch import BatchOptions, grade_batch
-from autograder.judge import expectations
-from autograder.probe import default_seed, make_plan
-from autograder.release import build_notebook, fill_notebook, solution_source
-from autograder.spec import load_assignment
+from neurograde import checklib
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.judge import expectations
+from neurograde.probe import default_seed, make_plan
+from neurograde.release import build_notebook, fill_notebook, solution_source
+from neurograde.spec import load_assignment
 
 import nbformat
 

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.exports import (RosterError, Student, match_roster, parse_formats,
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.exports import (RosterError, Student, match_roster, parse_formats,
                                 read_roster, write_exports)
 from classroom import cli, read_csv, write_class
 

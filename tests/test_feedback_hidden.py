@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 
 from assignment_grading import notebook_with_code
-from autograder import checklib
-from autograder.batch import BatchOptions, grade_batch
-from autograder.checklib import EXACT, Opaque, Raised, Tol, problems
-from autograder.feedback import (HIDDEN_JUDGE_MESSAGE, cap_head, cap_tail,
+from neurograde import checklib
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.checklib import EXACT, Opaque, Raised, Tol, problems
+from neurograde.feedback import (HIDDEN_JUDGE_MESSAGE, cap_head, cap_tail,
                                  guard_judge_messages, judge_message_leaks)
-from autograder.i18n import say_in
-from autograder.judge import expectations
-from autograder.probe import make_plan
-from autograder.spec import load_assignment
+from neurograde.i18n import say_in
+from neurograde.judge import expectations
+from neurograde.probe import make_plan
+from neurograde.spec import load_assignment
 from conftest import notebook_with
 
 # ---------------------------------------------------------------------------- unit level
@@ -355,7 +355,7 @@ def test_hidden_error_reads_the_line_from_the_notebook(tmp_path):
     """Does a hidden check's exception keep a built-in type name and take the line's code from
     the submitted notebook, whatever type name and code the sandbox reported (a class named
     after a hidden input, a forged linecache entry, a line that does not exist)?"""
-    from autograder.feedback import hidden_error
+    from neurograde.feedback import hidden_error
     path = notebook_with(["import numpy as np", "def f(x):\n    return 1 / 0"],
                          tmp_path / "nb.ipynb")
     forged = {"type": "LEAK_0_4231", "message": "LEAK",
@@ -376,7 +376,7 @@ def test_otter_hidden_cases_are_categorical_too(tmp_path, perceptron, monkeypatc
     measured error? (A course may show hidden results on Gradescope after grading.)"""
     import sys
     import types
-    from autograder.release import write_otter_tests
+    from neurograde.release import write_otter_tests
     write_otter_tests(perceptron, tmp_path, include_hidden=True)
     # The test file execs checklib into sys.modules["checklib"]; give it a module of its own
     # so the grader's checklib (which probes import under that name) is left alone.

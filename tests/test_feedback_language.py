@@ -16,11 +16,11 @@ import nbformat
 import pytest
 
 from assignment_grading import mistake_rounds, notebook_with_code, notebook_with_mistakes
-from autograder.batch import BatchOptions, grade_batch
-from autograder.checklib import say
-from autograder.i18n import catalog
-from autograder.messages import render
-from autograder.spec import LANGUAGES, all_assignments, load_assignment
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.checklib import say
+from neurograde.i18n import catalog
+from neurograde.messages import render
+from neurograde.spec import LANGUAGES, all_assignments, load_assignment
 
 # Whole words that no Spanish or Portuguese sentence has and most English ones do ("for" is
 # Portuguese too: "se o gradiente for menor").
@@ -110,8 +110,8 @@ def graded(request, tmp_path_factory):
 def test_the_english_detector_finds_english(graded):
     """Does the same search find English on the English page of the same wrong submission
     (so a pass below means something)?"""
-    from autograder.report import write_reports
-    from autograder.gradebook import Gradebook
+    from neurograde.report import write_reports
+    from neurograde.gradebook import Gradebook
     assignment, out, paths = graded
     book = Gradebook(out)
     try:

@@ -5,9 +5,9 @@ Correct code written differently from the reference: tests/alternatives/gan.py, 
 tests/test_diagnoses.py."""
 
 from assignment_grading import GradingTests, feedback, grade, named, notebook_with_code
-from autograder import checklib
-from autograder.probe import make_plan
-from autograder.spec import load_assignment
+from neurograde import checklib
+from neurograde.probe import make_plan
+from neurograde.spec import load_assignment
 
 
 class TestGrading(GradingTests):

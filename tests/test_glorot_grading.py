@@ -9,10 +9,10 @@ import pytest
 
 from assignment_grading import MistakeAloneGradingTests, feedback, grade, named, \
     notebook_with_code, question
-from autograder import checklib
-from autograder.i18n import say_in
-from autograder.probe import make_plan
-from autograder.spec import load_assignment
+from neurograde import checklib
+from neurograde.i18n import say_in
+from neurograde.probe import make_plan
+from neurograde.spec import load_assignment
 
 SLUG = "glorot"
 

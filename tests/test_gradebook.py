@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.grader import autograder_version
-from autograder.gradebook import DB_NAME, Gradebook, GradebookError, Row, merge
-from autograder.judge import SubmissionResult
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.grader import autograder_version
+from neurograde.gradebook import DB_NAME, Gradebook, GradebookError, Row, merge
+from neurograde.judge import SubmissionResult
 from classroom import cli, grade_cmd, read_csv, write_class
 
 COUNT = 30
@@ -136,7 +136,7 @@ def test_skip_unchanged_force_regrades_and_runs_are_identical(klass, perceptron,
 
 def test_version_covers_grading_code_but_not_presentation(perceptron):
     """Does the autograder version depend on the seed, and ignore report/export modules?"""
-    import autograder.grader as batch
+    import neurograde.grader as batch
     assert autograder_version(perceptron, 1) != autograder_version(perceptron, 2)
     for name in ("report.py", "exports.py", "gradebook.py", "cli.py", "progress.py"):
         assert name in batch.NOT_GRADING_CODE

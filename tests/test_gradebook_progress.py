@@ -11,12 +11,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from autograder import batch, progress as progress_module
-from autograder.batch import BatchOptions, grade_batch
-from autograder.grader import ungraded
-from autograder.i18n import cli_text
-from autograder.judge import SubmissionResult
-from autograder.progress import Progress
+from neurograde import batch, progress as progress_module
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.grader import ungraded
+from neurograde.i18n import cli_text
+from neurograde.judge import SubmissionResult
+from neurograde.progress import Progress
 
 from conftest import notebook_with
 
@@ -257,7 +257,7 @@ def test_a_timer_left_running_does_not_keep_the_process_alive():
     """If a caller forgets close(), does the process still exit (daemon thread)?"""
     code = textwrap.dedent("""
         import sys
-        from autograder import progress
+        from neurograde import progress
         progress.TICK_SECONDS = 0.01
         p = progress.Progress(5, stream=sys.stdout, mode="log")
         p.start()

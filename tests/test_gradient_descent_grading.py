@@ -4,7 +4,7 @@ differently from the reference keeps full marks."""
 
 from assignment_grading import GradingTests, feedback, grade, named, notebook_with_code, \
     notebook_with_mistakes, question
-from autograder.spec import load_assignment
+from neurograde.spec import load_assignment
 
 
 class TestGrading(GradingTests):

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
+from neurograde.batch import BatchOptions, grade_batch
 from conftest import notebook_with, read_results
 
 
@@ -164,7 +164,7 @@ def test_broken_notebook_gets_a_row(tmp_path, perceptron, box):
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "neurograde", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=600)
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import box as sandbox, warmpool
-from autograder.batch import BatchOptions, grade_batch
-from autograder.probe import make_plan
-from autograder.spec import REFERENCE_DIR
+from neurograde.sandbox import box as sandbox, warmpool
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.probe import make_plan
+from neurograde.spec import REFERENCE_DIR
 from conftest import notebook_with
 
 WALL = 15.0  # seconds per submission: ample for the real work (and an OOM report) on a busy

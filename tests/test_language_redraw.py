@@ -2,8 +2,8 @@
 results, without grading anything again and without --force."""
 
 from assignment_grading import notebook_with_code
-from autograder.batch import BatchOptions, grade_batch
-from autograder.spec import load_assignment
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.spec import load_assignment
 
 WRONG_ACCURACY = '''
 import numpy as np

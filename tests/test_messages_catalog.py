@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.i18n import ENGINE_CATALOG, catalog
-from autograder.messages import render
-from autograder.spec import ASSIGNMENTS_DIR, LANGUAGES, ROOT, known_slugs, load_assignment
+from neurograde.i18n import ENGINE_CATALOG, catalog
+from neurograde.messages import render
+from neurograde.spec import ASSIGNMENTS_DIR, LANGUAGES, ROOT, known_slugs, load_assignment
 from message_cases import CASES, autoencoder_refusals, embeddings_refusals
 
 SLUGS = known_slugs()

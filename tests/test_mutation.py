@@ -9,11 +9,11 @@ import csv
 import nbformat
 import pytest
 
-from autograder import mutation
-from autograder.mutation import (MutationError, assignment_mutants, mutants_of_source,
+from neurograde import mutation
+from neurograde.mutation import (MutationError, assignment_mutants, mutants_of_source,
                                  read_equivalents, sample, write_submissions)
-from autograder.release import NB_META_KEY, solution_source
-from autograder.spec import load_assignment
+from neurograde.release import NB_META_KEY, solution_source
+from neurograde.spec import load_assignment
 
 EXAMPLE = '''import numpy as np
 
@@ -256,7 +256,7 @@ def test_a_reference_without_full_marks_stops_the_run(tmp_path, box, monkeypatch
 
 def test_neurograde_selftest_runs_the_same_tool(capsys):
     """`neurograde selftest --mutants SLUG --list` prints what benchmarks/mutation.py does."""
-    from autograder.cli import main as cli_main
+    from neurograde.cli import main as cli_main
     assert cli_main(["selftest", "--mutants", "perceptron", "--list", "--limit", "4"]) == 0
     via_cli = capsys.readouterr().out
     assert mutation.main(["perceptron", "--list", "--limit", "4"]) == 0

@@ -26,15 +26,15 @@ import nbformat
 import pytest
 
 from assignment_grading import notebook_with_mistakes
-from autograder import checklib
-from autograder.batch import BatchOptions, grade_batch
-from autograder.examples import _extra_files_hook, write_examples, write_reference_submission
-from autograder.exports import Student
-from autograder.handout import PARITY_FILE
-from autograder.probe import make_plan
-from autograder.release import build_notebook, release, release_roster
-from autograder.spec import LANGUAGES, known_slugs, load_assignment
-from autograder.variants import VariantGrading, tag_for
+from neurograde import checklib
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.examples import _extra_files_hook, write_examples, write_reference_submission
+from neurograde.exports import Student
+from neurograde.handout import PARITY_FILE
+from neurograde.probe import make_plan
+from neurograde.release import build_notebook, release, release_roster
+from neurograde.spec import LANGUAGES, known_slugs, load_assignment
+from neurograde.variants import VariantGrading, tag_for
 
 OTTER = Path(sys.executable).with_name("otter")
 SLUGS = known_slugs()

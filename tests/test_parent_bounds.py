@@ -14,12 +14,12 @@ from conftest import notebook_with
 
 GRADE_ONE = """
 import resource, sys
-from autograder.collect import collect
-from autograder.execute import execute
-from autograder.grader import limits_for
-from autograder.probe import make_plan
-from autograder.sandbox import box
-from autograder.spec import load_assignment
+from neurograde.collect import collect
+from neurograde.execute import execute
+from neurograde.grader import limits_for
+from neurograde.probe import make_plan
+from neurograde.sandbox import box
+from neurograde.spec import load_assignment
 a = load_assignment("perceptron")
 result = execute(collect([sys.argv[1]])[0], make_plan(a), box.detect(False), limits_for(a, 60))
 print(result.status, "|", result.message[:200])

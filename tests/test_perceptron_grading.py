@@ -8,10 +8,10 @@ import pytest
 
 from assignment_grading import (EXTRA_SEEDS, MistakeAloneGradingTests, feedback, grade, named,
                                 notebook_with_code, question)
-from autograder.judge import expectations
-from autograder.probe import make_plan
-from autograder.release import build_notebook
-from autograder.spec import load_assignment
+from neurograde.judge import expectations
+from neurograde.probe import make_plan
+from neurograde.release import build_notebook
+from neurograde.spec import load_assignment
 
 SLUG = "perceptron"
 NP_SIGN = "import numpy as np\n\n\ndef predict(X, w, b):\n    return np.sign(X @ w + b)\n"

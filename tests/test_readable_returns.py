@@ -14,9 +14,9 @@ import inspect
 import pytest
 
 from assignment_grading import feedback, grade, notebook_with_code
-from autograder.examples import write_reference_submission
-from autograder.release import solution_source
-from autograder.spec import load_assignment
+from neurograde.examples import write_reference_submission
+from neurograde.release import solution_source
+from neurograde.spec import load_assignment
 
 # Defined in every question cell; the conversions a docstring allows. A float may come back
 # as np.float64 ("numpy"), a 0-d array ("zero_d"), np.float32 ("float32") or, in the torch

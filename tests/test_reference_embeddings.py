@@ -17,7 +17,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from assignment_consistency import AssignmentFiles
-from autograder.data.glove import analogy_questions_path, load_analogy_questions, load_glove
+from neurograde.data.glove import analogy_questions_path, load_analogy_questions, load_glove
 
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "embeddings"

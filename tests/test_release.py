@@ -15,10 +15,10 @@ import nbclient
 import nbformat
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.examples import write_reference_submission
-from autograder.release import build_notebook, release
-from autograder.spec import LANGUAGES, known_slugs, load_assignment
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.examples import write_reference_submission
+from neurograde.release import build_notebook, release
+from neurograde.spec import LANGUAGES, known_slugs, load_assignment
 
 SLUGS = known_slugs()
 OTTER = Path(sys.executable).with_name("otter")
@@ -185,7 +185,7 @@ def test_releases_in_two_languages_live_side_by_side_with_a_handout(tmp_path):
     grade command, and parity.json beside the zip?"""
     out = tmp_path / "dist"
     for lang in ("es", "pt"):
-        proc = subprocess.run([sys.executable, "-m", "autograder.cli", "release", "perceptron",
+        proc = subprocess.run([sys.executable, "-m", "neurograde", "release", "perceptron",
                                "--out", str(out), "--lang", lang], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
     checks = {}

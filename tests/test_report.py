@@ -6,11 +6,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.exports import write_exports
-from autograder.judge import expectations
-from autograder.probe import make_plan
-from autograder.report import write_reports
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.exports import write_exports
+from neurograde.judge import expectations
+from neurograde.probe import make_plan
+from neurograde.report import write_reports
 from classroom import write_class
 from conftest import notebook_with
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from PIL import Image
 
-from autograder.batch import BatchOptions, grade_batch
+from neurograde.batch import BatchOptions, grade_batch
 from classroom import write_class
 from conftest import notebook_with
 from test_report import Page

@@ -6,9 +6,9 @@ import tomllib
 
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.checklib import say
-from autograder.report import TEMPLATES, class_context, class_figures, render_report
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.checklib import say
+from neurograde.report import TEMPLATES, class_context, class_figures, render_report
 from classroom import cli, write_class
 from conftest import notebook_with
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import execute as ex
-from autograder.sandbox import box as sandbox
-from autograder.collect import collect
-from autograder.sandbox.limits import Limits
-from autograder.spec import load_assignment
-from autograder.probe import make_plan
+from neurograde import execute as ex
+from neurograde.sandbox import box as sandbox
+from neurograde.collect import collect
+from neurograde.sandbox.limits import Limits
+from neurograde.spec import load_assignment
+from neurograde.probe import make_plan
 from conftest import notebook_with
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import box as sandbox, confine, warmpool
-from autograder.batch import BatchOptions, grade_batch
-from autograder.spec import REFERENCE_DIR
+from neurograde.sandbox import box as sandbox, confine, warmpool
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.spec import REFERENCE_DIR
 from conftest import notebook_with
 
 ALL = ("predict", "accuracy", "better_model", "train_perceptron")
@@ -147,10 +147,10 @@ def test_a_worker_outlives_the_thread_that_asked_for_it(perceptron, tmp_path, mo
     """Without namespaces a worker is killed when its parent dies (PR_SET_PDEATHSIG), which
     the kernel tracks per thread: is a worker first used from a thread that then ended (as
     the batch's self-check does) still alive and reused by the next submission?"""
-    from autograder.collect import collect
-    from autograder.execute import execute
-    from autograder.grader import limits_for
-    from autograder.probe import make_plan
+    from neurograde.collect import collect
+    from neurograde.execute import execute
+    from neurograde.grader import limits_for
+    from neurograde.probe import make_plan
     box = dataclasses.replace(_forced("landlock"), warm=True)
     pool = warmpool.WorkerPool()
     monkeypatch.setattr(warmpool, "_POOL", pool)

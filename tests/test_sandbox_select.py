@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from autograder.sandbox import box as sandbox, confine
-from autograder.sandbox.limits import Limits
+from neurograde.sandbox import box as sandbox, confine
+from neurograde.sandbox.limits import Limits
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import execute as ex
-from autograder.sandbox import warmpool
-from autograder.collect import collect
-from autograder.sandbox.limits import Limits
-from autograder.probe import make_plan
+from neurograde import execute as ex
+from neurograde.sandbox import warmpool
+from neurograde.collect import collect
+from neurograde.sandbox.limits import Limits
+from neurograde.probe import make_plan
 from conftest import notebook_with
 
 ALL = ("predict", "accuracy", "better_model", "train_perceptron")
@@ -165,14 +165,14 @@ def test_leftovers_of_a_killed_grader_are_cleaned_up(tmp_path, perceptron, monke
     import sys
     import time
 
-    from autograder.sandbox import runner
-    from autograder.sandbox.limits import CGROUP_PARENT, CGROUP_ROOT
+    from neurograde.sandbox import runner
+    from neurograde.sandbox.limits import CGROUP_PARENT, CGROUP_ROOT
 
     spin = ("import numpy as np\n\n" + inspect.getsource(perceptron.reference.predict)
             + "\ndef accuracy(y_true, y_pred):\n    while True:\n        pass\n")
     for i in range(2):
         notebook_with([spin], tmp_path / "subs" / f"spin{i}.ipynb")
-    grader = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", "--assignment",
+    grader = subprocess.Popen([sys.executable, "-m", "neurograde", "grade", "--assignment",
                                "perceptron", str(tmp_path / "subs"), "--out",
                                str(tmp_path / "out"), "--jobs", "2", "--timeout", "120"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

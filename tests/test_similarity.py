@@ -12,11 +12,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import cli
-from autograder.examples import write_examples
-from autograder.similarity.fingerprint import ID, kgram_hashes, tokenize_cell, winnow
-from autograder.release import build_notebook, fill_notebook, solution_source
-from autograder.similarity.report import SimilarityOptions, compare, write_report
+from neurograde import cli
+from neurograde.examples import write_examples
+from neurograde.similarity.fingerprint import ID, kgram_hashes, tokenize_cell, winnow
+from neurograde.release import build_notebook, fill_notebook, solution_source
+from neurograde.similarity.report import SimilarityOptions, compare, write_report
 
 LOOP = {
     "q1": '''def predict(X, w, b):
@@ -239,7 +239,7 @@ def test_hand_written_solutions_are_correct(perceptron, sources):
     """Do the test's solutions agree with the reference (so they are 'independent correct')?"""
     ours = _namespace("\n\n".join(sources.values()))
     ref = vars(perceptron.reference)
-    from autograder.release import build_notebook
+    from neurograde.release import build_notebook
     setup_cell = next(c.source for c in build_notebook(perceptron, "en").cells
                       if c.metadata.get("neurograde", {}).get("role") == "setup")
     setup = _namespace(setup_cell)  # the stub's setup section is a template (variants)

@@ -18,9 +18,9 @@ import nbclient
 import nbformat
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.release import NB_META_KEY, _strings, fill_notebook, release, solution_source
-from autograder.spec import LANGUAGES, ROOT, known_slugs, load_assignment
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.release import NB_META_KEY, _strings, fill_notebook, release, solution_source
+from neurograde.spec import LANGUAGES, ROOT, known_slugs, load_assignment
 
 SLUGS = known_slugs()
 SHARED_DATA = ROOT.parent / "shared" / "datasets"

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from autograder.release import build_notebook, write_otter_tests
-from autograder.spec import LANGUAGES, load_assignment
-from autograder.stub_text import texts, translate, untranslated
-from autograder.variants import tag_for
+from neurograde.release import build_notebook, write_otter_tests
+from neurograde.spec import LANGUAGES, load_assignment
+from neurograde.stub_text import texts, translate, untranslated
+from neurograde.variants import tag_for
 
 SLUGS = ("perceptron", "backprop", "glorot", "gradient_descent", "vae", "gan", "embeddings",
          "autoencoder")

@@ -28,11 +28,11 @@ import numpy as np
 import pytest
 
 from assignment_grading import notebook_with_code
-from autograder import checklib
-from autograder.i18n import say_in
-from autograder.judge import expectations
-from autograder.probe import make_plan
-from autograder.spec import load_assignment
+from neurograde import checklib
+from neurograde.i18n import say_in
+from neurograde.judge import expectations
+from neurograde.probe import make_plan
+from neurograde.spec import load_assignment
 from forgery import (CHANNEL_FORGER, MEASURED, forging_cell, grade, public_replays,
                      structures, stub_with_cell)
 

@@ -2,9 +2,9 @@
 says so, in the student's language; a later question that calls nothing wrong is not told."""
 
 from assignment_grading import notebook_with_code
-from autograder.batch import BatchOptions, grade_batch
-from autograder.i18n import say_in
-from autograder.spec import load_assignment
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.i18n import say_in
+from neurograde.spec import load_assignment
 
 WRONG_SIGMOID = '''
 import numpy as np

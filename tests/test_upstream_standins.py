@@ -3,10 +3,10 @@ Names.standing_in) did not use the student's versions of them, so when it fails 
 told that an earlier wrong function is the cause (issue 12: the note would mislead)."""
 
 from assignment_grading import notebook_with_code
-from autograder.batch import BatchOptions, grade_batch
-from autograder.judge import expectations
-from autograder.probe import make_plan
-from autograder.spec import load_assignment
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.judge import expectations
+from neurograde.probe import make_plan
+from neurograde.spec import load_assignment
 
 WRONG_TANH_DERIVATIVE = '''
 import numpy as np

@@ -10,9 +10,9 @@ from torch.distributions import Normal, kl_divergence as torch_kl
 
 from assignment_grading import MistakeAloneGradingTests, feedback, grade, named, \
     notebook_with_code, question
-from autograder import checklib
-from autograder.probe import make_plan
-from autograder.spec import load_assignment
+from neurograde import checklib
+from neurograde.probe import make_plan
+from neurograde.spec import load_assignment
 
 SLUG = "vae"
 

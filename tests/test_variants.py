@@ -8,11 +8,11 @@ import sys
 import nbformat
 import pytest
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.exports import Student
-from autograder.release import build_notebook, fill_notebook, release_roster, solution_source
-from autograder.spec import load_assignment
-from autograder.variants import MISMATCH, SecretError, read_secret, tag_for, verify
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.exports import Student
+from neurograde.release import build_notebook, fill_notebook, release_roster, solution_source
+from neurograde.spec import load_assignment
+from neurograde.variants import MISMATCH, SecretError, read_secret, tag_for, verify
 
 SECRET = b"course-secret-for-tests-0123456789"
 
@@ -147,7 +147,7 @@ def test_cli_release_roster_needs_secret_and_variant_support(tmp_path, monkeypat
     monkeypatch.delenv("NEUROGRADE_SECRET", raising=False)
     roster = tmp_path / "roster.csv"
     roster.write_text("student id,name,email\nS001,Ana,ana@uni.edu\n")
-    cmd = [sys.executable, "-m", "autograder.cli", "release", "perceptron", "--roster",
+    cmd = [sys.executable, "-m", "neurograde", "release", "perceptron", "--roster",
            str(roster), "--out", str(tmp_path / "out")]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2 and "secret" in proc.stderr

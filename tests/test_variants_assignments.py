@@ -10,13 +10,13 @@ import csv
 import nbformat
 import pytest
 
-from autograder import checklib
-from autograder.batch import BatchOptions, grade_batch
-from autograder.judge import expectations
-from autograder.probe import make_plan
-from autograder.release import build_notebook, fill_notebook, solution_source
-from autograder.spec import load_assignment
-from autograder.variants import MISMATCH, tag_for
+from neurograde import checklib
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.judge import expectations
+from neurograde.probe import make_plan
+from neurograde.release import build_notebook, fill_notebook, solution_source
+from neurograde.spec import load_assignment
+from neurograde.variants import MISMATCH, tag_for
 
 SECRET = b"course-secret-for-tests-0123456789"
 SLUGS = ["backprop", "gradient_descent", "gan", "embeddings"]

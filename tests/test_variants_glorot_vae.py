@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import checklib
-from autograder.batch import BatchOptions, grade_batch
-from autograder.judge import expectations
-from autograder.probe import make_plan
-from autograder.release import (build_notebook, fill_notebook, release_roster, solution_source,
+from neurograde import checklib
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.judge import expectations
+from neurograde.probe import make_plan
+from neurograde.release import (build_notebook, fill_notebook, release_roster, solution_source,
                                 write_otter_tests)
-from autograder.exports import Student
-from autograder.spec import LANGUAGES, load_assignment
-from autograder.variants import MISMATCH, tag_for
+from neurograde.exports import Student
+from neurograde.spec import LANGUAGES, load_assignment
+from neurograde.variants import MISMATCH, tag_for
 
 SECRET = b"course-secret-for-tests-0123456789"
 SLUGS = ("glorot", "vae")
@@ -328,6 +328,6 @@ def test_students_own_release_runs_in_a_kernel_and_passes_its_public_checks(assi
         assert "All test cases passed" in text, f"{cell.source}: {text[:1500]}"
     own = next(c for c in assignment.checks_for(_seed(assignment, "S004"))
                if c.probe == OWN_DATA_PROBE[assignment.slug])
-    from autograder.i18n import check_name  # the file names its checks in its language
+    from neurograde.i18n import check_name  # the file names its checks in its language
     assert check_name(own.name, rel.lang, assignment) in \
         (work / "tests" / f"{own.question}.py").read_text()

@@ -20,10 +20,10 @@ import nbformat
 import pytest
 import yaml
 
-from autograder.batch import BatchOptions, grade_batch
-from autograder.data.cifar10 import CIFAR10_SHA256
-from autograder.distributed import Shard
-from autograder.gradebook import Gradebook
+from neurograde.batch import BatchOptions, grade_batch
+from neurograde.data.cifar10 import CIFAR10_SHA256
+from neurograde.distributed import Shard
+from neurograde.gradebook import Gradebook
 from classroom import cli, write_class
 
 ROOT = Path(__file__).resolve().parent.parent

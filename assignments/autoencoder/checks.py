@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from autograder.checklib import EXACT, Tol, WrongReturn, say
-from autograder.data.cifar10 import load_cifar10, sample_indices
-from autograder.spec import REFERENCE_DIR, Check, _load_module
+from neurograde.checklib import EXACT, Tol, WrongReturn, say
+from neurograde.data.cifar10 import load_cifar10, sample_indices
+from neurograde.spec import REFERENCE_DIR, Check, _load_module
 
 LATENT_DIM = 64
 PCA_FIT_PER_CLASS = 1000   # the baseline PCA is fitted on 10,000 training images

@@ -20,8 +20,8 @@ forward that calls a wrong sigmoid is told so instead (upstream notes).
 
 import numpy as np
 
-from autograder.checklib import EXACT, Tol
-from autograder.spec import Check
+from neurograde.checklib import EXACT, Tol
+from neurograde.spec import Check
 
 VALUES = Tol(atol=1e-10, rtol=1e-6)
 RESTORED = Tol(atol=1e-12)          # x back to its value; 1e-12 forgives nothing like eps

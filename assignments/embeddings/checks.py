@@ -26,9 +26,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from autograder.checklib import EXACT, Tol
-from autograder.data.glove import load_analogy_questions, load_glove
-from autograder.spec import Check
+from neurograde.checklib import EXACT, Tol
+from neurograde.data.glove import load_analogy_questions, load_glove
+from neurograde.spec import Check
 
 # The setup cell's toy table (tests/test_embeddings_grading.py checks they stay equal).
 TOY_VOCAB = ["man", "woman", "boy", "girl", "prince", "princess", "queen", "king", "monarch"]

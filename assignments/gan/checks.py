@@ -16,8 +16,8 @@ points; the rest is for the mathematics.
 
 import numpy as np
 
-from autograder.checklib import EXACT, Tol
-from autograder.spec import Check
+from neurograde.checklib import EXACT, Tol
+from neurograde.spec import Check
 
 VALUES = Tol(atol=1e-12, rtol=1e-9)
 

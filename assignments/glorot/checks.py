@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from autograder.checklib import EXACT, Tol
-from autograder.spec import Check
+from neurograde.checklib import EXACT, Tol
+from neurograde.spec import Check
 
 FORMULA = Tol(atol=0.0, rtol=1e-12)
 # Same draws, possibly computed as -a + 2a*u or scale*z in another order: ulps, not more.

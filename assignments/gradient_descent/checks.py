@@ -19,8 +19,8 @@ _trajectory) for calls from a point of that run with the run's learning rate (pr
 
 import numpy as np
 
-from autograder.checklib import EXACT, Tol
-from autograder.spec import Check
+from neurograde.checklib import EXACT, Tol
+from neurograde.spec import Check
 
 PATH = Tol(atol=1e-10, rtol=1e-10)
 LR = Tol(atol=0.0, rtol=1e-9)

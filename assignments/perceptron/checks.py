@@ -10,8 +10,8 @@ train_perceptron's default learning rate.
 
 import numpy as np
 
-from autograder.checklib import EXACT, Tol
-from autograder.spec import Check
+from neurograde.checklib import EXACT, Tol
+from neurograde.spec import Check
 
 EXERCISE_X = np.array([[1, 1], [3, 0.5], [2, 3], [2.5, 1.5], [1.5, 2], [2.5, 4], [3.5, 1.5],
                        [4, 3]])

@@ -24,8 +24,8 @@ numbers loses it.
 
 import numpy as np
 
-from autograder.checklib import EXACT, Tol
-from autograder.spec import Check
+from neurograde.checklib import EXACT, Tol
+from neurograde.spec import Check
 
 # float64: reorderings of the same formula differ by ~1e-15 relative; the known mistakes by
 # factors of 2 or more.
