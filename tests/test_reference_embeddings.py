@@ -158,48 +158,39 @@ def test_accuracy_agrees_with_gensim(glove, kv, restrict_vocab):
         assert n == 14877 and acc == pytest.approx(0.4969, abs=1e-4)
 
 
-def test_case_variants_are_folded_like_gensim(tmp_path):
-    """With case variants in the vocabulary (like 'I' and 'i'), the first one stands for the
-    word, a candidate whose case-folded form is a question word is passed over (gensim scans
-    its top 5, keeping the 5th if all are question words), and the result equals gensim's;
-    a naive argmax that skips that scan does not."""
+def test_mixed_case_vocabulary_is_folded_like_gensim(tmp_path):
+    """Case is ignored on both sides: with a vocabulary written in mixed case (no two words
+    differing only in case, as the docstring promises) and questions in random case, the
+    result equals gensim's; folding the questions' case but not the vocabulary's does not."""
     rng = np.random.default_rng(7)
     base = [a + b for a in "abcdefghij" for b in "pqrstu"]          # 60 lower-case words
-    variants = [(i, f) for i in range(8) for f in (base[i].upper(), base[i][0].upper()
-                                                    + base[i][1], base[i][0] + base[i][1].upper())]
-    vocab = base + [f for _, f in variants]
-    E = rng.normal(size=(len(base), 6))
-    E = np.vstack([E] + [E[i] + 1e-3 * rng.normal(size=6) for i, _ in variants]).astype(np.float32)
+    vocab = [(w, w.upper(), w.capitalize())[rng.integers(3)] for w in base]
+    E = rng.normal(size=(len(base), 6)).astype(np.float32)
+    En = E / np.linalg.norm(E, axis=1, keepdims=True)
     lines = [": synthetic"]
-    pool = list(range(8)) + list(range(20, 40))
-    En = E[:60] / np.linalg.norm(E[:60], axis=1, keepdims=True)
     for _ in range(800):
-        a, b, c = rng.choice(pool, 3, replace=False)
+        a, b, c = rng.choice(len(base), 3, replace=False)
         s = En @ (En[b] - En[a] + En[c])
         s[[a, b, c]] = -np.inf
-        # Mostly a likely answer (so the score is informative), sometimes c itself.
-        expected = (int(np.argmax(s)), int(rng.choice(pool)), int(c))[rng.choice(3, p=[.5, .4, .1])]
-        words = [vocab[i] for i in (a, b, c, expected)]
+        # Mostly a likely answer (so the score is informative), sometimes another word.
+        expected = int(np.argmax(s)) if rng.random() < 0.6 else int(rng.integers(len(base)))
+        words = [base[i] for i in (a, b, c, expected)]
         lines.append(" ".join(w.upper() if rng.random() < 0.3 else w for w in words))
     path = tmp_path / "questions.txt"
     path.write_text("\n".join(lines) + "\n")
     model = KeyedVectors(6, count=0, dtype=np.float32)
     model.add_vectors(vocab, E)
-    for restrict in (len(vocab), 70):
+    for restrict in (len(vocab), 40):
         acc, n = ref.analogy_accuracy(E, vocab, path, restrict_vocab=restrict)
         g_acc, g_n = _gensim_accuracy(model, path, restrict)
-        assert n == g_n == 800 and abs(acc - g_acc) <= 1e-9 and 0.2 < acc < 1
-    # The test has teeth: ignoring the case-folding scan changes the score.
-    R, ok = len(vocab), {}
-    for i in range(R - 1, -1, -1):
-        ok[vocab[i].upper()] = i
-    Q = np.array([[ok[w.upper()] for w in line.split()] for line in lines[1:]])
-    En = E / np.linalg.norm(E, axis=1, keepdims=True)
-    S = (En[Q[:, 1]] - En[Q[:, 0]] + En[Q[:, 2]]) @ En.T
-    S[np.arange(len(Q))[:, None], Q[:, :3]] = -np.inf
-    canon = np.array([ok[w.upper()] for w in vocab])
-    naive = float(np.mean(canon[S.argmax(axis=1)] == Q[:, 3]))
-    assert abs(naive - _gensim_accuracy(model, path, R)[0]) > 0.01
+        assert n == g_n and abs(acc - g_acc) <= 1e-9 and 0.2 < acc < 1
+    assert n < 800
+    # The test has teeth: lower-casing the questions only loses the vocabulary's upper-case
+    # words, and with them most questions.
+    lower = [w if w.islower() else None for w in vocab]
+    asked = [line.lower().split() for line in lines[1:]]
+    kept = sum(all(w in lower for w in q) for q in asked)
+    assert kept < 0.5 * ref.analogy_accuracy(E, vocab, path, restrict_vocab=None)[1]
 
 
 def _same_accuracy(got, want):

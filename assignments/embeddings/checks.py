@@ -119,8 +119,9 @@ def _given(q, skip, k, E=None, limit=None):
     else:
         rows = np.union1d(np.argsort(-cos, kind="stable")[:k + len(skip) + 2], list(skip))
     q = np.asarray(q, dtype=np.float64)
-    return {"queries": np.stack([q, q / np.linalg.norm(q)]), "rows": rows.astype(np.int64),
-            "cos": cos[rows]}
+    qn = np.linalg.norm(q)
+    return {"queries": np.stack([q, q / (qn if qn > 0 else 1.0)]),   # a zero q stays zero
+            "rows": rows.astype(np.int64), "cos": cos[rows]}
 
 
 def _given_neighbours(calls, E=None, vocab=None, limit=None):
@@ -322,7 +323,8 @@ def _random_vector_queries(rng):
 def _random_small_neighbours(rng):
     """A small table whose last word has the zero vector (cosine 0 with anything): word
     queries with k = 0, 1, the default (5) and beyond the words left (every word ranked, the
-    zero one at 0), and a query vector shorter than 1."""
+    zero one at 0), a query vector shorter than 1, and the zero query vector with every word
+    but a random one excluded (that word, with cosine 0)."""
     E, vocab = _small_table(rng, zero=True)
     n, d = E.shape
     U = _unit_rows(E)
@@ -340,7 +342,11 @@ def _random_small_neighbours(rng):
         q *= 0.5 / np.linalg.norm(q)
         if _clear(U @ (2 * q), 3):
             calls.append({"query": q, "k": 3, "exclude": []})
-            return _neighbours(E=E, vocab=vocab, calls=calls)
+            break
+    kept = int(rng.integers(n))
+    calls.append({"query": np.zeros(d), "k": [None, 1, 3][int(rng.integers(3))],
+                  "exclude": [w for i, w in enumerate(vocab) if i != kept]})
+    return _neighbours(E=E, vocab=vocab, calls=calls)
 
 
 # ---------------------------------------------------------------------------- q3
@@ -403,6 +409,24 @@ def _random_small_table_every_word(rng):
         if _clear(_analogy_scores(U, a, b, c), len(vocab) - 3):
             return _analogies(E=E, vocab=vocab, questions=[[vocab[a], vocab[b], vocab[c]]] * 3,
                               k=[len(vocab), 0, None])
+
+
+def _random_four_words(rng):
+    """A table of 4 words, so that each question leaves one candidate (no ties to order): a,
+    b and c along (1, 1, 1, 1) / 2, (1, 0, 0, 0) and (-1, 1, 1, 1) / 2, their coordinates
+    permuted and scaled by powers of 2 (all exact in binary), so that unit(b) - unit(a) +
+    unit(c) is exactly zero (the fourth word's cosine with it is 0); two other questions on
+    the same table whose query is not zero; in random order, with k = 1, the default and 3."""
+    E, vocab = _small_table(rng, n=4, d=4)
+    axes = rng.permutation(4)
+    for row, v in enumerate(([0.5, 0.5, 0.5, 0.5], [1.0, 0.0, 0.0, 0.0],
+                             [-0.5, 0.5, 0.5, 0.5])):
+        E[row] = np.asarray(v)[axes] * 2.0 ** int(rng.integers(-2, 3))
+    a, b, c, other = vocab
+    questions = [[a, b, c], [other, a, b], [c, other, a]]
+    order = rng.permutation(3)
+    return _analogies(E=E, vocab=vocab, questions=[questions[i] for i in order],
+                      k=[1, None, 3])
 
 
 # ---------------------------------------------------------------------------- q4
@@ -485,6 +509,34 @@ def _random_small_questions(rng):
             d = best if right[len(rows)] else int(rng.choice(others))
             rows.append([vocab[a], vocab[b], vocab[c], vocab[d]])
     return _accuracy(E=E, vocab=vocab, questions=rows, restrict_vocabs=[None, 2])
+
+
+def _spelled(rng, word):
+    """word in lower case, upper case or capitalized, at random."""
+    return (word.lower(), word.upper(), word.capitalize())[int(rng.integers(3))]
+
+
+def _random_mixed_case(rng):
+    """Words compared ignoring case on both sides: a small table whose words are written in
+    mixed case (lower, upper, capitalized; no two differ only in case) and 6 questions
+    written in random case, the expected word the best candidate in some (the first ones)
+    and not in others (the last one)."""
+    E, words = _small_table(rng)
+    n = len(words)
+    U = _unit_rows(E)
+    right = rng.random(6) < 0.5
+    right[:2], right[-1] = True, False
+    rows = []
+    while len(rows) < len(right):
+        a, b, c = (int(x) for x in rng.choice(n, size=3, replace=False))
+        s = _analogy_scores(U, a, b, c)
+        if _clear(s, 1):
+            best = int(np.argmax(s))
+            d = best if right[len(rows)] else int(rng.choice([i for i in range(n)
+                                                              if i not in (a, b, c, best)]))
+            rows.append([_spelled(rng, words[i]) for i in (a, b, c, d)])
+    vocab = [_spelled(rng, w) for w in words]
+    return _accuracy(E=E, vocab=vocab, questions=rows, restrict_vocabs=[None])
 
 
 def _answers(rows, restrict, E=None, vocab=None, limit=None):
@@ -586,7 +638,8 @@ def checks(v):
         Check("q2", "GloVe vector queries and excluded words", "most_similar",
               _random_vector_queries, points=0.3, hidden=True, tol=RANKED),
         Check("q2", "a small table with a zero vector: k = 0, 1, the default and beyond the "
-              "words left; a short query vector", "most_similar", _random_small_neighbours,
+              "words left; a short query vector and a zero one", "most_similar",
+              _random_small_neighbours,
               points=0.3, hidden=True, tol=RANKED),
         # q3: analogy
         Check("q3", "toy table: man:king::woman and boy:prince::girl, k=3", "analogy",
@@ -600,12 +653,14 @@ def checks(v):
               lambda rng: _analogies(limit=None, questions=questions, k=1),
               points=0.25, tol=RANKED),
         Check("q3", "random questions of questions-words.txt on GloVe, k=3", "analogy",
-              _random_file_analogies, points=0.75, hidden=True, tol=RANKED),
+              _random_file_analogies, points=0.5, hidden=True, tol=RANKED),
         Check("q3", "a random small table, k=3", "analogy", _random_small_table, points=0.5,
               hidden=True, tol=RANKED),
         Check("q3", "a small table with a zero vector: k beyond the words left, 0 and the "
               "default", "analogy", _random_small_table_every_word, points=0.25, hidden=True,
               tol=RANKED),
+        Check("q3", "four words: a query b - a + c that is exactly zero", "analogy",
+              _random_four_words, points=0.25, hidden=True, tol=RANKED),
         # q4: analogy_accuracy
         Check("q4", "toy questions, restrict_vocab=None and 8", "analogy_accuracy",
               lambda rng: _accuracy(**TOY, questions=TOY_QUESTIONS, restrict_vocabs=[None, 8]),
@@ -614,7 +669,9 @@ def checks(v):
               lambda rng: _accuracy(limit=None, questions=None, restrict_vocabs=[2000]),
               points=1.0, tol=ACCURACY),
         Check("q4", "a random sample of the questions on GloVe", "analogy_accuracy",
-              _random_question_list, points=0.5, hidden=True, tol=ACCURACY),
+              _random_question_list, points=0.25, hidden=True, tol=ACCURACY),
+        Check("q4", "a table and questions in mixed case", "analogy_accuracy",
+              _random_mixed_case, points=0.25, hidden=True, tol=ACCURACY),
         Check("q4", "a random sample written to a file with sections", "analogy_accuracy",
               _random_question_file, points=0.25, hidden=True, tol=ACCURACY),
         Check("q4", "the default restrict_vocab, questions around rank 30,000",

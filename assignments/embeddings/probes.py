@@ -181,20 +181,27 @@ def _cosine_stand_in(given, n, d):
 
 def _analogy_stand_in(given, d):
     """analogy on the first given["n"] rows of a table of d columns, k=1: the given answer of
-    each question a, b, c (words as the vocabulary writes them)."""
+    each question a, b, c, asked in any case (words as the vocabulary passed writes them)."""
     n = int(given["n"])
-    answers = {tuple(q): (str(w), float(s)) for q, (w, s) in zip(given["asked"],
-                                                                given["answers"])}
+    # Keyed ignoring case: a submission may ask with the words (and vocab) case-folded.
+    answers = {tuple(w.upper() for w in q): (str(w), float(s))
+               for q, (w, s) in zip(given["asked"], given["answers"])}
     seen = {}
 
     def analogy(E, vocab, a, b, c, k=1):
         try:
+            key = (a.upper(), b.upper(), c.upper())
             asked = _shape(E) == (n, d) and len(vocab) == n and int(k) == k == 1 \
-                and (a, b, c) in answers
+                and key in answers
         except Exception:  # odd arguments: not a call the stand-in answers
             asked = False
         if asked:
-            return [answers[a, b, c]]
+            if seen.get("spelled") is not vocab:     # words as this vocab writes them
+                seen.update(spelled=vocab, spelling={str(w).upper(): w for w in vocab})
+            spelling = seen["spelling"]
+            if all(spelling.get(w.upper()) == w for w in (a, b, c)):
+                word, score = answers[key]
+                return [(spelling.get(word.upper(), word), score)]
         if _shape(E) != (n, d) or not isinstance(vocab, list) or len(vocab) != n:
             raise _OtherCall
         try:

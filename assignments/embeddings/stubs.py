@@ -71,6 +71,7 @@ def most_similar(E, vocab, query, k=5, exclude=()):
 
     E: (n, d) array, row i is the vector of vocab[i]; vocab: list of n words.
     query: a word of vocab, or a vector of shape (d,). A word query never returns itself.
+    A zero query vector has cosine 0 with every word (see cosine_similarity).
     exclude: words that must not be returned.
     Returns a list of k (word, score) pairs, best first, with score a Python float (fewer
     if fewer than k words may be returned).
@@ -85,7 +86,7 @@ def analogy(E, vocab, a, b, c, k=1):
     E: (n, d) array, row i is the vector of vocab[i]; a, b, c: words of vocab.
     Scale every vector to unit length, build the query b - a + c from the unit vectors,
     and score each word by its cosine similarity with the query; a, b and c themselves are
-    never returned.
+    never returned. If the query is exactly zero, every word scores 0.
     Returns a list of k (word, score) pairs, best first (fewer if fewer than k words may be
     returned).
     Example: analogy(E, vocab, "man", "king", "woman") -> [("queen", 0.852...)] (GloVe).
@@ -101,8 +102,9 @@ def analogy_accuracy(E, vocab, questions, restrict_vocab=30000):
         of a questions-words.txt file (lines starting with ':' are section headers).
     restrict_vocab: only the first restrict_vocab words are candidate answers; a question
         with any of its 4 words outside them is skipped (None: use the whole vocab).
-    Words are compared ignoring case. The answer to a question is the best candidate by
-    cosine with unit(b) - unit(a) + unit(c), excluding a, b and c.
+    Words are compared ignoring case (no two words of vocab differ only in case). The
+    answer to a question is the best candidate by cosine with unit(b) - unit(a) + unit(c),
+    excluding a, b and c.
     Returns (accuracy, n_answered): accuracy is a float in [0, 1] over the n_answered
     questions that were not skipped ((0.0, 0) if none). Use matrix products over many
     questions at a time, not a Python loop over the vocabulary.

@@ -76,7 +76,7 @@ def analogy(E, vocab, a, b, c, k=1):
     norms = np.linalg.norm(E, axis=1)
     norms[norms == 0] = 1.0
     q = E[ib] / norms[ib] - E[ia] / norms[ia] + E[ic] / norms[ic]
-    scores = E @ q / norms / np.linalg.norm(q)
+    scores = E @ q / norms / (np.linalg.norm(q) or 1.0)     # a zero query: every score 0
     scores[[ia, ib, ic]] = -np.inf
     order = np.argsort(-scores, kind="stable")[:min(k, len(vocab) - 3)]
     return [(vocab[i], float(scores[i])) for i in order]
@@ -153,7 +153,7 @@ def analogy(E, vocab, a, b, c, k=1):
     norms[norms == 0] = 1.0
     U = E / norms[:, None]
     q = np.array([-1.0, 1.0, 1.0]) @ U[ids]
-    scores = U @ (q / np.linalg.norm(q))
+    scores = U @ (q / (np.linalg.norm(q) or 1.0))     # a zero query: every score 0
     scores[ids] = -np.inf
     order = np.lexsort((np.arange(len(E)), -scores))[:k]
     order = order[np.isfinite(scores[order])]
