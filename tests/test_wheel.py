@@ -29,15 +29,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def built(tmp_path_factory):
     """The wheel and the sdist, built from the checkout as pip builds them."""
     dist = tmp_path_factory.mktemp("dist")
+    # From a copy without build products: setuptools reuses a build/ folder it finds, and a
+    # file deleted since would still land in the wheel.
+    source = tmp_path_factory.mktemp("src") / "neurograde"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".OTTER_LOG"))
     for kind in ("wheel", "sdist"):
         if kind == "wheel":
             # The venv's own setuptools (the test extra): no download while testing.
             cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                   "-q", "-w", str(dist), str(ROOT)]
+                   "-q", "-w", str(dist), str(source)]
         else:
             cmd = [sys.executable, "-c", "import sys; from setuptools import build_meta as b; "
                    "print(b.build_sdist(sys.argv[1]))", str(dist)]
-        proc = subprocess.run(cmd, cwd=ROOT if kind == "sdist" else dist, capture_output=True,
+        proc = subprocess.run(cmd, cwd=source if kind == "sdist" else dist, capture_output=True,
                               text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr[-2000:]
     wheels = list(dist.glob("neurograde-*.whl"))
