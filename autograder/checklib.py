@@ -94,6 +94,16 @@ class Names:
     def get(self, name, default=None):
         return self._mapping.get(name, default)
 
+    def own(self, name):
+        """The submission's own function `name`, for a stand-in to fall back on; when the
+        submission has none, a function that reports it missing if it is ever called."""
+        if name in self._mapping:
+            return self._mapping[name]
+
+        def missing(*args, **kwargs):
+            raise MissingName(name)
+        return missing
+
     @contextlib.contextmanager
     def standing_in(self, **functions):
         """Inside the block, the namespace's functions of these names are replaced (e.g. an

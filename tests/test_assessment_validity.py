@@ -139,3 +139,8 @@ def test_standing_in_replaces_and_restores_names():
     frozen = checklib.Names(MappingProxyType({"kl": len}))
     with frozen.standing_in(kl=abs):
         assert frozen["kl"] is len
+    # own(): the submission's function, or one that reports it missing only when called
+    assert names.own("loss") is namespace["loss"]
+    missing = names.own("absent")
+    with pytest.raises(checklib.MissingName):
+        missing(1)

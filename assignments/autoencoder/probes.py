@@ -35,7 +35,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from checklib import MissingName, WrongReturn, say
+from checklib import WrongReturn, say
 
 CHECKPOINT = "autoencoder.pt"
 LATENT_DIM = 64
@@ -199,8 +199,6 @@ def _noise_stand_in(clean, noisy, std, own):
                 if x.shape == batch.shape and torch.equal(x, batch):
                     torch.randn(x.shape, dtype=x.dtype)
                     return torch.from_numpy(np.array(noisy[j], dtype=np.float32)).to(x.dtype)
-        if own is None:
-            raise MissingName("add_noise")
         return own(x, std_given, generator)
     return add_noise
 
@@ -218,7 +216,7 @@ def train_epoch(ns, images, batch_size, epochs, noise_std, lr, with_labels, nois
     batches = clean
     if with_labels:  # what DataLoader(TensorDataset(X, y)) yields
         batches = [(b, torch.zeros(len(b), dtype=torch.long)) for b in clean]
-    own = ns.get("add_noise") if noisy is not None else None
+    own = ns.own("add_noise") if noisy is not None else None
     losses = []
     for epoch in range(epochs):
         torch.manual_seed(100 + epoch)  # the noise comes from the global generator

@@ -91,15 +91,13 @@ def _given_path(path, lr, own):
             k = rows.get((start + 0.0).tobytes())
             if k is not None and k + n_steps < len(path):
                 return path[k:k + n_steps + 1].copy()
-        if own is None:
-            raise MissingName("gradient_descent")
         return own(grad_f, x0, lr_, n_steps)
     return gradient_descent
 
 
 def steps_to_converge(ns, A, b, x0, lr, tol, max_steps, path=None):
     stand_in = {} if path is None else \
-        {"gradient_descent": _given_path(path, lr, ns.get("gradient_descent"))}
+        {"gradient_descent": _given_path(path, lr, ns.own("gradient_descent"))}
     # Diverging runs overflow on purpose; their warnings would only be noise.
     with np.errstate(all="ignore"), ns.standing_in(**stand_in):
         steps = ns["steps_to_converge"](_quadratic_gradient(A, b), x0, lr, tol, max_steps)

@@ -12,7 +12,7 @@ mistake in question 1 or 2 then costs that question's points only.
 
 import numpy as np
 
-from checklib import MissingName, raised, unpack
+from checklib import raised, unpack
 
 
 def predict(ns, X, w, b):
@@ -47,20 +47,11 @@ def _same(a, b):
     return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
-def _own(ns, name):
-    own = ns.get(name)
-    if own is None:
-        def missing(*args, **kwargs):
-            raise MissingName(name)
-        return missing
-    return own
-
-
 def _standing_in(ns, X, y, given):
     """ns with predict and accuracy standing in as given (see the module docstring): predict
     on the case's X with a model's (w, b), and accuracy of the case's y against a model's
     labels (in either order), return the given values."""
-    own_predict, own_accuracy = _own(ns, "predict"), _own(ns, "accuracy")
+    own_predict, own_accuracy = ns.own("predict"), ns.own("accuracy")
 
     def predict(X_, w, b):
         if _same(X_, X):
