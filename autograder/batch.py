@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from . import timing
 from .collect import Submission, collect
 from .i18n import cli_text
 from .gradebook import Gradebook
@@ -68,7 +69,8 @@ class BatchSummary:
 
 def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
                 options: BatchOptions) -> BatchSummary:
-    submissions = collect(paths, assignment.limits)
+    with timing.stage(None, "collect"):
+        submissions = collect(paths, assignment.limits)
     in_batch = submissions
     if options.shard is not None:
         in_batch = [s for s in submissions if options.shard.selects(s.stem)]
@@ -107,7 +109,8 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
                            on_start=progress.started)
         grade, where = grading.grade, grading.where
         if to_grade and options.self_check:
-            _check_self(assignment, grading, version, out_dir, options, progress)
+            with timing.stage(None, "self-check"):
+                _check_self(assignment, grading, version, out_dir, options, progress)
         # Submissions whose grading never finished before run first and alone, so a poison
         # one only takes itself (not the submissions beside it) towards `grader-killed`.
         suspects = [s for s in to_grade if tries[s.stem]]
@@ -130,13 +133,15 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
             for result in results:
                 result = dataclasses.replace(
                     result, extra={**result.extra, "source": sources.get(result.submission, "")})
-                book.record(result, version)  # committed before anything else looks at it
+                with timing.stage(result.submission, "gradebook commit"):
+                    book.record(result, version)  # committed before anything else looks at it
                 progress.update(result)
         finally:
             progress.close()
-        published = publish(book, assignment, out_dir, {s.stem for s in in_batch},
-                            lang=options.lang, reports=options.reports,
-                            formats=options.exports, roster=roster, note=progress.note)
+        with timing.stage(None, "publish (feedback pages, class report, exports)"):
+            published = publish(book, assignment, out_dir, {s.stem for s in in_batch},
+                                lang=options.lang, reports=options.reports,
+                                formats=options.exports, roster=roster, note=progress.note)
     finally:
         book.close()
     return BatchSummary(len(todo), skipped, tuple(published), where,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import tempfile
 import time
@@ -21,11 +22,13 @@ from pathlib import Path
 import nbformat
 
 from .channel import ChannelCorrupt, CheckRun, Report, SandboxSetupError, read_report  # noqa
+from . import timing
 from .checklib import say
 from .collect import Submission
 from .i18n import say_in
 from .probe import Plan
 from .sandbox import box as sandbox
+from .spec import TEMPLATES_DIR
 from .sandbox.runner import (RawRun, remove_stale_leftovers, run_fresh, scratch_prefix,
                              scratch_root, submission_bytes)
 from .sandbox.warmpool import run_warm
@@ -66,6 +69,33 @@ def notebook_cells(path: Path) -> list[dict]:
     return cells
 
 
+_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w., \t]+?)\s*(?:#.*)?$)",
+                     re.MULTILINE)
+_preloads: dict[tuple, tuple[str, ...]] = {}
+
+
+def warm_imports(assignment) -> tuple[str, ...]:
+    """The modules a warm worker imports once for this assignment: numpy.random (numpy loads
+    it lazily; the harness seeds it in every run) and whatever the notebook students get
+    imports in its code cells (the set-up cell's standard modules, the stubs' imports).
+    otter is left out: the sandbox stands in for it. Public material only, so the list tells
+    a submission nothing it could not read in its own notebook."""
+    key = (str(assignment.folder), assignment.version)
+    if key not in _preloads:
+        sources = list(assignment.stub_sections().values())
+        sources += [p.read_text() for p in sorted((TEMPLATES_DIR / "cells").glob("*.py.j2"))]
+        names = ["numpy", "numpy.random"]
+        for source in sources:
+            for start, plain in _IMPORT.findall(source):
+                for item in ([start] if start else plain.split(",")):
+                    name = item.split(" as ")[0].strip()
+                    if re.fullmatch(r"[A-Za-z_][\w.]*", name) and \
+                            name.split(".")[0] != "otter" and not name.startswith("_"):
+                        names.append(name)
+        _preloads[key] = tuple(dict.fromkeys(names))
+    return _preloads[key]
+
+
 def make_job(plan: Plan, cells: list[dict], wall_seconds: float) -> tuple[dict, bytes]:
     """Everything the harness needs, as plain data: no expected value, no reference, and no
     hidden input. Public checks come first, then hidden ones (ids and probe names only): their
@@ -87,12 +117,14 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
     started = time.monotonic()
     assignment = plan.assignment
     try:
-        cells = notebook_cells(submission.notebook)
+        with timing.stage(submission.stem, "notebook read, job built (parent)"):
+            cells = notebook_cells(submission.notebook)
     except ValueError as exc:
         return Execution(submission, "invalid", f"{submission.notebook.name}: {exc}",
                          sandbox=box.describe(),
                          notice=(say("status.invalid", file=submission.notebook.name),))
-    job, hidden = make_job(plan, cells, limits.wall_seconds)
+    with timing.stage(submission.stem, "notebook read, job built (parent)"):
+        job, hidden = make_job(plan, cells, limits.wall_seconds)
     remove_stale_leftovers()
     names = {name for q in assignment.questions for name in q.defines}
 
@@ -100,7 +132,7 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
         result, path = None, "fresh process"
         if box.warm:
             result = run_warm(submission, job, hidden, assignment.probes_path,
-                              assignment.uses_torch, box, limits)
+                              assignment.uses_torch, box, limits, warm_imports(assignment))
             path = "fresh process" if result is None else "warm worker"
         if result is None:
             scratch = scratch_root(submission_bytes(submission))
@@ -146,7 +178,8 @@ def _interpret(submission: Submission, result: RawRun, limits: sandbox.Limits, w
     if result.output_dropped:
         output += f"\n[... {result.output_dropped} more bytes of output dropped]"
     try:
-        report = read_report(result, order, hidden, cells, names, check_timeout)
+        with timing.stage(submission.stem, "channel decode"):
+            report = read_report(result, order, hidden, cells, names, check_timeout)
     except SandboxSetupError as exc:
         raise SandboxSetupError(f"{submission.stem}: {exc}") from None
     except ChannelCorrupt as exc:

@@ -10,7 +10,7 @@ import hashlib
 import traceback
 from dataclasses import dataclass
 
-from . import __version__
+from . import __version__, timing
 from .checklib import say
 from .collect import Submission
 from .execute import execute
@@ -93,12 +93,16 @@ class Grader:
 
     def grade(self, sub: Submission) -> SubmissionResult:
         try:
-            return judge(execute(sub, self.plan, self.box, self.limits), self.plan,
-                         self.expected, self.lang)
+            run = execute(sub, self.plan, self.box, self.limits)
+            with timing.stage(sub.stem, "judge"):
+                return judge(run, self.plan, self.expected, self.lang)
         except Exception as exc:  # grader bug on this input: record it, keep going
             return internal_error(sub, self.plan.assignment, exc, self.box.describe())
 
 
 def make_grader(plan: Plan, timeout: float, lang: str, unsafe: bool) -> Grader:
-    box = sandbox.detect(unsafe)  # before the reference runs: refuse early without isolation
-    return Grader(plan, expectations(plan), box, limits_for(plan.assignment, timeout), lang)
+    with timing.stage(None, "sandbox detection"):
+        box = sandbox.detect(unsafe)  # before the reference runs: refuse early without isolation
+    with timing.stage(None, "expected values"):
+        expected = expectations(plan)
+    return Grader(plan, expected, box, limits_for(plan.assignment, timeout), lang)

@@ -1,8 +1,10 @@
 """Feedback pages and the class report: what they show, and what they never show."""
 
+import base64
 import json
 import re
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 
 import pytest
 
@@ -10,7 +12,7 @@ from neurograde.batch import BatchOptions, grade_batch
 from neurograde.exports import write_exports
 from neurograde.judge import expectations
 from neurograde.probe import make_plan
-from neurograde.report import write_reports
+from neurograde.report import COLORS, points, question_plot, write_reports
 from classroom import write_class
 from conftest import notebook_with
 
@@ -155,7 +157,7 @@ def test_feedback_page_content(graded, perceptron):
     out, results = graded
     wrong = (out / "feedback" / "s01.ipynb.html").read_text()
     page = Page(wrong)
-    assert page.images and page.images[0]["src"].startswith("data:image/png;base64,")
+    _assert_question_bars(page.images[0]["src"], results["s01.ipynb"])
     assert "Likely mistake:" in wrong
     assert "use &gt;= 0, not &gt; 0" in wrong         # the mistake text, escaped
     total = results["s01.ipynb"].total
@@ -171,6 +173,41 @@ def test_feedback_page_content(graded, perceptron):
     spinner = (out / "feedback" / "spinner.ipynb.html").read_text()
     assert "The grader stopped your notebook" in spinner and "timeout" in spinner
     assert "Errors" not in (out / "feedback" / "s00.ipynb.html").read_text()
+
+
+def _assert_question_bars(src, result):
+    """The page's chart is an SVG image with one bar per question, as long as its share of
+    the points, coloured by its status, and the points written beside it."""
+    prefix = "data:image/svg+xml;base64,"
+    assert src.startswith(prefix)
+    svg = ElementTree.fromstring(base64.b64decode(src[len(prefix):]))
+    ns = "{http://www.w3.org/2000/svg}"
+    rects = svg.findall(f"{ns}rect")[1:]  # the first is the white background
+    texts = [t.text for t in svg.findall(f"{ns}text")]
+    assert len(rects) == 2 * len(result.questions)
+    for i, q in enumerate(result.questions):
+        track, filled = rects[2 * i], rects[2 * i + 1]
+        share = float(filled.get("width")) / float(track.get("width"))
+        assert share == pytest.approx(q.score / q.possible, abs=1e-3), q.id
+        assert filled.get("fill") == COLORS[q.status]
+        assert texts[2 * i] == q.id
+        assert texts[2 * i + 1] == f"{points(q.score)} / {points(q.possible)}"
+
+
+def test_question_chart_escapes_and_clamps():
+    """A question id is text in the SVG (escaped), and a score outside 0..possible (from an
+    old stored row) never draws a bar longer than its track or of negative width."""
+    from neurograde.judge import QuestionResult, SubmissionResult
+    questions = (QuestionResult("<q&1>", 3.0, 2.0, "passed", ()),
+                 QuestionResult("q2", -1.0, 2.0, "failed", ()),
+                 QuestionResult("q3", 0.0, 0.0, "passed", ()))
+    result = SubmissionResult("s", "perceptron", "1", "sha", "ok", "", 2.0, 6.0, questions, ())
+    src = question_plot(result)
+    svg = ElementTree.fromstring(base64.b64decode(src.split(",", 1)[1]))
+    ns = "{http://www.w3.org/2000/svg}"
+    rects = svg.findall(f"{ns}rect")[1:]
+    assert [float(r.get("width")) for r in rects[1::2]] == [440.0, 0.0, 0.0]
+    assert svg.find(f"{ns}text").text == "<q&1>"
 
 
 def test_feedback_language(graded, perceptron, tmp_path):

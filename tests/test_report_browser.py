@@ -75,6 +75,24 @@ def test_chromium_shows_the_plots_and_the_table(report, tmp_path):
     assert statuses.get("timeout") == "1"
 
 
+def test_chromium_draws_the_feedback_chart(report, tmp_path):
+    """Does a feedback page's points-per-question chart (an SVG image) decode in Chromium at
+    its full width, on a page with some points but not all?"""
+    out, _ = report
+    pages = [p for p in sorted((out / "feedback").glob("*.html"))
+             if "data:image/svg+xml;base64," in p.read_text()]
+    assert pages, "no feedback page has a chart"
+    probe = out / "feedback" / "probe.html"
+    probe.write_text(pages[0].read_text().replace("</body>", PROBE, 1))
+    proc = _run(tmp_path, "--dump-dom", probe.as_uri())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = Page(proc.stdout)
+    charts = [img for img in dom.images if img["src"].startswith("data:image/svg+xml")]
+    assert len(charts) == 1
+    assert charts[0]["data-complete"] == "true"
+    assert int(charts[0]["data-natural-width"]) > 500
+
+
 def test_chromium_screenshot_is_not_blank(report, tmp_path):
     """Does a screenshot of the report show the plots' colours (the histogram's blue bars and
     the coloured difficulty bars), i.e. more than an empty page?"""

@@ -17,11 +17,13 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import box as sandbox
 from . import confine
+from .. import timing
 from ..collect import Submission
 from .limits import CGroup, Limits, apply_rlimits, owner_alive, remove_stale_cgroups
 
@@ -73,6 +75,7 @@ class Pump(threading.Thread):
         self.output_dropped = 0
         self.hidden_output = 0
         self.await_index: int | None = None
+        self.arrivals: list[float] = []   # when each kept line arrived (timing.py only)
         os.set_blocking(output_fd, False)
         os.set_blocking(input_fd, False)
 
@@ -106,6 +109,8 @@ class Pump(threading.Thread):
             return False
         self.kept += len(line) + 1
         self.lines.append(line)
+        if timing.ENABLED:
+            self.arrivals.append(time.monotonic())
         if self.await_index is None and line == AWAIT_HIDDEN:
             self.await_index = len(self.lines) - 1
             return True

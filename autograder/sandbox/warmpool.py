@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import box as sandbox
+from .. import timing
 from ..collect import Submission
 from .limits import CGroup, Limits
 from .runner import (SMALL_SUBMISSION, RawRun, copy_submission, install_harness, make_pump,
@@ -48,7 +49,8 @@ class WorkerBroken(RuntimeError):
 
 
 class WarmWorker:
-    def __init__(self, box: sandbox.Sandbox, probes_path: Path, uses_torch: bool):
+    def __init__(self, box: sandbox.Sandbox, probes_path: Path, uses_torch: bool,
+                 preload: tuple[str, ...] = ()):
         self.box = box
         self.cgroup: CGroup | None = None  # one for all its children, made on first use
         self.base = Path(tempfile.mkdtemp(prefix=scratch_prefix("worker"), dir=scratch_root()))
@@ -61,6 +63,7 @@ class WarmWorker:
         inside = Path("/harness") if box.namespaces else self.harness_dir
         self.spool_inside = Path("/spool") if box.namespaces else self.spool
         config = {"probes": str(inside / "probes.py"), "torch": uses_torch,
+                  "preload": list(preload),
                   "namespaces": box.namespaces, "die_with_parent": not box.namespaces,
                   "idle_seconds": IDLE_SECONDS,
                   "test_confine": box.confinement(inside, []) or {}}
@@ -130,6 +133,7 @@ class WarmWorker:
         folder.mkdir()
         os.chmod(folder, 0o755)
         try:
+            copying = time.perf_counter()
             copy_submission(submission, folder / "work", owner)
             tmp = private_dir(folder / "tmp", owner)
             inside = self.spool_inside / token
@@ -141,16 +145,20 @@ class WarmWorker:
                 env = sandbox.host_env(folder / "work", tmp, 3)
             (folder / "job.json").write_text(json.dumps({**job, "confine": spec}))
             os.chmod(folder / "job.json", 0o644)
+            timing.add(submission.stem, "sandbox: copy-in (work folder, job file)",
+                       time.perf_counter() - copying)
             request = {"job": str(inside / "job.json"), "work": str(inside / "work"),
                        "tmp_bytes": limits.tmp_mb * 1024 * 1024, "env": env,
                        "rlimits": limits.rlimits(self.box.use_cgroups,
                                                  self.box.drop_uid or self.box.mode == "bwrap"),
                        "confine": spec}
-            return self._run(request, hidden, limits)
+            return self._run(request, hidden, limits, submission.stem)
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            with timing.stage(submission.stem, "sandbox: clean-up (work folder)"):
+                shutil.rmtree(folder, ignore_errors=True)
 
-    def _run(self, request: dict, hidden: bytes, limits: Limits) -> RawRun:
+    def _run(self, request: dict, hidden: bytes, limits: Limits, stem: str) -> RawRun:
+        arming = time.perf_counter()
         cgroup = self._cgroup(limits)  # re-armed before the child exists
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -172,9 +180,14 @@ class WarmWorker:
         pump.start()
         pid = None
         status, timed_out, ended = None, False, False
+        ready = finished = None
         try:
             pid = self._handshake(sync)
+            ready = time.monotonic()
+            timing.add(stem, "sandbox: cgroup re-armed, request sent, child forked",
+                       time.perf_counter() - arming)
             status, timed_out, ended = self._wait(sync, time.monotonic() + limits.wall_seconds)
+            finished = time.monotonic()
             if not ended:
                 self._kill(cgroup, pid)
                 late, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
@@ -192,6 +205,7 @@ class WarmWorker:
             oom = cgroup.oom_killed()
         if status is None or not ended:
             raise WorkerBroken("the warm worker did not report how the submission ended")
+        timing.channel_stages(stem, tuple(pump.lines), tuple(pump.arrivals), ready, finished)
         return pump.raw(os.waitstatus_to_exitcode(status), timed_out, oom)
 
     def _cgroup(self, limits: Limits) -> CGroup:
@@ -328,9 +342,10 @@ class WorkerPool:
         self.notes: dict[tuple, str] = {}
 
     @staticmethod
-    def key(box: sandbox.Sandbox, probes_path: Path, uses_torch: bool) -> tuple:
+    def key(box: sandbox.Sandbox, probes_path: Path, uses_torch: bool,
+            preload: tuple[str, ...] = ()) -> tuple:
         digest = hashlib.sha256(Path(probes_path).read_bytes()).hexdigest()
-        return (box, str(probes_path), digest, uses_torch)
+        return (box, str(probes_path), digest, uses_torch, tuple(preload))
 
     def usable(self, key: tuple) -> bool:
         return self._failures.get(key, 0) < MAX_FAILURES
@@ -352,8 +367,9 @@ class WorkerPool:
         for w in stale:
             w.close()
         if worker is None:
-            box, probes_path, _, uses_torch = key
-            worker = WarmWorker(box, Path(probes_path), uses_torch)
+            box, probes_path, _, uses_torch, preload = key
+            with timing.stage(None, "warm worker start"):
+                worker = WarmWorker(box, Path(probes_path), uses_torch, preload)
         healthy = False
         try:
             yield worker
@@ -396,10 +412,13 @@ def pool() -> WorkerPool:
 
 
 def run_warm(submission: Submission, job: dict, hidden: bytes, probes_path: Path,
-             uses_torch: bool, box: sandbox.Sandbox, limits: Limits) -> RawRun | None:
-    """The run through a warm worker, or None when the caller should use a fresh process."""
+             uses_torch: bool, box: sandbox.Sandbox, limits: Limits,
+             preload: tuple[str, ...] = ()) -> RawRun | None:
+    """The run through a warm worker, or None when the caller should use a fresh process.
+    preload: modules the worker imports once (what the assignment's notebook imports), so
+    that no child pays for them."""
     workers = pool()
-    key = workers.key(box, probes_path, uses_torch)
+    key = workers.key(box, probes_path, uses_torch, preload)
     if not workers.usable(key) or submission_bytes(submission) > SMALL_SUBMISSION:
         return None  # big submissions are copied to disk by the fresh path, not to tmpfs
     try:
