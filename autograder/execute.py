@@ -48,8 +48,18 @@ class Execution:
 
 
 def notebook_cells(path: Path) -> list[dict]:
-    """Code cells as [{'number': 1-based cell position, 'source': str}]; ValueError if broken."""
+    """Code cells as [{'number': 1-based cell position, 'source': str}]; ValueError if broken.
+
+    A version-4 notebook (what Jupyter, Colab and our releases write) is read as plain JSON:
+    nbformat would build and schema-check a full object tree (about 1 ms a notebook) only for
+    us to take the code cells' sources, and it lets a notebook that breaks the schema through
+    anyway. Older versions go through nbformat, which converts them."""
     try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        if isinstance(data, dict) and data.get("nbformat") == 4 and \
+                isinstance(data.get("cells"), list):
+            return _code_cells(data["cells"])
         nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:  # nbformat raises many types for garbage input
         # Never the exception's text: parsers quote the file (a link's target, a secret).
@@ -59,14 +69,18 @@ def notebook_cells(path: Path) -> list[dict]:
         raise ValueError(f"not a readable Jupyter notebook ({type(exc).__name__}{where}); "
                          f"open it in Jupyter, save it and submit the .ipynb file again") \
             from None
-    cells = []
-    for number, cell in enumerate(nb.get("cells", []), start=1):
-        if cell.get("cell_type") == "code":
+    return _code_cells(nb.get("cells", []))
+
+
+def _code_cells(cells: list) -> list[dict]:
+    found = []
+    for number, cell in enumerate(cells, start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
             if isinstance(source, list):
-                source = "".join(source)
-            cells.append({"number": number, "source": str(source)})
-    return cells
+                source = "".join(str(part) for part in source)
+            found.append({"number": number, "source": str(source)})
+    return found
 
 
 _IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w., \t]+?)\s*(?:#.*)?$)",
@@ -101,15 +115,12 @@ def make_job(plan: Plan, cells: list[dict], wall_seconds: float) -> tuple[dict, 
     hidden input. Public checks come first, then hidden ones (ids and probe names only): their
     inputs are the second value, written to the sandbox only after the notebook ran."""
     assignment = plan.assignment
-    public = [c.wire() for c in plan.checks if not c.check.hidden]
-    hidden = [{"id": c.id, "probe": c.check.probe, "hidden": True}
-              for c in plan.checks if c.check.hidden]
-    payload = {c.id: c.wire()["inputs"] for c in plan.checks if c.check.hidden}
-    job = {"cells": cells, "checks": public + hidden,
+    public, hidden, payload = plan.wire
+    job = {"cells": cells, "checks": [*public, *hidden],
            "cell_timeout": min(assignment.cell_timeout, wall_seconds),
            "check_timeout": max(5.0, min(wall_seconds, assignment.timeout) / 2),
            "public_seconds": max(5.0, min(wall_seconds, assignment.timeout) / 3)}
-    return job, (json.dumps(payload).encode() if hidden else b"")
+    return job, payload
 
 
 def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,

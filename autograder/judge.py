@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
+import threading
 from collections import ChainMap
 from dataclasses import asdict, dataclass, field
 
@@ -80,24 +82,43 @@ def _expectations(plan: Plan) -> Expectations:
 
 class single_threaded:
     """numpy's BLAS and torch limited to one thread inside the block (the order of a
-    multi-threaded sum depends on the core count, and so would the last bits)."""
+    multi-threaded sum depends on the core count, and so would the last bits).
+
+    Some of these limits belong to the process (OpenBLAS), some to the calling thread
+    (OpenMP: torch), and grading threads (--jobs) enter and leave blocks at their own pace:
+    every block sets the limits for its own thread, and only the last block to leave restores
+    what was there before the first one entered, so no thread's block ends another's. A
+    grading thread that has left its block keeps its own one-thread setting."""
+
+    _lock = threading.Lock()
+    _inside = 0
+    _saved: tuple = (None, None)
 
     def __enter__(self):
         from threadpoolctl import threadpool_limits
-        self._limits = threadpool_limits(limits=1)
-        self._torch = None
-        import sys
-        torch = sys.modules.get("torch")  # only when an assignment has imported it
-        if torch is not None:
-            self._torch = torch.get_num_threads()
-            torch.set_num_threads(1)
+        cls = type(self)
+        with cls._lock:
+            limits = threadpool_limits(limits=1)
+            torch = sys.modules.get("torch")  # only when an assignment has imported it
+            threads = None
+            if torch is not None:
+                threads = torch.get_num_threads()
+                torch.set_num_threads(1)
+            if cls._inside == 0:
+                cls._saved = (limits, threads)
+            cls._inside += 1
         return self
 
     def __exit__(self, *exc):
-        if self._torch is not None:
-            import torch
-            torch.set_num_threads(self._torch)
-        self._limits.restore_original_limits()
+        cls = type(self)
+        with cls._lock:
+            cls._inside -= 1
+            if cls._inside == 0:
+                limits, threads = cls._saved
+                cls._saved = (None, None)
+                if threads is not None:
+                    sys.modules["torch"].set_num_threads(threads)
+                limits.restore_original_limits()
         return False
 
 
@@ -330,9 +351,10 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
           extra: dict | None = None) -> SubmissionResult:
     assignment = plan.assignment
     runs = {p.id: execution.checks.get(p.id) for p in plan.checks}
-    with single_threaded():  # the same outputs on any machine, as the expected values
-        runs.update({p.id: _parent_run(plan, p, execution.submission)
-                     for p in plan.parent_checks})
+    if plan.parent_checks:
+        with single_threaded():  # the same outputs on any machine, as the expected values
+            runs.update({p.id: _parent_run(plan, p, execution.submission)
+                         for p in plan.parent_checks})
     english = i18n.catalog("en", assignment)
     by_id = {p.id: p.check for p in plan.all_checks}
     named = named_mistakes(plan, exp, runs)

@@ -9,7 +9,9 @@ apart, in Plan.parent_checks: the job built from Plan.checks never holds them or
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -51,6 +53,17 @@ class Plan:
 
     def by_id(self) -> dict[str, PlannedCheck]:
         return {c.id: c for c in self.all_checks}
+
+    @cached_property
+    def wire(self) -> tuple[tuple[dict, ...], tuple[dict, ...], bytes]:
+        """(public checks with their inputs, hidden checks as ids and probe names only, the
+        hidden checks' inputs as JSON bytes): the same for every submission graded with this
+        plan, so encoded once (execute.make_job). Callers must not modify them."""
+        public = tuple(c.wire() for c in self.checks if not c.check.hidden)
+        hidden = tuple({"id": c.id, "probe": c.check.probe, "hidden": True}
+                       for c in self.checks if c.check.hidden)
+        payload = {c.id: c.wire()["inputs"] for c in self.checks if c.check.hidden}
+        return public, hidden, json.dumps(payload).encode() if hidden else b""
 
 
 def default_seed(assignment: Assignment) -> int:

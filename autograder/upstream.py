@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from .checklib import say
@@ -56,16 +59,38 @@ def mentions(notebook) -> dict[str, set[str]]:
     except (ValueError, OSError):
         return graph
     for cell in cells:
-        if len(cell["source"]) > MAX_CELL_CHARS:
-            continue
-        try:
-            tree = ast.parse(_source(cell["source"]))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                graph[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        if len(cell["source"]) <= MAX_CELL_CHARS:
+            key = hashlib.sha256(cell["source"].encode("utf-8", "surrogatepass")).digest()
+            graph.update({name: set(names) for name, names in _cell_functions(key, cell)})
     return graph
+
+
+_CACHE_LOCK = threading.Lock()
+_CACHE: OrderedDict[bytes, tuple] = OrderedDict()
+CACHE_CELLS = 4096
+
+
+def _cell_functions(key: bytes, cell: dict) -> tuple[tuple[str, frozenset[str]], ...]:
+    """(function name, names its body mentions) for each function one cell defines, in
+    order. Remembered by the cell's digest: a batch's notebooks share most cells (the set-up
+    cell, the given code), which are then parsed once, not once per submission."""
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    try:
+        tree = ast.parse(_source(cell["source"]))
+        found = tuple((node.name, frozenset(n.id for n in ast.walk(node)
+                                            if isinstance(n, ast.Name)))
+                      for node in ast.walk(tree)
+                      if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        found = ()
+    with _CACHE_LOCK:
+        _CACHE[key] = found
+        while len(_CACHE) > CACHE_CELLS:
+            _CACHE.popitem(last=False)
+    return found
 
 
 def reached(start: set[str], graph: dict[str, set[str]]) -> set[str]:

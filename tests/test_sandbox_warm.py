@@ -99,10 +99,10 @@ def test_worker_dying_mid_run_falls_back_to_a_fresh_process(grade, pool, percept
     fresh process (its grade does not depend on our failure)?"""
     original = warmpool.WarmWorker._run
 
-    def die_first(self, request, hidden, limits):
+    def die_first(self, *args, **kwargs):
         os.killpg(self.proc.pid, 9)
         self.proc.wait()
-        return original(self, request, hidden, limits)
+        return original(self, *args, **kwargs)
 
     monkeypatch.setattr(warmpool.WarmWorker, "_run", die_first)
     result = grade(_reference(perceptron))
