@@ -7,6 +7,7 @@ other. Also decides the autograder version that stored rows are compared against
 from __future__ import annotations
 
 import hashlib
+import threading
 import traceback
 from dataclasses import dataclass
 
@@ -14,7 +15,8 @@ from . import __version__, timing
 from .checklib import say
 from .collect import Submission
 from .execute import execute
-from .judge import Expectations, QuestionResult, SubmissionResult, expectations, judge
+from .judge import (Expectations, QuestionResult, SubmissionResult, expectations, judge,
+                    parent_runs)
 from .probe import Plan
 from .sandbox import box as sandbox
 from .spec import ENGINE_DIR, Assignment
@@ -93,11 +95,38 @@ class Grader:
 
     def grade(self, sub: Submission) -> SubmissionResult:
         try:
+            parent = _Beside(lambda: parent_runs(self.plan, sub)) if self.plan.parent_checks \
+                else None
             run = execute(sub, self.plan, self.box, self.limits)
             with timing.stage(sub.stem, "judge"):
-                return judge(run, self.plan, self.expected, self.lang)
+                return judge(run, self.plan, self.expected, self.lang,
+                             parent=parent.result() if parent is not None else None)
         except Exception as exc:  # grader bug on this input: record it, keep going
             return internal_error(sub, self.plan.assignment, exc, self.box.describe())
+
+
+class _Beside(threading.Thread):
+    """fn() in a thread of its own: the judge-only checks (say, a trained model evaluated on
+    hidden images: hundreds of milliseconds of torch, which releases the GIL) run while the
+    sandbox runs the notebook, on the core the sandbox leaves free. result() waits for it and
+    raises what fn raised."""
+
+    def __init__(self, fn):
+        super().__init__(daemon=True, name="neurograde-judge-only")
+        self._fn, self._value, self._error = fn, None, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # handed to the grading thread by result()
+            self._error = exc
+
+    def result(self):
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def make_grader(plan: Plan, timeout: float, lang: str, unsafe: bool) -> Grader:

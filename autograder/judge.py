@@ -347,14 +347,23 @@ def judge_check(planned: PlannedCheck, run: CheckRun | None, exp: Expectations, 
     return result("failed", messages=messages, mistake=mistake)
 
 
+def parent_runs(plan: Plan, submission) -> dict[str, CheckRun]:
+    """The judge-only checks' outputs for one submission (nothing when there are none). They
+    depend on the submission's files only, never on its run, so a grader may compute them
+    while the sandbox runs (grader.Grader does)."""
+    if not plan.parent_checks:
+        return {}
+    with single_threaded():  # the same outputs on any machine, as the expected values
+        return {p.id: _parent_run(plan, p, submission) for p in plan.parent_checks}
+
+
 def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
-          extra: dict | None = None) -> SubmissionResult:
+          extra: dict | None = None,
+          parent: dict[str, CheckRun] | None = None) -> SubmissionResult:
+    """parent: parent_runs(plan, execution.submission), when the caller computed them already."""
     assignment = plan.assignment
     runs = {p.id: execution.checks.get(p.id) for p in plan.checks}
-    if plan.parent_checks:
-        with single_threaded():  # the same outputs on any machine, as the expected values
-            runs.update({p.id: _parent_run(plan, p, execution.submission)
-                         for p in plan.parent_checks})
+    runs.update(parent_runs(plan, execution.submission) if parent is None else parent)
     english = i18n.catalog("en", assignment)
     by_id = {p.id: p.check for p in plan.all_checks}
     named = named_mistakes(plan, exp, runs)
@@ -404,8 +413,9 @@ def judge(execution: Execution, plan: Plan, exp: Expectations, lang: str = "en",
 
 def _feedback_images(plan: Plan, runs: dict, limit: int = 2) -> list[dict]:
     """Pictures for the feedback page, drawn by the assignment's optional feedback.py hook
-    (feedback_png(inputs, outputs) -> PNG bytes) from PUBLIC checks only: hidden inputs are
-    never shown. Returned as base64 so the result stays plain JSON."""
+    (feedback_png(inputs, outputs) -> PNG bytes: the check's images in the top row, the
+    model's outputs below, as the page's caption says) from PUBLIC checks only: hidden inputs
+    are never shown. Returned as base64 so the result stays plain JSON."""
     import base64
     path = plan.assignment.folder / "feedback.py"
     if not path.exists():

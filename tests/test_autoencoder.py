@@ -9,6 +9,7 @@ without it these tests fail, they never skip.
 
 import ast
 import csv
+import io
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -186,7 +188,27 @@ def test_reference_passes_every_check_and_feedback_picture(assignment):
             assert fraction == 1.0, (planned.check.name, messages)
             if planned.check.probe == "checkpoint_reconstruction" and not planned.check.hidden:
                 png = feedback_module.feedback_png(planned.inputs, outputs)
-                assert png.startswith(b"\x89PNG") and len(png) > 2000
+                _assert_grid(png, planned.inputs["images"], outputs["shown"], feedback_module)
+
+
+def _assert_grid(png, originals, shown, module):
+    """The picture is the originals above their reconstructions, each image scaled up by
+    whole pixels, on white."""
+    from PIL import Image
+    grid = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    shown = np.asarray(shown)
+    n, side, gap = len(shown), 32 * module.SCALE, module.GAP
+    assert n >= 4 and grid.shape == (gap + 2 * (side + gap), gap + n * (side + gap), 3)
+    for row, images in enumerate((np.asarray(originals)[:n], shown)):
+        for col in range(n):
+            top, left = gap + row * (side + gap), gap + col * (side + gap)
+            cell = grid[top:top + side, left:left + side]
+            assert np.array_equal(cell[::module.SCALE, ::module.SCALE], images[col])
+            assert np.array_equal(cell, np.kron(images[col], np.ones((module.SCALE,
+                                                                      module.SCALE, 1),
+                                                                     dtype=np.uint8)))
+    assert (grid[:gap] == 255).all() and (grid[:, :gap] == 255).all()
+    assert not np.array_equal(grid[gap:gap + side], grid[2 * gap + side:2 * gap + 2 * side])
 
 
 def test_refusals_say_what_is_wrong(assignment, tmp_path, monkeypatch):
@@ -319,3 +341,13 @@ def test_feedback_page_shows_originals_and_reconstructions(tmp_path, box):
     assert base64.b64decode(images[0]["png"]).startswith(b"\x89PNG")
     page = (tmp_path / "out" / "feedback" / f"{result.submission}.html").read_text()
     assert "data:image/png;base64," + images[0]["png"][:40] in page
+    # The caption says which row is which, in the page's language.
+    import tomllib
+    from neurograde.report import TEMPLATES, write_reports
+    labels = tomllib.loads((TEMPLATES / "report_i18n.toml").read_text())
+    assert labels["en"]["image_rows"] in page
+    for lang in ("es", "pt"):
+        write_reports([result], assignment, tmp_path / lang, lang=lang)
+        translated = (tmp_path / lang / "feedback" / f"{result.submission}.html").read_text()
+        assert labels[lang]["image_rows"] in translated
+        assert labels["en"]["image_rows"] not in translated

@@ -1,18 +1,22 @@
 """The picture for a student's feedback: test images above, their reconstructions below.
 
-Trusted side only (matplotlib). The q7 reconstruction checks' probe returns the first
-reconstructions as uint8 images ("shown"); the images themselves are the check's inputs.
+Trusted side only (Pillow). The q7 reconstruction checks' probe returns the first
+reconstructions as uint8 images ("shown"); the images themselves are the check's inputs. The
+page's caption says which row is which, in the student's language (report_i18n.toml
+`image_rows`), so the picture itself carries no words.
 """
 
 import io
 
 import numpy as np
 
+SCALE = 3   # each 32x32 image drawn as 96x96 pixels (nearest neighbour: pixels stay pixels)
+GAP = 4     # white pixels between images and around the grid
 
-def reconstruction_png(originals, reconstructions, title="original (top) / reconstructed "
-                                                          "(bottom)"):
+
+def reconstruction_png(originals, reconstructions):
     """PNG bytes of a 2-row grid; both arguments are uint8 arrays (n, 32, 32, 3)."""
-    from matplotlib.figure import Figure  # no pyplot: no global state, safe in threads
+    from PIL import Image
 
     originals = np.asarray(originals, dtype=np.uint8)
     reconstructions = np.asarray(reconstructions, dtype=np.uint8)
@@ -20,15 +24,15 @@ def reconstruction_png(originals, reconstructions, title="original (top) / recon
     if n == 0 or originals.shape[1:] != (32, 32, 3) or reconstructions.shape[1:] != (32, 32, 3):
         raise ValueError(f"expected uint8 images (n, 32, 32, 3), got {originals.shape} and "
                          f"{reconstructions.shape}")
-    fig = Figure(figsize=(1.2 * n, 2.7), dpi=100)
-    axes = fig.subplots(2, n, squeeze=False)
-    for col in range(n):
-        for row, images in enumerate((originals, reconstructions)):
-            axes[row, col].imshow(images[col], interpolation="nearest")
-            axes[row, col].axis("off")
-    fig.suptitle(title, fontsize=9)
+    side = 32 * SCALE
+    grid = np.full((GAP + 2 * (side + GAP), GAP + n * (side + GAP), 3), 255, dtype=np.uint8)
+    for row, images in enumerate((originals, reconstructions)):
+        for col in range(n):
+            big = images[col].repeat(SCALE, axis=0).repeat(SCALE, axis=1)
+            top, left = GAP + row * (side + GAP), GAP + col * (side + GAP)
+            grid[top:top + side, left:left + side] = big
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
+    Image.fromarray(grid, "RGB").save(buffer, format="PNG")
     return buffer.getvalue()
 
 
