@@ -1,7 +1,8 @@
 """Stage 5: reports — a feedback page per student and a class report, as self-contained HTML.
 
 Both are rendered from gradebook results with the jinja2 templates in templates/ and carry
-their matplotlib plots inline (base64 PNG), so a page can be mailed or uploaded as one file.
+their plots inline (SVG written as text, see charts.py), so a page can be mailed or uploaded
+as one file.
 
 What a feedback page shows: score per question, each check's name, whether it is public or
 hidden, its points and status, the judge's feedback (public checks: measured error and
@@ -22,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import io
 import json
 import statistics
 import tomllib
@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from . import i18n, timing
+from . import charts, i18n, timing
 from .checklib import say
 from .feedback import cap_cell_errors
 from .gradebook import atomic_write
@@ -78,23 +78,9 @@ def _code_fingerprint() -> str:
 
 # -- plots -------------------------------------------------------------------------------------
 
-def _figure(width: float, height: float):
-    # Figure without pyplot: no global state, safe in threads, no display backend needed.
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(width, height), dpi=100)
-    fig.patch.set_facecolor("white")
-    return fig
-
-
-def _png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def question_plot(result: SubmissionResult) -> str:
     """Points per question as horizontal bars: an inline SVG image written as text (a
-    feedback page per submission; matplotlib took 60 ms a page, this takes microseconds)."""
+    feedback page per submission; a plotting library took 60 ms a page, this microseconds)."""
     questions = list(result.questions)
     row, label, bar, gap = 30, 70, 440, 12
     width, height = label + bar + 110, row * len(questions) + 2 * gap
@@ -122,76 +108,39 @@ def question_plot(result: SubmissionResult) -> str:
 def class_plots(results: list[SubmissionResult], assignment: Assignment,
                 difficulty: list[dict], statuses: dict, mistakes: list[dict],
                 lang: str = "en") -> dict:
-    """The class report's plots as inline PNGs, their words in lang."""
-    figures = class_figures(results, assignment, difficulty, statuses, mistakes, lang)
-    return {name: _png(fig) for name, fig in figures.items()}
+    """The class report's plots as inline SVG images, their words in lang."""
+    svgs = class_charts(results, assignment, difficulty, statuses, mistakes, lang)
+    return {name: charts.data_uri(svg) for name, svg in svgs.items()}
 
 
-def class_figures(results: list[SubmissionResult], assignment: Assignment,
-                  difficulty: list[dict], statuses: dict, mistakes: list[dict],
-                  lang: str = "en") -> dict:
-    """The class report's matplotlib figures (labels, legend and status names in lang)."""
-    import numpy as np
-    from matplotlib.ticker import MaxNLocator
+def class_charts(results: list[SubmissionResult], assignment: Assignment,
+                 difficulty: list[dict], statuses: dict, mistakes: list[dict],
+                 lang: str = "en") -> dict:
+    """The class report's charts as SVG text (labels, legend and status names in lang):
+    distribution of totals, mean fraction per question, how runs ended, and (when any)
+    the most common named mistakes."""
     t = labels(lang)
-    plots = {}
-    totals = np.array([r.total for r in results], dtype=float)
+    totals = [r.total for r in results]
     possible = float(assignment.possible) or 1.0
-    fig = _figure(7.5, 3.4)
-    ax = fig.add_subplot()
-    bins = np.linspace(0, possible, int(min(20, max(possible, 1))) + 1)
-    ax.hist(np.clip(totals, 0, possible), bins=bins, color="#1565c0", edgecolor="white")
-    if len(totals):
-        ax.axvline(totals.mean(), color="#c62828", linestyle="--",
-                   label=t["plot_mean"].format(mean=f"{totals.mean():.2f}"))
-        ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1)
-    ax.set_xlabel(t["plot_total"].format(possible=f"{possible:g}"))
-    ax.set_ylabel(t["plot_submissions"])
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.spines[["top", "right"]].set_visible(False)
-    plots["distribution"] = fig
-
-    fig = _figure(7.5, 3.2)
-    ax = fig.add_subplot()
-    ids = [d["id"] for d in difficulty]
-    means = [d["fraction"] for d in difficulty]
-    bars = ax.bar(ids, means, color=[_difficulty_color(m) for m in means])
-    for bar, m in zip(bars, means):
-        ax.text(bar.get_x() + bar.get_width() / 2, m + 0.02, f"{100 * m:.0f}%", ha="center",
-                fontsize=9)
-    ax.set_ylim(0, 1.12)
-    ax.set_ylabel(t["plot_fraction"])
-    ax.spines[["top", "right"]].set_visible(False)
-    plots["difficulty"] = fig
-
-    fig = _figure(7.5, 2.8)
-    ax = fig.add_subplot()
-    names = list(statuses)
-    counts = [statuses[n] for n in names]
-    # Positions, not names, on the axis: two statuses may share a word in some language.
-    bars = ax.bar(range(len(names)), counts, width=0.6,
-                  color=[STATUS_COLORS.get(n, "#757575") for n in names])
-    ax.set_xticks(range(len(names)), [t.get(f"status_{n}", n) for n in names])
-    ax.set_xlim(-0.5 - max(0, 3 - len(names)) / 2, len(names) - 0.5 + max(0, 3 - len(names)) / 2)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    for bar, c in zip(bars, counts):
-        ax.text(bar.get_x() + bar.get_width() / 2, c, str(c), ha="center", va="bottom",
-                fontsize=9)
-    ax.set_ylabel(t["plot_submissions"])
-    ax.set_ylim(0, max(counts + [1]) * 1.2)
-    ax.spines[["top", "right"]].set_visible(False)
-    plots["statuses"] = fig
-
+    mean = statistics.fmean(totals) if totals else None
+    plots = {"distribution": charts.histogram(
+        totals, possible, int(min(20, max(possible, 1))), "#1565c0",
+        t["plot_total"].format(possible=f"{possible:g}"), t["plot_submissions"], mean,
+        t["plot_mean"].format(mean=f"{mean:.2f}") if totals else "", "#c62828")}
+    fractions = [d["fraction"] for d in difficulty]
+    plots["difficulty"] = charts.columns(
+        [d["id"] for d in difficulty], fractions, [_difficulty_color(m) for m in fractions],
+        t["plot_fraction"], [f"{100 * m:.0f}%" for m in fractions], charts.ticks(1.0))
+    counts = list(statuses.values())
+    plots["statuses"] = charts.columns(
+        [t.get(f"status_{n}", n) for n in statuses], counts,
+        [STATUS_COLORS.get(n, "#757575") for n in statuses], t["plot_submissions"],
+        [str(c) for c in counts], charts.ticks(max(counts + [1]), integer=True), 3)
     if mistakes:
-        top = mistakes[:8][::-1]
-        fig = _figure(7.5, 0.4 * len(top) + 0.9)
-        ax = fig.add_subplot()
         # Ids as labels: the full texts would squeeze the bars; the table below has them.
-        ax.barh([m["id"] for m in top], [m["count"] for m in top], color="#8e24aa")
-        ax.set_xlabel(t["plot_mistakes"])
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.spines[["top", "right"]].set_visible(False)
-        plots["mistakes"] = fig
+        top = mistakes[:8]
+        plots["mistakes"] = charts.bars([m["id"] for m in top], [m["count"] for m in top],
+                                        "#8e24aa", t["plot_mistakes"])
     return plots
 
 

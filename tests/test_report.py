@@ -234,7 +234,10 @@ def test_class_report_numbers_and_tables(graded, perceptron):
     out, results = graded
     page = Page((out / "report.html").read_text())
     assert len(page.images) >= 3
-    assert all(img["src"].startswith("data:image/png;base64,") for img in page.images)
+    for img in page.images:
+        assert img["src"].startswith("data:image/svg+xml;base64,"), img["src"][:40]
+        svg = ElementTree.fromstring(base64.b64decode(img["src"].split(",", 1)[1]))
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg" and float(svg.get("width")) > 200
     rows = page.tables["submissions"][1:]
     assert sorted(r[0] for r in rows) == sorted(results)
     statuses = dict((r[0], int(r[1])) for r in page.tables["statuses"][1:])

@@ -3,12 +3,13 @@
 import dataclasses
 import re
 import tomllib
+from xml.etree import ElementTree
 
 import pytest
 
 from neurograde.batch import BatchOptions, grade_batch
 from neurograde.checklib import say
-from neurograde.report import TEMPLATES, class_context, class_figures, render_report
+from neurograde.report import TEMPLATES, class_charts, class_context, render_report
 from classroom import cli, write_class
 from conftest import notebook_with
 
@@ -39,15 +40,10 @@ def _found(phrases: set[str], text: str) -> list[str]:
                   if re.search(r"(?<![A-Za-z])" + re.escape(p) + r"(?![A-Za-z])", text, re.I))
 
 
-def _figure_texts(fig) -> str:
-    texts = []
-    for ax in fig.axes:
-        texts += [ax.get_xlabel(), ax.get_ylabel()]
-        texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
-        legend = ax.get_legend()
-        if legend is not None:
-            texts += [t.get_text() for t in legend.get_texts()]
-    return " | ".join(texts)
+def _svg_texts(svg: str) -> str:
+    """Every text a chart shows: its axis labels, tick labels, legend and bar labels."""
+    texts = ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+    return " | ".join("".join(t.itertext()) for t in texts)
 
 
 @pytest.fixture(scope="module")
@@ -97,14 +93,17 @@ def test_class_plots_are_labelled_in_the_language(results, perceptron, lang):
 
     def texts(language):
         ctx = class_context(results, perceptron, language)
-        figures = class_figures(results, perceptron, ctx["difficulty"], ctx["statuses"],
-                                ctx["mistakes"], language)
-        return " | ".join(_figure_texts(f) for f in figures.values())
+        charts = class_charts(results, perceptron, ctx["difficulty"], ctx["statuses"],
+                              ctx["mistakes"], language)
+        assert set(charts) == {"distribution", "difficulty", "statuses", "mistakes"}
+        return " | ".join(_svg_texts(svg) for svg in charts.values())
     assert _found(phrases, texts("en")), "the English plots must show English labels"
     shown = texts(lang)
     assert not _found(phrases, shown), _found(phrases, shown)
     assert labels["plot_submissions"] in shown and labels["status_timeout"] in shown
     assert labels["plot_mean"].split(" {")[0] in shown
+    assert labels["plot_fraction"] in shown and labels["plot_mistakes"] in shown
+    assert labels["plot_total"].format(possible=f"{perceptron.possible:g}") in shown
 
 
 def test_grade_command_prints_its_summary_in_spanish(tmp_path, perceptron):
