@@ -130,12 +130,13 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
         sources = {s.stem: s.source for s in in_batch}
         try:
             progress.start()  # the timer thread: stopped by close() below, whatever happens
-            for result in results:
-                result = dataclasses.replace(
-                    result, extra={**result.extra, "source": sources.get(result.submission, "")})
-                with timing.stage(result.submission, "gradebook commit"):
-                    book.record(result, version)  # committed before anything else looks at it
-                progress.update(result)
+            with timing.stage(None, "grading loop (first submission to last row)"):
+                for result in results:
+                    result = dataclasses.replace(result, extra={
+                        **result.extra, "source": sources.get(result.submission, "")})
+                    with timing.stage(result.submission, "gradebook commit"):
+                        book.record(result, version)  # committed before anything else reads it
+                    progress.update(result)
         finally:
             progress.close()
         with timing.stage(None, "publish (feedback pages, class report, exports)"):
@@ -191,7 +192,8 @@ def _grading(assignment: Assignment, plan, version: str, to_grade: list[Submissi
 
     def locally(subs, jobs, book, version):
         def attempt(sub: Submission) -> SubmissionResult:
-            book.start_attempt(assignment.slug, sub.stem, sub.sha256, version)
+            with timing.stage(sub.stem, "gradebook: attempt committed"):
+                book.start_attempt(assignment.slug, sub.stem, sub.sha256, version)
             on_start(sub.stem)
             return one(sub)
         return _grade_locally(attempt, subs, jobs)

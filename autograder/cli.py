@@ -443,7 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "data", None) is not None:
             _use_data_dir(args.data)
-        return COMMANDS[args.command](args)
+        from . import timing
+        with timing.stage(None, "command"):
+            return COMMANDS[args.command](args)
     except DataNotFound as exc:
         print(f"neurograde {args.command}: {exc}", file=sys.stderr)
         return ENV_ERROR

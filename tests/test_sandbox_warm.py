@@ -198,3 +198,29 @@ def test_leftovers_of_a_killed_grader_are_cleaned_up(tmp_path, perceptron, monke
     monkeypatch.setattr(runner, "_cleaned", False)
     runner.remove_stale_leftovers()
     assert leftovers() == ([], [])
+
+
+def test_a_warm_child_draws_what_a_fresh_interpreter_draws(box, pool, tmp_path):
+    """A torch assignment's worker imports the notebook's modules and runs a tiny training
+    step before it forks any child (what torch loads on first use then costs nothing per
+    submission): does a child still draw the same numbers from numpy and random, and from
+    torch once seeded (unseeded, torch draws differ between interpreters anyway), with the
+    same defaults, as a submission run in a fresh interpreter?"""
+    from neurograde.spec import load_assignment
+    vae = load_assignment("vae")
+    assert vae.uses_torch
+    plan = make_plan(vae)
+    cell = ("import random, sys\nimport numpy as np\nimport torch\n"
+            "torch.manual_seed(3)\n"
+            "print('DRAWS', torch.rand(3).tolist(), torch.nn.Linear(2, 1).weight.tolist(), "
+            "np.random.rand(2).tolist(), random.random(), torch.get_num_threads(), "
+            "torch.is_grad_enabled(), torch.get_default_dtype(), "
+            "torch.are_deterministic_algorithms_enabled())")
+    seen = {}
+    for warm in (True, False):
+        path = notebook_with([cell], tmp_path / f"warm-{warm}.ipynb")
+        run = ex.execute(collect([path])[0], plan, dataclasses.replace(box, warm=warm),
+                         Limits(wall_seconds=120, cpu_seconds=240, memory_mb=2048))
+        assert ("warm worker" in run.sandbox) == warm, run.sandbox
+        seen[warm] = [line for line in run.output.splitlines() if line.startswith("DRAWS")]
+    assert len(seen[True]) == 1 and seen[True] == seen[False]

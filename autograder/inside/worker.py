@@ -70,6 +70,7 @@ def main(argv):
         import harness  # imports numpy
         if config.get("torch"):
             import torch  # noqa: F401  (the expensive import is the point of a warm worker)
+            _warm_torch(torch)
         _preload(config.get("preload") or ())
         probes = harness.load_probes(config["probes"])
         if config.get("namespaces"):
@@ -95,6 +96,31 @@ def main(argv):
                 os.close(fd)
             continue
         _serve(json.loads(message), fds, control, probes, config, own_pid_ns)
+
+
+def _warm_torch(torch):
+    """One tiny training step with each common optimizer, so that what torch loads lazily
+    on first use (its optimizers pull in hundreds of modules: about a second) is loaded here
+    once instead of in every child. The random generator's state is put back afterwards, so
+    the step draws nothing a child would have drawn."""
+    state = torch.get_rng_state()
+    try:
+        model = torch.nn.Sequential(torch.nn.Conv2d(3, 2, 3), torch.nn.ReLU(),
+                                    torch.nn.ConvTranspose2d(2, 3, 3), torch.nn.Sigmoid(),
+                                    torch.nn.Flatten(), torch.nn.Linear(48, 2))
+        x = torch.rand(2, 3, 4, 4)
+        for make in (torch.optim.SGD, torch.optim.Adam):
+            optimizer = make(model.parameters(), lr=0.01)
+            out = model(x)
+            loss = torch.nn.functional.mse_loss(out, torch.zeros_like(out)) + \
+                torch.nn.functional.binary_cross_entropy_with_logits(out, torch.ones_like(out))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    except Exception:
+        pass  # only a head start: a child loads whatever this did not
+    finally:
+        torch.set_rng_state(state)
 
 
 def _preload(names):
