@@ -78,8 +78,9 @@ def grade_batch(assignment: Assignment, paths: list[Path], out_dir: Path,
     if options.exports or options.roster:
         from .exports import read_roster  # fail on a bad roster before grading, not after
         roster = read_roster(options.roster) if options.roster else None
-    plan = make_plan(assignment, options.seed)
-    version = autograder_version(assignment, plan.seed)
+    with timing.stage(None, "plan (inputs drawn) and grader version"):
+        plan = make_plan(assignment, options.seed)
+        version = autograder_version(assignment, plan.seed)
     if options.secret is not None:
         if options.dask:
             from .variants import VariantError

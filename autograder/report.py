@@ -219,10 +219,12 @@ def feedback_context(result: SubmissionResult, assignment: Assignment, lang: str
                        for img in result.extra.get("images", ()) if "png" in img]}
 
 
-def render_feedback(result: SubmissionResult, assignment: Assignment, lang: str = "en") -> str:
+def render_feedback(result: SubmissionResult, assignment: Assignment, lang: str = "en",
+                    fingerprint: str | None = None) -> str:
+    """The page; fingerprint: _fingerprint(result, lang), when the caller has it already."""
     page = _env().get_template("feedback.html.j2").render(
         **feedback_context(result, assignment, lang))
-    return _stamp(page, _fingerprint(result, lang))
+    return _stamp(page, fingerprint or _fingerprint(result, lang))
 
 
 def _fingerprint(result: SubmissionResult, lang: str) -> str:
@@ -343,10 +345,11 @@ def write_reports(results: list[SubmissionResult], assignment: Assignment, out_d
     for result in results:
         path = folder / f"{result.submission}.html"
         page_lang = page_language(result, lang)
-        if _current_fingerprint(path) == _fingerprint(result, page_lang):
+        fingerprint = _fingerprint(result, page_lang)
+        if _current_fingerprint(path) == fingerprint:
             continue
         with timing.stage(result.submission, "feedback page"):
-            atomic_write(path, render_feedback(result, assignment, page_lang))
+            atomic_write(path, render_feedback(result, assignment, page_lang, fingerprint))
         written += 1
     with timing.stage(None, "class report"):
         atomic_write(out_dir / "report.html",

@@ -227,17 +227,19 @@ def stage_table(title: str, timings: Path, wall: float, stems: set[str]) -> floa
     def line(name, seconds_each):
         print(f"  {name:<60} {seconds_each * 1000:14.2f} {seconds_each / (wall / n):6.1%}")
 
-    per_sub = 0.0
+    in_loop = 0.0
     for name in PER_SUBMISSION + tuple(sorted({k for r in rows for k in r} -
                                               set(PER_SUBMISSION))):
         each = statistics.mean(r.get(name, 0.0) for r in rows)
         if each:
             line(name, each)
-            per_sub += each
-    line("grading loop: waiting, hand-offs between threads", max(0.0, loop / n - per_sub))
+            in_loop += each if name != "feedback page" else 0.0  # written when publishing
+    line("grading loop: waiting, hand-offs between threads", max(0.0, loop / n - in_loop))
     pages = sum(r.get("feedback page", 0.0) for r in rows)
     fixed = [("start-up: interpreter and imports", wall - batch.get("command", wall)),
              ("collect (find, check limits, hash)", batch.get("collect", 0.0)),
+             ("plan (inputs drawn) and grader version",
+              batch.get("plan (inputs drawn) and grader version", 0.0)),
              ("sandbox detection", batch.get("sandbox detection", 0.0)),
              ("expected values (reference, once)", batch.get("expected values", 0.0)),
              ("self-check (reference + stub graded; starts the warm workers)",

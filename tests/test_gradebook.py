@@ -236,3 +236,18 @@ def test_attempts_count_unfinished_gradings_of_the_same_content(tmp_path):
     book.forget_attempts("perceptron", ["y"])
     assert book.unfinished_attempts("perceptron", "y", "a" * 64, "v1") == 0
     book.close()
+
+
+def test_result_to_dict_is_what_asdict_gives_and_round_trips(klass, perceptron, tmp_path):
+    """SubmissionResult.to_dict (written without dataclasses.asdict's deep copy) serializes
+    to the same JSON as asdict, for results with questions, checks, named mistakes, cell
+    errors, messages and extras, and reads back to an equal result."""
+    summary = grade_batch(perceptron, [klass], tmp_path / "out",
+                          BatchOptions(jobs=2, timeout=30, quiet=True))
+    assert any(c.mistake for r in summary.results for c in r.checks)
+    assert any(r.cell_errors for r in summary.results)
+    for result in summary.results:
+        fast = result.to_dict()
+        assert json.dumps(fast, sort_keys=True) == json.dumps(
+            {**dataclasses.asdict(result), "schema": fast["schema"]}, sort_keys=True)
+        assert SubmissionResult.from_dict(json.loads(json.dumps(fast))) == result
