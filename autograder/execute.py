@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 
 from .channel import ChannelCorrupt, CheckRun, Report, SandboxSetupError, read_report  # noqa
 from . import timing
@@ -60,6 +59,7 @@ def notebook_cells(path: Path) -> list[dict]:
         if isinstance(data, dict) and data.get("nbformat") == 4 and \
                 isinstance(data.get("cells"), list):
             return _code_cells(data["cells"])
+        import nbformat  # older notebook versions only (its import alone takes 50 ms)
         nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:  # nbformat raises many types for garbage input
         # Never the exception's text: parsers quote the file (a link's target, a secret).

@@ -193,6 +193,7 @@ def neurograde(subs: Path, out: Path, jobs: int, warm: bool = True, slug: str = 
 PER_SUBMISSION = (
     "gradebook: attempt committed",
     "notebook read, job built (parent)",
+    "sandbox: the previous run's teardown awaited",
     "sandbox: copy-in (work folder, job file)",
     "sandbox: cgroup re-armed, request sent, child forked",
     "sandbox: set-up inside (namespaces, mounts, confinement)",
@@ -201,7 +202,7 @@ PER_SUBMISSION = (
     "probes: public checks",
     "hidden inputs handed over",
     "probes: hidden checks",
-    "sandbox: teardown (the run's namespace ends)",
+    "sandbox: teardown (the run's namespace ends; deferred: see above)",
     "sandbox: clean-up (work folder)",
     "channel decode",
     "judge",

@@ -47,7 +47,8 @@ def _idle_workers(pool):
 
 def test_one_worker_serves_consecutive_submissions(grade, pool, perceptron):
     """Is the same warm worker reused for the next submission of a slot?"""
-    first = grade(_reference(perceptron))
+    first = grade(_reference(perceptron) + ["import subprocess\n"
+                                            "subprocess.Popen(['sleep', '613.25'])"])
     (worker,) = _idle_workers(pool)
     second = grade(_reference(perceptron))
     assert _idle_workers(pool) == [worker]
@@ -224,3 +225,26 @@ def test_a_warm_child_draws_what_a_fresh_interpreter_draws(box, pool, tmp_path):
         assert ("warm worker" in run.sandbox) == warm, run.sandbox
         seen[warm] = [line for line in run.output.splitlines() if line.startswith("DRAWS")]
     assert len(seen[True]) == 1 and seen[True] == seen[False]
+
+
+def test_the_next_run_starts_only_after_the_previous_run_is_gone(grade, pool, perceptron):
+    """A run returns as soon as the submission's process has ended and its pipes are closed;
+    the rest of its teardown (its pid namespace going away) overlaps with the judge. Does the
+    next run wait for it, so that it never meets anything of the previous one, not even a
+    process the previous one left running?"""
+    first = grade(_reference(perceptron))
+    (worker,) = _idle_workers(pool)
+    pending = worker._pending
+    assert first.status == "ok" and pending is not None
+    second = grade(["import os\nprint('PIDS', sorted(int(p) for p in os.listdir('/proc') "
+                    "if p.isdigit()))"])
+    assert "PIDS [1, 2]" in second.output
+    assert pending[0].fileno() == -1  # settled (and closed) before the second run began
+    assert not [p for p in Path("/proc").glob("[0-9]*/cmdline") if b"613.25" in _read(p)]
+
+
+def _read(path):
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""

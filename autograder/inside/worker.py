@@ -208,8 +208,10 @@ def _child(request, result_fd, output_fd, input_fd, sync_fd, probes, config):
     os.setsid()
     sync = socket.socket(fileno=sync_fd)
     sync.send(b"ready")  # the parent learns our pid (to kill the run); we are in its cgroup
-    with open(request["job"]) as fh:  # before the spool it lives in is hidden
-        job = json.load(fh)
+    job = request.get("job_data")  # small jobs come with the request (parsed before fork)
+    if job is None:
+        with open(request["job"]) as fh:  # before the spool it lives in is hidden
+            job = json.load(fh)
     if not config.get("namespaces"):
         sync.close()
         confine.die_with_parent()  # no pid namespace would end us with the worker

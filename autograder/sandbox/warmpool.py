@@ -40,8 +40,12 @@ from .runner import (SMALL_SUBMISSION, RawRun, copy_submission, install_harness,
 START_TIMEOUT = 120.0   # torch takes seconds to import on a cold cache
 HANDSHAKE_TIMEOUT = 10.0
 STATUS_GRACE = 10.0     # after a kill, how long the worker may take to report the status
+PIPES_GRACE = 0.2       # after the submission's process ended, for its pipes to reach EOF
 IDLE_SECONDS = 300      # a worker nobody uses exits on its own
 MAX_FAILURES = 3
+# A job this small travels inside the request (one message on the control socket, well below
+# its buffer); a bigger one is written to a file in the spool.
+INLINE_JOB = 64 * 1024
 
 
 class WorkerBroken(RuntimeError):
@@ -53,6 +57,7 @@ class WarmWorker:
                  preload: tuple[str, ...] = ()):
         self.box = box
         self.cgroup: CGroup | None = None  # one for all its children, made on first use
+        self._pending: tuple | None = None  # the previous run, while its teardown goes on
         self.base = Path(tempfile.mkdtemp(prefix=scratch_prefix("worker"), dir=scratch_root()))
         os.chmod(self.base, 0o755)
         self.harness_dir = self.base / "harness"
@@ -107,6 +112,9 @@ class WarmWorker:
             return ""
 
     def close(self) -> None:
+        if getattr(self, "_pending", None) is not None:
+            self._pending[0].close()
+            self._pending = None
         try:
             self.control.close()
         except OSError:
@@ -143,11 +151,16 @@ class WarmWorker:
             else:
                 spec = self.box.confinement(self.harness_dir, [folder / "work", tmp])
                 env = sandbox.host_env(folder / "work", tmp, 3)
-            (folder / "job.json").write_text(json.dumps({**job, "confine": spec}))
-            os.chmod(folder / "job.json", 0o644)
+            job = {**job, "confine": spec}
+            job_text = json.dumps(job)
+            inline = len(job_text) <= INLINE_JOB
+            if not inline:
+                (folder / "job.json").write_text(job_text)
+                os.chmod(folder / "job.json", 0o644)
             timing.add(submission.stem, "sandbox: copy-in (work folder, job file)",
                        time.perf_counter() - copying)
             request = {"job": str(inside / "job.json"), "work": str(inside / "work"),
+                       **({"job_data": job} if inline else {}),
                        "tmp_bytes": limits.tmp_mb * 1024 * 1024, "env": env,
                        "rlimits": limits.rlimits(self.box.use_cgroups,
                                                  self.box.drop_uid or self.box.mode == "bwrap"),
@@ -158,6 +171,7 @@ class WarmWorker:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def _run(self, request: dict, hidden: bytes, limits: Limits, stem: str) -> RawRun:
+        self._settle(stem)
         arming = time.perf_counter()
         cgroup = self._cgroup(limits)  # re-armed before the child exists
         res_r, res_w = os.pipe()
@@ -179,34 +193,68 @@ class WarmWorker:
         pump = make_pump(limits, res_r, out_r, in_w, hidden)
         pump.start()
         pid = None
-        status, timed_out, ended = None, False, False
+        status, timed_out, ended, deferred = None, False, False, False
         ready = finished = None
         try:
             pid = self._handshake(sync)
             ready = time.monotonic()
             timing.add(stem, "sandbox: cgroup re-armed, request sent, child forked",
                        time.perf_counter() - arming)
-            status, timed_out, ended = self._wait(sync, time.monotonic() + limits.wall_seconds)
+            deadline = time.monotonic() + limits.wall_seconds
+            status, timed_out, ended = self._wait(sync, deadline, until_status=True)
             finished = time.monotonic()
-            if not ended:
+            if status is not None and not ended:
+                # The submission's process has ended. Its pipes close with it, unless
+                # something it left behind holds them (then wait for the whole run to go).
+                pump.join(timeout=PIPES_GRACE)
+                deferred = not pump.is_alive()
+            if not ended and not deferred and not timed_out:
+                late, timed_out, ended = self._wait(sync, deadline)
+                status = late if status is None else status
+            if not ended and not deferred:
                 self._kill(cgroup, pid)
                 late, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
                 status = late if status is None else status
         finally:
             # The worker closes the socket only once nothing of the run is left (its pid
             # namespace is gone, or its orphans are reaped): only kill if it did not.
-            if not ended:
-                if pid is not None:
-                    self._kill(cgroup, pid)
-                else:  # no handshake: whatever the worker forked is still in the cgroup
-                    cgroup.kill_all(frozenset({self.worker_pid}))
-            sync.close()
+            if deferred:
+                # The rest of the teardown (the run's namespace going away) overlaps with
+                # judging this submission; the next run waits for it (_settle) first.
+                self._pending = (sync, cgroup, pid)
+            else:
+                if not ended:
+                    if pid is not None:
+                        self._kill(cgroup, pid)
+                    else:  # no handshake: whatever the worker forked is still in the cgroup
+                        cgroup.kill_all(frozenset({self.worker_pid}))
+                sync.close()
             pump.join(timeout=10)
             oom = cgroup.oom_killed()
-        if status is None or not ended:
+        if status is None or not (ended or deferred):
             raise WorkerBroken("the warm worker did not report how the submission ended")
         timing.channel_stages(stem, tuple(pump.lines), tuple(pump.arrivals), ready, finished)
         return pump.raw(os.waitstatus_to_exitcode(status), timed_out, oom)
+
+    def _settle(self, stem: str) -> None:
+        """Wait until nothing of the previous run is left (the worker closes its socket then);
+        kill it if it takes too long. Before anything of the next run exists."""
+        if self._pending is None:
+            return
+        sync, cgroup, pid = self._pending
+        self._pending = None
+        started = time.perf_counter()
+        try:
+            _, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
+            if not ended:
+                self._kill(cgroup, pid)
+                _, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
+        finally:
+            sync.close()
+        timing.add(stem, "sandbox: the previous run's teardown awaited",
+                   time.perf_counter() - started)
+        if not ended:
+            raise WorkerBroken("the warm worker did not finish the previous submission")
 
     def _cgroup(self, limits: Limits) -> CGroup:
         """The worker's cgroup, which each child inherits by fork: no task migration per run
@@ -239,13 +287,17 @@ class WarmWorker:
         return pid
 
     @staticmethod
-    def _wait(sync: socket.socket, deadline: float) -> tuple[int | None, bool, bool]:
-        """(first wait status reported, deadline passed, worker closed the socket).
+    def _wait(sync: socket.socket, deadline: float,
+              until_status: bool = False) -> tuple[int | None, bool, bool]:
+        """(first wait status reported, deadline passed, worker closed the socket); with
+        until_status, return as soon as the first status is in.
 
         The first status is the grader's own (from its pid-1 parent, or from the worker when
         there is no namespace); the worker then reports its child and closes the socket."""
         status = None
         while True:
+            if until_status and status is not None:
+                return status, False, False
             left = deadline - time.monotonic()
             if left <= 0:
                 return status, True, False
