@@ -231,8 +231,9 @@ def _grade_locally(grade: Callable[[Submission], SubmissionResult] | None,
         return
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="neurograde")
     try:
-        futures = [pool.submit(grade, s) for s in todo]
-        for future in as_completed(futures):
+        # as_completed lets go of each future once it is yielded; no list here holds them,
+        # so a result is freed as soon as the caller has recorded it (memory stays flat).
+        for future in as_completed([pool.submit(grade, s) for s in todo]):
             yield future.result()
     finally:
         # On Ctrl-C do not start the queued submissions; running ones end within their limit.
