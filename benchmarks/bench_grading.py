@@ -20,8 +20,8 @@ In one run it:
    autograder/timing.py), and the same for --torch-n vae submissions and --ae-n autoencoder
    submissions with their checkpoint (warm: the mean over the grading loop, workers started);
 6. grades 100 and 1,000 submissions and prints the grading parent's peak RSS for each
-   (flat memory means the second is not ~10x the first); in the larger batch --hostile of
-   them (default 10) attack the parent's memory and time: 250 MB on the result channel in one
+   (flat memory means the second is not ~10x the first); then the 1,000 again with --hostile
+   of them (default 10) attacking the parent's memory and time: 250 MB on the result channel in one
    line or in many, 250 MB printed, a line nested 200,000 deep, a 1M-cell notebook, a 600 MB
    sparse notebook, a symlinked notebook.
 
@@ -52,6 +52,7 @@ from neurograde.examples import broken_sources, partly_wrong_sources  # noqa: E4
 from neurograde.examples import _write as write_submission  # noqa: E402
 from neurograde.execute import notebook_cells  # noqa: E402
 from neurograde.probe import make_plan  # noqa: E402
+from neurograde.sandbox.limits import Limits  # noqa: E402
 from neurograde.release import build_notebook, fill_notebook, release, solution_source  # noqa
 from neurograde.spec import load_assignment  # noqa: E402
 
@@ -363,15 +364,22 @@ def main(argv=None) -> int:
         for size in sizes:
             folder = work / f"mem-{size}"
             generated = generate(assignment, folder, size)
-            hostile = min(args.hostile, size) if size == max(sizes) else 0
-            make_hostile(folder, generated[:hostile])
             seconds, peaks[size] = neurograde(folder, work / f"out-mem-{size}", args.jobs)
-            print(f"memory: {size:5d} submissions ({hostile} hostile) in {seconds:6.1f} s, "
+            print(f"memory: {size:5d} submissions (0 hostile) in {seconds:6.1f} s, "
                   f"peak RSS of the grading parent {peaks[size] / 1024:7.1f} MiB")
         if len(sizes) >= 2:
             low, high = sizes[0], sizes[-1]
             print(f"memory: peak RSS at {high} / at {low} = "
                   f"{peaks[high] / peaks[low]:.2f} (flat = close to 1)")
+        hostile = min(args.hostile, max(sizes))
+        if hostile:
+            size = max(sizes)
+            folder = work / f"mem-{size}"
+            make_hostile(folder, sorted(folder.iterdir())[:hostile])
+            seconds, peak = neurograde(folder, work / f"out-mem-{size}-hostile", args.jobs)
+            print(f"memory: {size:5d} submissions ({hostile} hostile) in {seconds:6.1f} s, "
+                  f"peak RSS of the grading parent {peak / 1024:7.1f} MiB (what a run's "
+                  f"channel may hold, {Limits().channel_mb} MB, comes on top)")
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
