@@ -199,8 +199,13 @@ class Gradebook:
         if assignment:
             query += " WHERE assignment=?"
             args = (assignment,)
-        rows = self._db.execute(query + " ORDER BY assignment, submission", args).fetchall()
-        return [SubmissionResult.from_dict(json.loads(r[0])) for r in rows]
+        # One row at a time, each string shared with the rows before it that hold the same
+        # text: a class's results repeat most of their words (check names, messages), and a
+        # publish holds them all at once.
+        shared: dict[str, str] = {}
+        return [SubmissionResult.from_dict(_share(json.loads(text), shared))
+                for (text,) in self._db.execute(query + " ORDER BY assignment, submission",
+                                                args)]
 
     def versions(self, assignment: str) -> dict[str, str]:
         """submission -> autograder version that graded it."""
@@ -219,6 +224,17 @@ class Gradebook:
         for r in results:
             atomic_write(folder / f"{r.submission}.json", json.dumps(r.to_dict(), indent=2))
         return results
+
+
+def _share(value, memo: dict[str, str]):
+    """value (decoded JSON) with each string replaced by the equal one already in memo."""
+    if isinstance(value, str):
+        return memo.setdefault(value, value)
+    if isinstance(value, list):
+        return [_share(v, memo) for v in value]
+    if isinstance(value, dict):
+        return {memo.setdefault(k, k): _share(v, memo) for k, v in value.items()}
+    return value
 
 
 def single_assignment(book: Gradebook, wanted: str | None) -> str:

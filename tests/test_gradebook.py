@@ -251,3 +251,20 @@ def test_result_to_dict_is_what_asdict_gives_and_round_trips(klass, perceptron, 
         assert json.dumps(fast, sort_keys=True) == json.dumps(
             {**dataclasses.asdict(result), "schema": fast["schema"]}, sort_keys=True)
         assert SubmissionResult.from_dict(json.loads(json.dumps(fast))) == result
+
+
+def test_results_read_back_share_their_repeated_words(klass, perceptron, tmp_path):
+    """Reading a class's results back (publishing holds them all at once) gives equal results
+    whose repeated texts are one object, not one copy per submission."""
+    summary = grade_batch(perceptron, [klass], tmp_path / "out",
+                          BatchOptions(jobs=2, timeout=30, quiet=True))
+    book = Gradebook(tmp_path / "out")
+    try:
+        read = {r.submission: r for r in book.results(perceptron.slug)}
+    finally:
+        book.close()
+    assert read == {r.submission: r for r in summary.results}
+    first, second = list(read.values())[:2]
+    assert first.checks[0].name == second.checks[0].name
+    assert first.checks[0].name is second.checks[0].name
+    assert first.version is second.version
