@@ -72,7 +72,7 @@ def channel_stages(stem: str, lines: tuple[bytes, ...], arrivals: tuple[float, .
               ("probes: public checks", "first-check", "await-hidden"),
               ("hidden inputs handed over", "await-hidden", "first-hidden"),
               ("probes: hidden checks", "first-hidden", "done"),
-              ("sandbox: teardown (the run's namespace ends; deferred: see above)", "done",
+              ("sandbox: teardown until the pipes close (the rest overlaps)", "done",
                ended)]
     for name, start, end in points:
         a = start if isinstance(start, float) else marks.get(start)

@@ -203,7 +203,7 @@ PER_SUBMISSION = (
     "probes: public checks",
     "hidden inputs handed over",
     "probes: hidden checks",
-    "sandbox: teardown (the run's namespace ends; deferred: see above)",
+    "sandbox: teardown until the pipes close (the rest overlaps)",
     "sandbox: clean-up (work folder)",
     "channel decode",
     "judge",
@@ -224,10 +224,10 @@ def stage_table(title: str, timings: Path, wall: float, stems: set[str]) -> floa
     loop = batch.get("grading loop (first submission to last row)", 0.0)
     print(f"\n{title}: where the time goes ({n} submissions, --jobs 1, wall "
           f"{wall:.2f} s = {wall / n * 1000:.1f} ms per submission)")
-    print(f"  {'stage':<60} {'ms/submission':>14} {'share':>6}")
+    print(f"  {'stage':<72} {'ms/submission':>14} {'share':>6}")
 
     def line(name, seconds_each):
-        print(f"  {name:<60} {seconds_each * 1000:14.2f} {seconds_each / (wall / n):6.1%}")
+        print(f"  {name:<72} {seconds_each * 1000:14.2f} {seconds_each / (wall / n):6.1%}")
 
     in_loop = 0.0
     for name in PER_SUBMISSION + tuple(sorted({k for r in rows for k in r} -
@@ -244,7 +244,7 @@ def stage_table(title: str, timings: Path, wall: float, stems: set[str]) -> floa
               batch.get("plan (inputs drawn) and grader version", 0.0)),
              ("sandbox detection", batch.get("sandbox detection", 0.0)),
              ("expected values (reference, once)", batch.get("expected values", 0.0)),
-             ("self-check (reference + stub graded; starts the warm workers)",
+             ("self-check (reference and stub graded; warms the workers)",
               batch.get("self-check", 0.0)),
              ("class report", batch.get("class report", 0.0)),
              ("publish: the rest (grades.csv, results, exports)",
