@@ -1,4 +1,5 @@
-"""The class report's charts written as SVG text: a histogram, columns and horizontal bars.
+"""The pages' charts written as SVG text: the class report's histogram, columns and horizontal
+bars, and a feedback page's share of points per question.
 
 Drawing them with a plotting library cost about half a second a batch (import and rendering),
 a large share of grading a hundred submissions; these take a fraction of a millisecond. Words
@@ -208,3 +209,23 @@ def bars(names: list[str], counts: list[int], color: str, xlabel: str) -> str:
                         max(10 + text_width(xlabel) / 2, (left + right) / 2)),
                     height - 12, xlabel)]
     return _frame(WIDTH, height, parts)
+
+
+def shares(rows: list[tuple[str, float, str, str]]) -> str:
+    """One row per (label, fraction 0..1, colour, value text): the label, a grey track and
+    its filled share, the value beside it (a feedback page's points per question)."""
+    row, label, track, gap = 30, 70, 440, 12
+    width, height = label + track + 110, row * len(rows) + 2 * gap
+    body = []
+    for i, (name, fraction, colour, value) in enumerate(rows):
+        y = gap + i * row
+        middle = y + row / 2
+        filled = track * min(1.0, max(0.0, fraction))
+        body += [_text(label - 8, middle, name, 14, "end", extra=' dominant-baseline="middle"'),
+                 f'<rect x="{label}" y="{y + 5}" width="{track}" height="{row - 10}" '
+                 f'fill="#eeeeee"/>',
+                 f'<rect x="{label}" y="{y + 5}" width="{filled:.1f}" height="{row - 10}" '
+                 f'fill="{colour}"/>',
+                 _text(label + track + 8, middle, value, 14, "start",
+                       extra=' dominant-baseline="middle"')]
+    return _frame(width, height, body)

@@ -128,14 +128,13 @@ def execute(submission: Submission, plan: Plan, box: sandbox.Sandbox,
     started = time.monotonic()
     assignment = plan.assignment
     try:
-        with timing.stage(submission.stem, "notebook read, job built (parent)"):
+        with timing.stage(submission.stem, "notebook read (parent)"):
             cells = notebook_cells(submission.notebook)
     except ValueError as exc:
         return Execution(submission, "invalid", f"{submission.notebook.name}: {exc}",
                          sandbox=box.describe(),
                          notice=(say("status.invalid", file=submission.notebook.name),))
-    with timing.stage(submission.stem, "notebook read, job built (parent)"):
-        job, hidden = make_job(plan, cells, limits.wall_seconds)
+    job, hidden = make_job(plan, cells, limits.wall_seconds)
     remove_stale_leftovers()
     names = {name for q in assignment.questions for name in q.defines}
 

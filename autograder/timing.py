@@ -55,12 +55,8 @@ def channel_stages(stem: str, lines: tuple[bytes, ...], arrivals: tuple[float, .
     if not ENABLED or ready is None or not arrivals:
         return
     marks: dict[str, float] = {}
-    kinds = []
-    import sys as _s
-    print("DBG", stem, [( _kind(l), round((json.loads(l).get("t",0)-ready)*1000,2), round((at-ready)*1000,2)) for l,at in zip(lines,arrivals)][:8], file=_s.stderr)
     for line, at in zip(lines, arrivals):
         kind = _kind(line)
-        kinds.append(kind)
         if kind in ("hello", "started", "await-hidden", "done") and kind not in marks:
             marks[kind] = at
         elif kind == "check":

@@ -193,7 +193,7 @@ def neurograde(subs: Path, out: Path, jobs: int, warm: bool = True, slug: str = 
 # What the grader times per submission (autograder/timing.py), in the order they happen.
 PER_SUBMISSION = (
     "gradebook: attempt committed",
-    "notebook read, job built (parent)",
+    "notebook read (parent)",
     "sandbox: the previous run's teardown awaited",
     "sandbox: copy-in (work folder, job file)",
     "sandbox: cgroup re-armed, request sent, child forked",

@@ -212,8 +212,7 @@ class WarmWorker:
                 late, timed_out, ended = self._wait(sync, deadline)
                 status = late if status is None else status
             if not ended and not deferred:
-                self._kill(cgroup, pid)
-                late, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
+                late, ended = self._kill_and_wait(sync, cgroup, pid)
                 status = late if status is None else status
         finally:
             # The worker closes the socket only once nothing of the run is left (its pid
@@ -247,14 +246,21 @@ class WarmWorker:
         try:
             _, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
             if not ended:
-                self._kill(cgroup, pid)
-                _, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
+                _, ended = self._kill_and_wait(sync, cgroup, pid)
         finally:
             sync.close()
         timing.add(stem, "sandbox: the previous run's teardown awaited",
                    time.perf_counter() - started)
         if not ended:
             raise WorkerBroken("the warm worker did not finish the previous submission")
+
+    def _kill_and_wait(self, sync: socket.socket, cgroup: CGroup,
+                       pid: int) -> tuple[int | None, bool]:
+        """Kill the run, then give the worker STATUS_GRACE to report and close the socket:
+        (status reported, socket closed)."""
+        self._kill(cgroup, pid)
+        status, _, ended = self._wait(sync, time.monotonic() + STATUS_GRACE)
+        return status, ended
 
     def _cgroup(self, limits: Limits) -> CGroup:
         """The worker's cgroup, which each child inherits by fork: no task migration per run
